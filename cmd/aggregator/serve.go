@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lmn/aggregator/cursor"
+	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/httpapi"
+	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/search"
+	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/sources"
+	"github.com/lmn/aggregator/sources/danawa"
+	"github.com/lmn/aggregator/sources/encar"
+	"github.com/lmn/aggregator/sources/glovis"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// DemoKey is the staging key -sim accepts.
+const DemoKey = "lmn_stg_demo000000000000000000000000"
+
+type config struct {
+	addr, adminAddr                string
+	encarURL, danawaURL, glovisURL string
+	encarTimeout, danawaTimeout    time.Duration
+	glovisTimeout, deadline        time.Duration
+	crawlInterval                  time.Duration
+	fxRate                         float64
+	cursorSecrets                  string
+	keysFile, keys, env            string
+	glovisSession, glovisSites     string
+	snapshot                       string
+	logFormat                      string
+	sim                            bool
+	shutdownGrace                  time.Duration
+}
+
+// flags binds every setting to a flag whose default comes from the
+// environment variable named beside it, so both ways of configuring work.
+func flags(fs *flag.FlagSet, getenv func(string) string) *config {
+	c := &config{}
+	str := func(p *string, name, env, def, help string) {
+		if v := getenv(env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, help+" ($"+env+")")
+	}
+	dur := func(p *time.Duration, name, env string, def time.Duration, help string) {
+		if v, err := time.ParseDuration(getenv(env)); err == nil {
+			def = v
+		}
+		fs.DurationVar(p, name, def, help+" ($"+env+")")
+	}
+	str(&c.addr, "addr", "LMN_ADDR", ":8080", "public API address")
+	str(&c.adminAddr, "admin-addr", "LMN_ADMIN_ADDR", "127.0.0.1:9090", "admin address (health, metrics, breakers); keep it off the public network")
+	str(&c.encarURL, "encar-url", "LMN_ENCAR_URL", "https://api.encar.com", "Encar API base URL")
+	str(&c.danawaURL, "danawa-url", "LMN_DANAWA_URL", "https://auto.danawa.com", "Danawa Auto base URL")
+	str(&c.glovisURL, "glovis-url", "LMN_GLOVIS_URL", "https://auction.autobell.co.kr", "Glovis auction base URL")
+	dur(&c.encarTimeout, "encar-timeout", "LMN_ENCAR_TIMEOUT", 2*time.Second, "deadline of one Encar call within a request")
+	dur(&c.danawaTimeout, "danawa-timeout", "LMN_DANAWA_TIMEOUT", 2*time.Second, "deadline of Danawa's share of a request")
+	dur(&c.glovisTimeout, "glovis-timeout", "LMN_GLOVIS_TIMEOUT", 10*time.Second, "deadline of one Glovis page fetch by the crawler")
+	dur(&c.deadline, "deadline", "LMN_REQUEST_DEADLINE", 3*time.Second, "deadline of a whole API request")
+	dur(&c.crawlInterval, "crawl-interval", "LMN_CRAWL_INTERVAL", 10*time.Minute, "time between auction crawls")
+	fx := "1350"
+	if v := getenv("LMN_FX_RATE"); v != "" {
+		fx = v
+	}
+	fs.Func("fx-rate", "won per US dollar used for prices (default 1350) ($LMN_FX_RATE)", func(s string) error {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f <= 0 {
+			return fmt.Errorf("want a positive number, got %q", s)
+		}
+		c.fxRate = f
+		return nil
+	})
+	c.fxRate, _ = strconv.ParseFloat(fx, 64)
+	str(&c.cursorSecrets, "cursor-secrets", "LMN_CURSOR_SECRETS", "", "comma-separated cursor signing secrets, newest first; required unless -sim")
+	str(&c.keysFile, "api-keys-file", "LMN_API_KEYS_FILE", "", "file with one accepted API key per line")
+	str(&c.keys, "api-keys", "LMN_API_KEYS", "", "comma-separated accepted API keys (prefer -api-keys-file)")
+	str(&c.env, "env", "LMN_ENV", "stg", "key environment this deployment accepts: stg or live")
+	str(&c.glovisSession, "glovis-session", "LMN_GLOVIS_SESSION", "", "Glovis member session cookie (JSESSIONID)")
+	str(&c.glovisSites, "glovis-sites", "LMN_GLOVIS_SITES", strings.Join(korean.SiteCodes(), ","), "Glovis site codes to crawl")
+	str(&c.snapshot, "snapshot", "LMN_SNAPSHOT", "", "file the auction index is saved to and restored from")
+	str(&c.logFormat, "log-format", "LMN_LOG_FORMAT", "json", "log format: json or text")
+	dur(&c.shutdownGrace, "shutdown-grace", "LMN_SHUTDOWN_GRACE", 10*time.Second, "how long in-flight requests get to finish on shutdown")
+	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
+	return c
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := flags(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if c.sim && !isSet(fs, "log-format") && getenv("LMN_LOG_FORMAT") == "" {
+		c.logFormat = "text"
+	}
+	log, err := newLogger(c.logFormat, stderr)
+	if err != nil {
+		return err
+	}
+
+	var simulator *sim.Sim
+	if c.sim {
+		simulator = sim.New()
+		servers, err := simulator.Start()
+		if err != nil {
+			return err
+		}
+		defer servers.Close()
+		c.encarURL, c.danawaURL, c.glovisURL = servers.EncarURL, servers.DanawaURL, servers.GlovisURL
+		if c.cursorSecrets == "" {
+			c.cursorSecrets = "sim-only-cursor-secret"
+		}
+	}
+	keys := httpapi.NewKeys(c.env)
+	if c.sim {
+		if err := keys.Add(DemoKey); err != nil {
+			return err
+		}
+	}
+	if err := loadKeys(keys, c); err != nil {
+		return err
+	}
+	if keys.Len() == 0 {
+		return errors.New("serve: no API keys: set -api-keys-file or $LMN_API_KEYS (or use -sim)")
+	}
+	codec, err := cursor.NewCodec(strings.Split(c.cursorSecrets, ",")...)
+	if err != nil {
+		return errors.New("serve: -cursor-secrets (or $LMN_CURSOR_SECRETS) is required")
+	}
+
+	app := build(c, log)
+	if err := app.crawler.Restore(); err != nil {
+		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
+	}
+	go app.crawler.Run(ctx)
+
+	public := &http.Server{
+		Addr: c.addr,
+		Handler: httpapi.NewServer(httpapi.Deps{Log: log, Search: app.search, Cursors: codec, Keys: keys,
+			FXRate: c.fxRate, Deadline: c.deadline}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      c.deadline + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	adminDeps := httpapi.AdminDeps{Log: log, Fanout: app.fanout, Breakers: app.breakers, Auction: app.store}
+	if simulator != nil {
+		adminDeps.Sim = simulator.Control()
+	}
+	admin := &http.Server{Addr: c.adminAddr, Handler: httpapi.NewAdmin(adminDeps), ReadHeaderTimeout: 5 * time.Second}
+
+	publicLn, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", c.adminAddr)
+	if err != nil {
+		publicLn.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- public.Serve(publicLn) }()
+	go func() { errc <- admin.Serve(adminLn) }()
+	log.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "sim", c.sim)
+	if c.sim {
+		printDemo(stdout, publicLn.Addr().String(), adminLn.Addr().String())
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down; letting in-flight requests finish", "grace", c.shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
+	defer cancel()
+	errPublic := public.Shutdown(sctx)
+	errAdmin := admin.Shutdown(sctx)
+	return errors.Join(errPublic, errAdmin)
+}
+
+// app is the wired service.
+type app struct {
+	search   *search.Service
+	fanout   *fanout.Fanout
+	breakers []*fanout.Breaker
+	store    *glovis.Store
+	crawler  *glovis.Crawler
+}
+
+func build(c *config, log *slog.Logger) *app {
+	ua := "lmn-aggregator/1 (+partner API; contact ops)"
+	breakers := map[vehicle.Source]*fanout.Breaker{}
+	var list []*fanout.Breaker
+	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis} {
+		b := fanout.NewBreaker(string(s), fanout.DefaultBreakerConfig, func(source, from, to string) {
+			log.Warn("breaker changed state", "source", source, "from", from, "to", to)
+		})
+		breakers[s] = b
+		list = append(list, b)
+	}
+	fo := fanout.New(breakers, map[vehicle.Source]time.Duration{
+		vehicle.Encar: c.encarTimeout, vehicle.Danawa: c.danawaTimeout, vehicle.Glovis: c.glovisTimeout,
+	})
+	store := &glovis.Store{}
+	gclient := glovis.NewClient(c.glovisURL, c.glovisSession, sources.NewClient(sources.ClientConfig{
+		Timeout: c.glovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: ua}))
+	return &app{
+		search: &search.Service{
+			Encar: encar.NewClient(c.encarURL, sources.NewClient(sources.ClientConfig{
+				Timeout: c.encarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: ua})),
+			Danawa: danawa.NewClient(c.danawaURL, sources.NewClient(sources.ClientConfig{
+				Timeout: c.danawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: ua})),
+			Auction: store,
+			Fanout:  fo,
+		},
+		fanout:   fo,
+		breakers: list,
+		store:    store,
+		crawler: &glovis.Crawler{
+			Client: gclient, Store: store, ACC: "20", Sites: strings.Split(c.glovisSites, ","),
+			Interval: c.crawlInterval, Snapshot: c.snapshot, Log: log, Parallel: 4, Breaker: breakers[vehicle.Glovis],
+		},
+	}
+}
+
+func loadKeys(keys *httpapi.Keys, c *config) error {
+	for _, k := range strings.Split(c.keys, ",") {
+		if strings.TrimSpace(k) == "" {
+			continue
+		}
+		if err := keys.Add(k); err != nil {
+			return fmt.Errorf("serve: -api-keys: %w", err)
+		}
+	}
+	if c.keysFile == "" {
+		return nil
+	}
+	f, err := os.Open(c.keysFile)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer f.Close()
+	if err := keys.AddFrom(f); err != nil {
+		return fmt.Errorf("serve: %s: %w", c.keysFile, err)
+	}
+	return nil
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("serve: -log-format must be json or text, got %q", format)
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func printDemo(w io.Writer, addr, admin string) {
+	host := func(a string) string {
+		if strings.HasPrefix(a, "[::]") || strings.HasPrefix(a, "0.0.0.0") || strings.HasPrefix(a, ":") {
+			_, port, _ := net.SplitHostPort(a)
+			return "localhost:" + port
+		}
+		return a
+	}
+	fmt.Fprintf(w, `
+Simulated upstreams are up. Try:
+
+  curl -s -H 'x-api-key: %s' 'http://%s/v1/vehicles?make=Kia&model=Sorento&limit=5'
+
+Take Encar down, and see the partial header:
+
+  curl -s -X PUT -d '{"mode":"down"}' http://%s/sim/encar
+  curl -si -H 'x-api-key: %s' 'http://%s/v1/vehicles?make=Kia&limit=5' | grep -i x-lmn
+
+Breakers: curl -s http://%s/debug/breakers
+`, DemoKey, host(addr), host(admin), DemoKey, host(addr), host(admin))
+}

@@ -1,0 +1,308 @@
+// Package fanout runs one task per upstream, each under its own circuit
+// breaker and deadline, and collects every result: a failing source never
+// cancels or delays the others.
+package fanout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/lmn/aggregator/sources"
+)
+
+// BreakerConfig tunes a breaker.
+type BreakerConfig struct {
+	Window      time.Duration // rolling window the failure rate is computed over
+	Buckets     int           // how many buckets the window rolls by
+	MinRequests uint32        // no trip before this many calls in the window
+	FailureRate float64       // trip at or above this share of failures
+	OpenFor     time.Duration // how long an open breaker rejects before a probe
+	Probes      uint32        // calls let through while half-open
+}
+
+// DefaultBreakerConfig trips on half the calls of a minute failing, once five
+// calls have been seen, and probes again after 30 seconds.
+var DefaultBreakerConfig = BreakerConfig{
+	Window: time.Minute, Buckets: 6, MinRequests: 5, FailureRate: 0.5, OpenFor: 30 * time.Second, Probes: 1,
+}
+
+// Forced is an operator's override of a breaker.
+type Forced int32
+
+const (
+	NotForced Forced = iota
+	ForcedOpen
+	ForcedClosed
+)
+
+func (f Forced) String() string {
+	switch f {
+	case ForcedOpen:
+		return "forced_open"
+	case ForcedClosed:
+		return "forced_closed"
+	}
+	return ""
+}
+
+// Transition is one change of a breaker's state.
+type Transition struct {
+	At     time.Time `json:"at"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+}
+
+const historySize = 100
+
+// Breaker wraps a gobreaker breaker with what on-call needs and gobreaker
+// lacks: forced states, a count of rejected calls, the counts and error at
+// the moment it tripped, when it will probe next, and its last transitions.
+//
+// gobreaker calls OnStateChange under its own lock, so the wrapper records
+// transitions into its own fields there and never calls back into gobreaker.
+type Breaker struct {
+	name string
+	cfg  BreakerConfig
+	cb   atomic.Pointer[gobreaker.CircuitBreaker[struct{}]]
+
+	forced   atomic.Int32
+	rejected atomic.Uint64
+	lastOK   atomic.Int64 // unix nanos of the last success
+
+	mu         sync.Mutex
+	lastErr    string
+	lastErrAt  time.Time
+	tripCounts gobreaker.Counts // counts seen by the ReadyToTrip that tripped it
+	tripErr    string
+	changedAt  time.Time
+	openedAt   time.Time
+	history    [historySize]Transition
+	histLen    int
+	histNext   int
+	onChange   func(source, from, to string)
+}
+
+// NewBreaker returns a closed breaker for source name. onChange, if not nil,
+// is told of every transition (for metrics); it must not call the breaker.
+func NewBreaker(name string, cfg BreakerConfig, onChange func(source, from, to string)) *Breaker {
+	b := &Breaker{name: name, cfg: cfg, onChange: onChange, changedAt: time.Now()}
+	b.cb.Store(b.newCB())
+	return b
+}
+
+func (b *Breaker) newCB() *gobreaker.CircuitBreaker[struct{}] {
+	bucket := b.cfg.Window / time.Duration(max(b.cfg.Buckets, 1))
+	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:         b.name,
+		MaxRequests:  max(b.cfg.Probes, 1),
+		Interval:     b.cfg.Window,
+		BucketPeriod: bucket,
+		Timeout:      b.cfg.OpenFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			valid := c.Requests - c.TotalExclusions
+			trip := valid >= b.cfg.MinRequests && float64(c.TotalFailures) >= b.cfg.FailureRate*float64(valid)
+			if trip {
+				b.mu.Lock()
+				b.tripCounts, b.tripErr = c, b.lastErr
+				b.mu.Unlock()
+			}
+			return trip
+		},
+		// A client that hung up says nothing about the upstream's health.
+		IsExcluded:    func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: b.stateChanged,
+	})
+}
+
+// stateChanged runs under gobreaker's lock: record, do not call back.
+func (b *Breaker) stateChanged(_ string, from, to gobreaker.State) {
+	now := time.Now()
+	b.mu.Lock()
+	reason := ""
+	switch {
+	case to == gobreaker.StateOpen && from == gobreaker.StateClosed:
+		c := b.tripCounts
+		reason = fmt.Sprintf("tripped: %d of %d calls failed; last error: %s", c.TotalFailures, c.Requests-c.TotalExclusions, b.tripErr)
+	case to == gobreaker.StateOpen:
+		reason = "probe failed: " + b.lastErr
+	case to == gobreaker.StateHalfOpen:
+		reason = "open period over; letting a probe through"
+	case to == gobreaker.StateClosed:
+		reason = "probe succeeded"
+	}
+	if to == gobreaker.StateOpen {
+		b.openedAt = now
+	}
+	b.recordLocked(now, stateName(from), stateName(to), reason)
+	b.mu.Unlock()
+}
+
+func (b *Breaker) recordLocked(at time.Time, from, to, reason string) {
+	b.changedAt = at
+	b.history[b.histNext] = Transition{At: at, From: from, To: to, Reason: reason}
+	b.histNext = (b.histNext + 1) % historySize
+	b.histLen = min(b.histLen+1, historySize)
+	if b.onChange != nil {
+		b.onChange(b.name, from, to)
+	}
+}
+
+func stateName(s gobreaker.State) string {
+	switch s {
+	case gobreaker.StateOpen:
+		return "open"
+	case gobreaker.StateHalfOpen:
+		return "half_open"
+	default:
+		return "closed"
+	}
+}
+
+// Name is the source the breaker guards.
+func (b *Breaker) Name() string { return b.name }
+
+// Do runs fn unless the breaker rejects it, in which case it returns an error
+// wrapping sources.ErrRejected without calling fn.
+func (b *Breaker) Do(fn func() error) error {
+	switch Forced(b.forced.Load()) {
+	case ForcedOpen:
+		b.rejected.Add(1)
+		return fmt.Errorf("%s: %w (forced open)", b.name, sources.ErrRejected)
+	case ForcedClosed:
+		err := fn()
+		b.note(err)
+		return err
+	}
+	_, err := b.cb.Load().Execute(func() (struct{}, error) {
+		err := fn()
+		// Noted before gobreaker sees it, so a trip can name the error.
+		b.note(err)
+		return struct{}{}, err
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		b.rejected.Add(1)
+		return fmt.Errorf("%s: %w", b.name, sources.ErrRejected)
+	}
+	return err
+}
+
+func (b *Breaker) note(err error) {
+	if err == nil {
+		b.lastOK.Store(time.Now().UnixNano())
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	msg := err.Error()
+	b.mu.Lock()
+	b.lastErr, b.lastErrAt = msg, time.Now()
+	b.mu.Unlock()
+}
+
+// Force sets an operator override: ForcedOpen takes the source out of
+// rotation, ForcedClosed calls it whatever it answers. Who and why go into
+// the history.
+func (b *Breaker) Force(f Forced, reason string) {
+	from := b.State()
+	b.forced.Store(int32(f))
+	to := b.State()
+	b.mu.Lock()
+	b.recordLocked(time.Now(), from, to, "operator: "+f.String()+": "+reason)
+	b.mu.Unlock()
+}
+
+// Reset clears any override and starts a fresh, closed breaker with empty
+// counts.
+func (b *Breaker) Reset(reason string) {
+	from := b.State()
+	b.forced.Store(int32(NotForced))
+	b.cb.Store(b.newCB())
+	b.mu.Lock()
+	b.tripCounts, b.tripErr = gobreaker.Counts{}, ""
+	b.recordLocked(time.Now(), from, "closed", "operator: reset: "+reason)
+	b.mu.Unlock()
+}
+
+// State is the breaker's effective state: forced_open, forced_closed, open,
+// half_open or closed.
+//
+// It must not be called with b.mu held: gobreaker takes its own lock and
+// then, in OnStateChange, ours.
+func (b *Breaker) State() string {
+	if f := Forced(b.forced.Load()); f != NotForced {
+		return f.String()
+	}
+	return stateName(b.cb.Load().State())
+}
+
+// Snapshot is a breaker as on-call sees it.
+type Snapshot struct {
+	Source        string       `json:"source"`
+	State         string       `json:"state"`
+	Forced        bool         `json:"forced"`
+	Requests      uint32       `json:"requests_in_window"`
+	Failures      uint32       `json:"failures_in_window"`
+	FailureRate   float64      `json:"failure_rate"`
+	Rejected      uint64       `json:"rejected_total"`
+	ChangedAt     time.Time    `json:"last_change_at"`
+	NextProbeAt   *time.Time   `json:"next_probe_at"`
+	LastSuccessAt *time.Time   `json:"last_success_at"`
+	LastError     *string      `json:"last_error"`
+	LastErrorAt   *time.Time   `json:"last_error_at"`
+	Trip          *TripInfo    `json:"trip"`
+	History       []Transition `json:"history,omitempty"`
+}
+
+// TripInfo is what the window held when the breaker last tripped.
+type TripInfo struct {
+	Requests  uint32 `json:"requests"`
+	Failures  uint32 `json:"failures"`
+	LastError string `json:"last_error"`
+}
+
+// Snapshot reports the breaker's state; withHistory adds the transitions,
+// newest first.
+func (b *Breaker) Snapshot(withHistory bool) Snapshot {
+	cb := b.cb.Load()
+	state := b.State() // takes gobreaker's lock, and may move open → half-open
+	counts := cb.Counts()
+	s := Snapshot{Source: b.name, State: state, Forced: Forced(b.forced.Load()) != NotForced, Rejected: b.rejected.Load()}
+	valid := counts.Requests - counts.TotalExclusions
+	s.Requests, s.Failures = valid, counts.TotalFailures
+	if valid > 0 {
+		s.FailureRate = float64(counts.TotalFailures) / float64(valid)
+	}
+	if ns := b.lastOK.Load(); ns != 0 {
+		t := time.Unix(0, ns)
+		s.LastSuccessAt = &t
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s.ChangedAt = b.changedAt
+	if state == "open" {
+		t := b.openedAt.Add(b.cfg.OpenFor)
+		s.NextProbeAt = &t
+	}
+	if b.lastErr != "" {
+		e, at := b.lastErr, b.lastErrAt
+		s.LastError, s.LastErrorAt = &e, &at
+	}
+	if b.tripCounts.Requests > 0 {
+		s.Trip = &TripInfo{Requests: b.tripCounts.Requests - b.tripCounts.TotalExclusions, Failures: b.tripCounts.TotalFailures, LastError: b.tripErr}
+	}
+	if withHistory {
+		s.History = make([]Transition, 0, b.histLen)
+		for i := 1; i <= b.histLen; i++ {
+			s.History = append(s.History, b.history[(b.histNext-i+historySize)%historySize])
+		}
+	}
+	return s
+}

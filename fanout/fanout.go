@@ -1,0 +1,90 @@
+package fanout
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lmn/aggregator/sources"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// Task is one source's share of a request. Run writes its rows wherever its
+// closure says (its own slot) and returns only its error.
+type Task struct {
+	Source vehicle.Source
+	Run    func(ctx context.Context) error
+}
+
+// Outcome is how one task went.
+type Outcome struct {
+	Source   vehicle.Source
+	Err      error
+	Duration time.Duration
+}
+
+// Label is the outcome's bounded metrics label (success, timeout, blocked, …).
+func (o Outcome) Label() string { return sources.Outcome(o.Err) }
+
+// Fanout runs tasks under their sources' breakers and deadlines.
+type Fanout struct {
+	breakers map[vehicle.Source]*Breaker
+	timeouts map[vehicle.Source]time.Duration
+	// Observe, if set, is told of every finished task (for metrics).
+	Observe func(Outcome)
+}
+
+// New returns a fan-out over the given breakers, each source's call bounded
+// by its timeout.
+func New(breakers map[vehicle.Source]*Breaker, timeouts map[vehicle.Source]time.Duration) *Fanout {
+	return &Fanout{breakers: breakers, timeouts: timeouts}
+}
+
+// Breaker returns the breaker of source s.
+func (f *Fanout) Breaker(s vehicle.Source) *Breaker { return f.breakers[s] }
+
+// Run starts every task at once and waits for all of them. Each gets its own
+// deadline inside ctx's; a task whose breaker is open is not run and fails at
+// once. The errgroup only waits: tasks return nil to it, so one failing
+// source never cancels the others.
+func (f *Fanout) Run(ctx context.Context, tasks []Task) []Outcome {
+	out := make([]Outcome, len(tasks))
+	var g errgroup.Group
+	for i, t := range tasks {
+		g.Go(func() error {
+			out[i] = f.run(ctx, t)
+			if f.Observe != nil {
+				f.Observe(out[i])
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out
+}
+
+// Call runs one task the same way, for requests that need a single source.
+func (f *Fanout) Call(ctx context.Context, t Task) Outcome {
+	o := f.run(ctx, t)
+	if f.Observe != nil {
+		f.Observe(o)
+	}
+	return o
+}
+
+func (f *Fanout) run(ctx context.Context, t Task) Outcome {
+	start := time.Now()
+	if d := f.timeouts[t.Source]; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	var err error
+	if b := f.breakers[t.Source]; b != nil {
+		err = b.Do(func() error { return t.Run(ctx) })
+	} else {
+		err = t.Run(ctx)
+	}
+	return Outcome{Source: t.Source, Err: err, Duration: time.Since(start)}
+}

@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+func handleHealthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReadyz is ready once the auction index has loaded (from a crawl or
+// the snapshot). Dealer breakers never make it fail: a dealer outage is
+// served as partial answers, not by taking instances out of rotation.
+func handleReadyz(d AdminDeps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st := d.Auction.Status()
+		status, code := "ok", http.StatusOK
+		if !st.Loaded {
+			status, code = "not ready", http.StatusServiceUnavailable
+		}
+		if _, verbose := r.URL.Query()["verbose"]; !verbose {
+			writeJSON(w, code, map[string]string{"status": status})
+			return
+		}
+		check := map[string]any{"name": "auction_index", "ok": st.Loaded, "rows": st.Rows}
+		if st.Loaded {
+			check["built_at"] = st.BuiltAt.In(vehicle.KST).Format(time.RFC3339)
+			check["age_seconds"] = int(time.Since(st.BuiltAt).Seconds())
+		}
+		if st.LastError != "" {
+			check["last_crawl_error"] = st.LastError
+		}
+		writeJSON(w, code, map[string]any{"status": status, "checks": []any{check}})
+	}
+}
+
+func findBreaker(d AdminDeps, name string) *fanout.Breaker {
+	for _, b := range d.Breakers {
+		if b.Name() == name {
+			return b
+		}
+	}
+	return nil
+}
+
+type breakerView struct {
+	fanout.Snapshot
+	Auction any `json:"auction_index,omitempty"`
+}
+
+func view(d AdminDeps, b *fanout.Breaker, history bool) breakerView {
+	v := breakerView{Snapshot: b.Snapshot(history)}
+	if b.Name() == string(vehicle.Glovis) && d.Auction != nil {
+		st := d.Auction.Status()
+		a := map[string]any{"loaded": st.Loaded, "rows": st.Rows}
+		if st.Loaded {
+			a["built_at"] = st.BuiltAt
+			a["age_seconds"] = int(time.Since(st.BuiltAt).Seconds())
+		}
+		if st.LastError != "" {
+			a["last_crawl_error"] = st.LastError
+		}
+		v.Auction = a
+	}
+	return v
+}
+
+func handleBreakers(d AdminDeps) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		out := make([]breakerView, len(d.Breakers))
+		for i, b := range d.Breakers {
+			out[i] = view(d, b, false)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"breakers": out})
+	}
+}
+
+func handleBreaker(d AdminDeps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b := findBreaker(d, r.PathValue("source"))
+		if b == nil {
+			writeError(w, r, d.Log, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no breaker for that source"})
+			return
+		}
+		writeJSON(w, http.StatusOK, view(d, b, true))
+	}
+}
+
+// handleBreakerAction applies an operator's force_open, force_closed or
+// reset. The reason is required: it is what the next engineer reads.
+func handleBreakerAction(d AdminDeps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b := findBreaker(d, r.PathValue("source"))
+		if b == nil {
+			writeError(w, r, d.Log, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no breaker for that source"})
+			return
+		}
+		var req struct {
+			Action string `json:"action"`
+			Reason string `json:"reason"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeError(w, r, d.Log, badRequest(fmt.Sprintf("body must be {\"action\": …, \"reason\": …}: %v", err)))
+			return
+		}
+		if req.Reason == "" {
+			writeError(w, r, d.Log, badRequest("reason is required"))
+			return
+		}
+		who := r.Header.Get("X-Operator")
+		if who == "" {
+			who = "unknown operator"
+		}
+		reason := fmt.Sprintf("%s (by %s from %s)", req.Reason, who, r.RemoteAddr)
+		switch req.Action {
+		case "force_open":
+			b.Force(fanout.ForcedOpen, reason)
+		case "force_closed":
+			b.Force(fanout.ForcedClosed, reason)
+		case "reset":
+			b.Reset(reason)
+		default:
+			writeError(w, r, d.Log, badRequest("action must be force_open, force_closed or reset"))
+			return
+		}
+		d.Log.Warn("breaker changed by operator", "source", b.Name(), "action", req.Action, "reason", reason,
+			"request_id", requestID(r.Context()))
+		writeJSON(w, http.StatusOK, view(d, b, true))
+	}
+}
+
+func badRequest(msg string) error {
+	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: msg}
+}

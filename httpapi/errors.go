@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/lmn/aggregator/search"
+)
+
+// Error is an error with its place in the public contract: the HTTP status,
+// the stable code and the details object of the error envelope.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Details map[string]any
+	// RetryAfter, in seconds, is sent as Retry-After when positive.
+	RetryAfter int
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Issue is one problem with a request parameter.
+type Issue struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+func validationError(issues []Issue) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "validation_error", Message: "the request has invalid parameters",
+		Details: map[string]any{"issues": issues}}
+}
+
+var (
+	errNotFound         = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"}
+	errMethodNotAllowed = &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this route"}
+	errMissingKey       = &Error{Status: http.StatusUnauthorized, Code: "missing_api_key", Message: "the x-api-key header is required"}
+	errInvalidKey       = &Error{Status: http.StatusUnauthorized, Code: "invalid_api_key", Message: "the API key is not valid"}
+	errVehicleNotFound  = &Error{Status: http.StatusNotFound, Code: "vehicle_not_found", Message: "no vehicle with that id"}
+	errInternal         = &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "internal error"}
+)
+
+// dealerRetryAfter is how long partners are told to wait after a 503: about
+// the time a breaker stays open before it probes again.
+const dealerRetryAfter = 30
+
+// toError maps every error a handler can return to its contract error. This
+// table is the one place statuses are decided.
+func toError(err error) *Error {
+	var e *Error
+	var du *search.DealersUnavailableError
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.As(err, &du):
+		failed := make([]string, len(du.Failed))
+		for i, s := range du.Failed {
+			failed[i] = string(s)
+		}
+		return &Error{Status: http.StatusServiceUnavailable, Code: "dealer_upstream_unavailable",
+			Message: "every dealer source this request needs is unavailable", RetryAfter: dealerRetryAfter,
+			Details: map[string]any{"failed_sources": failed}}
+	case errors.Is(err, search.ErrAuctionUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "auction_index_unavailable",
+			Message: "the auction index has not loaded yet", RetryAfter: 10, Details: map[string]any{}}
+	default:
+		return errInternal
+	}
+}
+
+// writeError writes the error envelope. Errors without a contract code are
+// logged with the request id and answered with a bare internal_error.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	e := toError(err)
+	if e == errInternal && log != nil && !errors.Is(err, context.Canceled) {
+		log.ErrorContext(r.Context(), "internal error", "request_id", requestID(r.Context()), "err", err)
+	}
+	details := e.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	writeJSON(w, e.Status, map[string]any{"error": map[string]any{
+		"code": e.Code, "message": e.Message, "request_id": requestID(r.Context()), "details": details,
+	}})
+}

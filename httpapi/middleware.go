@@ -1,0 +1,172 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/lmn/aggregator/fanout"
+)
+
+// middleware wraps a handler.
+type middleware func(http.Handler) http.Handler
+
+// chain applies mws so that the first is outermost.
+func chain(h http.Handler, mws ...middleware) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+type ctxKey struct{}
+
+// requestInfo travels with a request so the access log can report what the
+// handler learnt (each source's outcome) without the handler logging itself.
+type requestInfo struct {
+	id       string
+	outcomes []fanout.Outcome
+}
+
+func info(ctx context.Context) *requestInfo {
+	ri, _ := ctx.Value(ctxKey{}).(*requestInfo)
+	return ri
+}
+
+func requestID(ctx context.Context) string {
+	if ri := info(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
+}
+
+// noteOutcomes records the sources' outcomes for the access log.
+func noteOutcomes(ctx context.Context, o []fanout.Outcome) {
+	if ri := info(ctx); ri != nil {
+		ri.outcomes = append(ri.outcomes, o...)
+	}
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+// withRequestID gives every request an id, on the response and in the context.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ri := &requestInfo{id: newRequestID()}
+		w.Header().Set("X-Request-Id", ri.id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri)))
+	})
+}
+
+// statusWriter remembers the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withAccessLog logs one line per request: id, route, status, duration and
+// each source's outcome. Query strings and headers are not logged: they can
+// carry keys.
+func withAccessLog(log *slog.Logger, observe func(route string, status int, d time.Duration)) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(sw, r)
+			d := time.Since(start)
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			attrs := []slog.Attr{
+				slog.String("request_id", requestID(r.Context())),
+				slog.String("route", route),
+				slog.Int("status", sw.status),
+				slog.Duration("duration", d),
+			}
+			if ri := info(r.Context()); ri != nil {
+				for _, o := range ri.outcomes {
+					attrs = append(attrs, slog.Group(string(o.Source),
+						slog.String("outcome", o.Label()), slog.Duration("duration", o.Duration)))
+				}
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			if observe != nil {
+				observe(route, sw.status, d)
+			}
+		})
+	}
+}
+
+// withRecover turns a panic into a 500 with the generic message, logged with
+// the request id and stack.
+func withRecover(log *slog.Logger) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					log.ErrorContext(r.Context(), "panic", "request_id", requestID(r.Context()),
+						"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					writeError(w, r, log, errInternal)
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// withAPIKey requires a known x-api-key.
+func withAPIKey(keys *Keys) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key := r.Header.Get("x-api-key")
+			switch {
+			case key == "":
+				writeError(w, r, nil, errMissingKey)
+			case !keys.Valid(key):
+				writeError(w, r, nil, errInvalidKey)
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client may have gone; nothing to do about it here
+}

@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"math"
+	"time"
+
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// The wire shapes of SPEC §7. Every nullable field is a pointer without
+// omitempty, so it is present as null rather than missing.
+
+type summaryJSON struct {
+	ID            string       `json:"id"`
+	Source        string       `json:"source"`
+	DealerSource  *string      `json:"dealer_source"`
+	Make          string       `json:"make"`
+	Model         string       `json:"model"`
+	Trim          *string      `json:"trim"`
+	Year          int          `json:"year"`
+	MileageKm     int          `json:"mileage_km"`
+	Fuel          *string      `json:"fuel"`
+	Transmission  *string      `json:"transmission"`
+	Color         *string      `json:"color"`
+	EngineCC      *int         `json:"engine_cc"`
+	Drivetrain    *string      `json:"drivetrain"`
+	Options       []string     `json:"options"`
+	AccidentGrade *string      `json:"accident_grade"`
+	ExteriorGrade *string      `json:"exterior_grade"`
+	Auction       *auctionJSON `json:"auction"`
+	Pricing       pricingJSON  `json:"pricing"`
+	PhotoURL      *string      `json:"photo_url"`
+	ListedAt      *string      `json:"listed_at"`
+}
+
+type auctionJSON struct {
+	Date      string `json:"date"`
+	Site      string `json:"site"`
+	LotNumber int    `json:"lot_number"`
+	Round     int    `json:"round"`
+	Status    string `json:"status"`
+	Count     int    `json:"count"`
+}
+
+type pricingJSON struct {
+	ListingPrice int `json:"listing_price"`
+}
+
+type listJSON struct {
+	Data       []summaryJSON `json:"data"`
+	NextCursor *string       `json:"next_cursor"`
+}
+
+// usd converts won to whole dollars at rate won per dollar.
+func usd(krw int64, rate float64) int { return int(math.Round(float64(krw) / rate)) }
+
+func str(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func timestamp(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.In(vehicle.KST).Format(time.RFC3339)
+	return &s
+}
+
+func summary(v *vehicle.Vehicle, rate float64) summaryJSON {
+	s := summaryJSON{
+		ID: v.ID, Make: v.Make, Model: v.Model, Trim: str(v.Trim), Year: v.Year, MileageKm: v.MileageKm,
+		Fuel: str(v.Fuel), Transmission: str(v.Transmission), Color: str(v.Color), Drivetrain: str(v.Drivetrain),
+		Options: v.Options, AccidentGrade: str(v.AccidentGrade), ExteriorGrade: str(v.ExteriorGrade),
+		Pricing: pricingJSON{ListingPrice: usd(v.PriceKRW, rate)}, PhotoURL: str(v.PhotoURL), ListedAt: timestamp(v.ListedAt),
+	}
+	if s.Options == nil {
+		s.Options = []string{}
+	}
+	if v.EngineCC > 0 {
+		cc := v.EngineCC
+		s.EngineCC = &cc
+	}
+	if v.Source.IsDealer() {
+		s.Source = "dealer"
+		s.DealerSource = str(string(v.Source))
+	} else {
+		s.Source = string(v.Source)
+	}
+	if a := v.Auction; a != nil {
+		date := ""
+		if t := timestamp(a.Date); t != nil {
+			date = *t
+		}
+		s.Auction = &auctionJSON{Date: date, Site: a.Site, LotNumber: a.LotNumber, Round: a.Round, Status: a.Status, Count: a.Count}
+	}
+	return s
+}

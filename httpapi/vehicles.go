@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lmn/aggregator/cursor"
+	"github.com/lmn/aggregator/search"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// handleSearch serves GET /v1/vehicles.
+func handleSearch(log *slog.Logger, svc *search.Service, codec *cursor.Codec, fx float64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, err := parseSearch(r.URL.Query())
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		binding, requested := bindingOf(q), sourceList(q.Sources)
+		if raw := r.URL.Query().Get("cursor"); raw != "" {
+			if q.NeedsAuction() && q.NeedsDealer() {
+				writeError(w, r, log, errMixedPagination)
+				return
+			}
+			st, err := codec.Decode(raw, string(q.Sort), binding, requested)
+			if err != nil {
+				var ce *cursor.Error
+				if errors.As(err, &ce) {
+					err = &Error{Status: http.StatusBadRequest, Code: "invalid_cursor", Message: "the cursor is not valid for this request",
+						Details: map[string]any{"reason": ce.Reason}}
+				}
+				writeError(w, r, log, err)
+				return
+			}
+			applyCursor(&q, st)
+		}
+		res, err := svc.Search(r.Context(), q)
+		if res != nil {
+			noteOutcomes(r.Context(), res.Outcomes)
+		}
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if len(res.FailedDealers) > 0 {
+			w.Header().Set("X-LMN-Partial-Dealer-Unavailable", sourceList(res.FailedDealers))
+		}
+		if res.AuctionUnavailable {
+			w.Header().Set("X-LMN-Partial-Auction-Unavailable", "glovis")
+		}
+		body := listJSON{Data: make([]summaryJSON, len(res.Rows))}
+		for i := range res.Rows {
+			body.Data[i] = summary(&res.Rows[i], fx)
+		}
+		if res.More && len(res.Rows) > 0 {
+			next := codec.Encode(nextState(q, res, binding, requested))
+			body.NextCursor = &next
+		}
+		writeJSON(w, http.StatusOK, body)
+	}
+}
+
+var errMixedPagination = &Error{Status: http.StatusBadRequest, Code: "mixed_source_pagination_unsupported",
+	Message: "pagination across auction and dealer sources is not supported; page each kind separately",
+	Details: map[string]any{"restart": []map[string]string{{"source": "glovis"}, {"source": "dealer"}}}}
+
+// bindingOf digests the filters a cursor is bound to.
+func bindingOf(q vehicle.Query) string {
+	norm := func(s []string) string {
+		c := make([]string, len(s))
+		for i, x := range s {
+			c[i] = strings.ToLower(x)
+		}
+		slices.Sort(c)
+		return strings.Join(c, ",")
+	}
+	return cursor.Digest("make="+norm(q.Makes), "model="+norm(q.Models), "limit-free")
+}
+
+func applyCursor(q *vehicle.Query, st cursor.State) {
+	if a := st.After; a != nil {
+		v := &vehicle.Vehicle{ID: a.ID, PriceKRW: a.Price, Year: a.Year, MileageKm: a.MileageKm}
+		if a.Date != 0 {
+			v.Auction = &vehicle.Auction{Date: time.Unix(a.Date, 0)}
+		}
+		if a.Listed != 0 {
+			v.ListedAt = time.Unix(a.Listed, 0)
+		}
+		q.After = v
+	}
+	if len(st.Skip) > 0 {
+		q.Skip = map[vehicle.Source]int{}
+		for s, n := range st.Skip {
+			q.Skip[vehicle.Source(s)] = n
+		}
+	}
+	if len(st.Pinned) > 0 {
+		pinned := q.Sources[:0:0]
+		for _, s := range q.Sources {
+			if slices.Contains(st.Pinned, string(s)) {
+				pinned = append(pinned, s)
+			}
+		}
+		q.Sources = pinned
+	}
+}
+
+// nextState is where the page after res starts.
+func nextState(q vehicle.Query, res *search.Result, binding, requested string) cursor.State {
+	st := cursor.State{Sort: string(q.Sort), Query: binding, Sources: requested}
+	if q.NeedsAuction() {
+		last := res.Rows[len(res.Rows)-1]
+		a := &cursor.After{ID: last.ID, Price: last.PriceKRW, Year: last.Year, MileageKm: last.MileageKm}
+		if last.Auction != nil {
+			a.Date = last.Auction.Date.Unix()
+		}
+		if !last.ListedAt.IsZero() {
+			a.Listed = last.ListedAt.Unix()
+		}
+		st.After = a
+		return st
+	}
+	st.Skip = map[string]int{}
+	for s, n := range q.Skip {
+		st.Skip[string(s)] = n
+	}
+	for i := range res.Rows {
+		st.Skip[string(res.Rows[i].Source)]++
+	}
+	for _, s := range q.Sources {
+		if !slices.Contains(res.FailedDealers, s) {
+			st.Pinned = append(st.Pinned, string(s))
+		}
+	}
+	return st
+}

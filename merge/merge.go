@@ -1,0 +1,100 @@
+// Package merge combines the already-sorted rows of several sources into one
+// page: a k-way merge, the removal of cars listed on two dealer sites, and
+// the cut at the page size.
+package merge
+
+import (
+	"strings"
+
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// Page merges lists, each already in s order, and returns the first limit
+// rows. more reports whether any list had rows past the cut.
+func Page(s vehicle.Sort, limit int, lists ...[]vehicle.Vehicle) (page []vehicle.Vehicle, more bool) {
+	heads := make([]int, len(lists))
+	total := 0
+	for _, l := range lists {
+		total += len(l)
+	}
+	page = make([]vehicle.Vehicle, 0, min(limit, total))
+	for len(page) < limit {
+		best := -1
+		for i, l := range lists {
+			if heads[i] < len(l) && (best < 0 || vehicle.Compare(s, &l[heads[i]], &lists[best][heads[best]]) < 0) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return page, false
+		}
+		page = append(page, lists[best][heads[best]])
+		heads[best]++
+	}
+	for i, l := range lists {
+		if heads[i] < len(l) {
+			return page, true
+		}
+	}
+	return page, false
+}
+
+// Key identifies a physical car across dealer sites: the same car advertised
+// on Encar and Danawa has the same make, model, year, mileage and price.
+func Key(v *vehicle.Vehicle) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(v.Make))
+	b.WriteByte('|')
+	b.WriteString(strings.ToLower(v.Model))
+	b.WriteByte('|')
+	writeInt(&b, int64(v.Year))
+	b.WriteByte('|')
+	writeInt(&b, int64(v.MileageKm))
+	b.WriteByte('|')
+	writeInt(&b, v.PriceKRW)
+	return b.String()
+}
+
+func writeInt(b *strings.Builder, n int64) {
+	var buf [20]byte
+	i := len(buf)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		buf[i] = '-'
+	}
+	b.Write(buf[i:])
+}
+
+// DropSeen returns rows without the cars whose Key is in seen, keeping order.
+// It is used to drop Danawa rows that Encar already lists (Encar's row is
+// preferred: it has an id that leads to a detail page).
+func DropSeen(rows []vehicle.Vehicle, seen map[string]bool) []vehicle.Vehicle {
+	out := rows[:0:0]
+	for i := range rows {
+		if !seen[Key(&rows[i])] {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
+
+// Keys returns the Key of every row.
+func Keys(rows []vehicle.Vehicle) map[string]bool {
+	m := make(map[string]bool, len(rows))
+	for i := range rows {
+		m[Key(&rows[i])] = true
+	}
+	return m
+}

@@ -1,0 +1,139 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var (
+	manufacturerRe = regexp.MustCompile(`Manufacturer\.([^._()]+)\.`)
+	modelGroupRe   = regexp.MustCompile(`ModelGroup\.([^._()]+)\.`)
+)
+
+// encarFilter reads the q expression: each Manufacturer term owns the
+// ModelGroup terms that follow it up to the next Manufacturer.
+func encarFilter(q string) func(c *car) bool {
+	groups := map[string][]string{}
+	locs := manufacturerRe.FindAllStringSubmatchIndex(q, -1)
+	for i, loc := range locs {
+		end := len(q)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		mk := q[loc[2]:loc[3]]
+		groups[mk] = groups[mk]
+		for _, m := range modelGroupRe.FindAllStringSubmatch(q[loc[1]:end], -1) {
+			groups[mk] = append(groups[mk], m[1])
+		}
+	}
+	return func(c *car) bool {
+		if len(groups) == 0 {
+			return true
+		}
+		mg, ok := groups[c.m.make_]
+		return ok && (len(mg) == 0 || slices.Contains(mg, c.m.group))
+	}
+}
+
+func sortCars(cars []car, code string, prefix string) {
+	id := func(c *car) string { return prefix + strconv.Itoa(c.id) }
+	slices.SortStableFunc(cars, func(a, b car) int {
+		var c int
+		switch code {
+		case "PriceAsc":
+			c = a.price - b.price
+		case "PriceDesc":
+			c = b.price - a.price
+		case "MileageAsc":
+			c = a.km - b.km
+		case "Year":
+			c = b.year - a.year
+		default:
+			c = b.modified.Compare(a.modified)
+		}
+		if c != 0 {
+			return c
+		}
+		return strings.Compare(id(&a), id(&b))
+	})
+}
+
+func (s *Sim) encarSearch(r *http.Request, drift bool) page {
+	q := r.URL.Query()
+	parts := strings.Split(q.Get("sr"), "|")
+	if len(parts) != 4 {
+		return page{http.StatusBadRequest, "application/json", []byte(`{"message":"bad sr"}`)}
+	}
+	offset, err1 := strconv.Atoi(parts[2])
+	count, err2 := strconv.Atoi(parts[3])
+	if err1 != nil || err2 != nil || offset < 0 || count < 0 || count > 1000 {
+		return page{http.StatusBadRequest, "application/json", []byte(`{"message":"bad sr"}`)}
+	}
+	keep := encarFilter(q.Get("q"))
+	var matched []car
+	for i := range s.encar {
+		if keep(&s.encar[i]) {
+			matched = append(matched, s.encar[i])
+		}
+	}
+	sortCars(matched, parts[1], "encar_")
+	if offset > 10000 {
+		offset = 10000 // like the real API: past 10,000 the same page again
+	}
+	rows := []map[string]any{}
+	for i := offset; i < len(matched) && i < offset+count; i++ {
+		rows = append(rows, encarRow(&matched[i], i))
+	}
+	body := map[string]any{"Count": len(matched), "SearchResults": rows}
+	if drift {
+		body = map[string]any{"count": len(matched), "results": rows}
+	}
+	b, _ := json.Marshal(body)
+	return page{http.StatusOK, "application/json;charset=UTF-8", b}
+}
+
+// encarRow renders a car the way the search API does, numbers in whichever
+// form the real API happens to use for them.
+func encarRow(c *car, i int) map[string]any {
+	id := strconv.Itoa(c.id)
+	dir := fmt.Sprintf("/carpicture%02d/pic%s/%s_", c.id%10, id[:4], id)
+	trans := "오토"
+	if !c.auto {
+		trans = "수동"
+	}
+	row := map[string]any{
+		"Id": id, "Separation": []string{"B"}, "Trust": []string{}, "ServiceMark": []string{},
+		"Condition": []string{"Inspection", "Record"}, "Photo": dir,
+		"Photos": []map[string]any{
+			{"type": "001", "location": dir + "001.jpg", "updatedDate": "2025-06-01T02:00:11Z", "ordering": 1},
+			{"type": "003", "location": dir + "003.jpg", "updatedDate": "2025-06-01T02:00:11Z", "ordering": 3},
+		},
+		"Manufacturer": c.m.make_, "Model": c.gen, "Badge": c.trim, "GreenType": "N", "FuelType": c.fuel,
+		"Transmission": trans, "Year": c.regYM, "FormYear": strconv.Itoa(c.year), "Mileage": c.km,
+		"ServiceCopyCar": "ORIGINAL", "Price": c.price, "SellType": c.sellType, "BuyType": []string{},
+		"OfficeCityState": c.city, "ModifiedDate": c.modified.Format("2006-01-02 15:04:05.000") + " +09",
+	}
+	if c.detail != "" {
+		row["BadgeDetail"] = c.detail
+	}
+	if c.dup {
+		row["ServiceCopyCar"] = "DUPLICATION"
+	}
+	switch i % 3 { // the real API mixes int, float and string numbers
+	case 1:
+		row["Year"], row["Mileage"], row["Price"] = float64(c.regYM), float64(c.km), float64(c.price)
+	case 2:
+		row["Price"], row["FormYear"] = strconv.Itoa(c.price), c.year
+	}
+	return row
+}
+
+func encarBlocked() page {
+	return page{http.StatusOK, "text/html; charset=utf-8", []byte(`<!DOCTYPE html><html><head><title>Encar</title></head>
+<body><div class="captcha"><p>비정상적인 접근이 감지되었습니다. 자동입력 방지 문자를 입력해 주세요.</p></div></body></html>`)}
+}

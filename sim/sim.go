@@ -1,0 +1,290 @@
+// Package sim plays the three upstreams (Encar, Danawa, Glovis) on loopback
+// with a generated, deterministic inventory, and lets a test or an operator
+// switch each one into a failure mode at run time. It is a double of the
+// upstreams only: the service under test is always the real one.
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Modes an upstream can be switched into.
+const (
+	Healthy   = "healthy"
+	Down      = "down"      // 503
+	Hang      = "hang"      // never answers
+	Slow      = "slow"      // answers after latency_ms
+	HTTP403   = "http403"   // 403
+	Blocked   = "blocked"   // 200 with a bot check or login page
+	Drift     = "drift"     // renamed fields or changed markup
+	Truncated = "truncated" // the body stops half way
+	Huge      = "huge"      // a body far over any sane size
+)
+
+var modes = []string{Healthy, Down, Hang, Slow, HTTP403, Blocked, Drift, Truncated, Huge}
+
+// Sources the simulator plays.
+var Sources = []string{"encar", "danawa", "glovis"}
+
+// Fault is an upstream's current behaviour.
+type Fault struct {
+	Mode      string `json:"mode"`
+	LatencyMS int    `json:"latency_ms"`
+}
+
+// HugeSize is how large a huge body is.
+const HugeSize = 64 << 20
+
+// Sim is the simulated upstreams.
+type Sim struct {
+	encar  []car
+	danawa []car
+	glovis []lot
+
+	mu     sync.RWMutex
+	faults map[string]Fault
+	hits   map[string]*atomic.Int64
+	closed chan struct{}
+	once   sync.Once
+}
+
+// New generates the inventory: 2,400 Encar ads, 900 Danawa ads (a tenth of
+// them the same cars as Encar ads, for dedupe) and 1,100 Glovis lots.
+func New() *Sim {
+	r := rand.New(rand.NewPCG(20250618, 1))
+	s := &Sim{faults: map[string]Fault{}, hits: map[string]*atomic.Int64{}, closed: make(chan struct{})}
+	s.encar = generate(r, 2400, 39_000_000)
+	s.danawa = generate(r, 900, 71_000_000)
+	for i := 0; i < len(s.danawa); i += 10 {
+		e := s.encar[r.IntN(len(s.encar))]
+		if e.sellType == "일반" && !e.dup {
+			e.id = s.danawa[i].id
+			s.danawa[i] = e
+		}
+	}
+	s.glovis = generateLots(r, 1100)
+	for _, src := range Sources {
+		s.faults[src] = Fault{Mode: Healthy}
+		s.hits[src] = new(atomic.Int64)
+	}
+	return s
+}
+
+// SetFault switches source into f.
+func (s *Sim) SetFault(source string, f Fault) error {
+	if !slices.Contains(Sources, source) {
+		return fmt.Errorf("unknown source %q", source)
+	}
+	if !slices.Contains(modes, f.Mode) {
+		return fmt.Errorf("unknown mode %q", f.Mode)
+	}
+	if f.LatencyMS < 0 || f.LatencyMS > 600_000 {
+		return fmt.Errorf("latency_ms %d out of range 0..600000", f.LatencyMS)
+	}
+	s.mu.Lock()
+	s.faults[source] = f
+	s.mu.Unlock()
+	return nil
+}
+
+// Reset makes every source healthy.
+func (s *Sim) Reset() {
+	for _, src := range Sources {
+		_ = s.SetFault(src, Fault{Mode: Healthy})
+	}
+}
+
+func (s *Sim) fault(source string) Fault {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.faults[source]
+}
+
+// Hits is how many requests reached source.
+func (s *Sim) Hits(source string) int64 { return s.hits[source].Load() }
+
+// Close releases handlers stuck in hang mode.
+func (s *Sim) Close() { s.once.Do(func() { close(s.closed) }) }
+
+// page is a rendered answer before the fault decides how it is sent.
+type page struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+// render is an upstream's handler: it renders the healthy (or drifted) page.
+type render func(r *http.Request, drift bool) page
+
+// serve applies source's fault around render.
+func (s *Sim) serve(source string, fn render, blocked func() page) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits[source].Add(1)
+		f := s.fault(source)
+		var p page
+		switch f.Mode {
+		case Down:
+			p = page{http.StatusServiceUnavailable, "text/html", []byte("<html><body><h1>503 Service Unavailable</h1></body></html>")}
+		case Hang:
+			select {
+			case <-r.Context().Done():
+			case <-s.closed:
+			}
+			return
+		case Slow:
+			select {
+			case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+			p = fn(r, false)
+		case HTTP403:
+			p = page{http.StatusForbidden, "text/html", []byte("<html><body><h1>403 Forbidden</h1></body></html>")}
+		case Blocked:
+			p = blocked()
+		case Drift:
+			p = fn(r, true)
+		default:
+			p = fn(r, false)
+		}
+		w.Header().Set("Content-Type", p.contentType)
+		switch f.Mode {
+		case Truncated:
+			// Promise the whole body, send half: the client sees an unexpected EOF.
+			w.Header().Set("Content-Length", strconv.Itoa(len(p.body)))
+			w.WriteHeader(p.status)
+			_, _ = w.Write(p.body[:len(p.body)/2])
+			return
+		case Huge:
+			w.WriteHeader(p.status)
+			_, _ = w.Write(p.body[:len(p.body)/2])
+			pad := bytes.Repeat([]byte(" "), 64<<10)
+			for n := 0; n < HugeSize; n += len(pad) {
+				if _, err := w.Write(pad); err != nil {
+					return
+				}
+			}
+			return
+		}
+		w.WriteHeader(p.status)
+		_, _ = w.Write(p.body)
+	})
+}
+
+// Encar returns the Encar API handler.
+func (s *Sim) Encar() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /search/car/list/general", s.serve("encar", s.encarSearch, encarBlocked))
+	mux.Handle("/", s.serve("encar", notFound, encarBlocked))
+	return mux
+}
+
+// Danawa returns the Danawa site handler.
+func (s *Sim) Danawa() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /usedcar/", s.serve("danawa", s.danawaList, danawaBlocked))
+	mux.Handle("/", s.serve("danawa", notFound, danawaBlocked))
+	return mux
+}
+
+// Glovis returns the Glovis auction site handler.
+func (s *Sim) Glovis() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /auction/exhibitList.do", s.serve("glovis", s.glovisRounds, glovisLogin))
+	mux.Handle("POST /auction/exhibitListInclude.do", s.serve("glovis", s.glovisList, glovisLogin))
+	mux.Handle("/", s.serve("glovis", notFound, glovisLogin))
+	return mux
+}
+
+func notFound(*http.Request, bool) page {
+	return page{http.StatusNotFound, "text/html", []byte("<html><body>404 Not Found</body></html>")}
+}
+
+// Control returns the fault-control API: GET /sim shows every source's
+// mode; PUT /sim/{source} with {"mode": …, "latency_ms": …} changes one.
+func (s *Sim) Control() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /sim", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.RLock()
+		out := map[string]Fault{}
+		for k, v := range s.faults {
+			out[k] = v
+		}
+		s.mu.RUnlock()
+		writeJSON(w, http.StatusOK, out)
+	})
+	mux.HandleFunc("PUT /sim/{source}", func(w http.ResponseWriter, r *http.Request) {
+		var f Fault
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"mode\": …, \"latency_ms\": …}: " + err.Error()})
+			return
+		}
+		if err := s.SetFault(r.PathValue("source"), f); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error(), "modes": fmt.Sprint(modes)})
+			return
+		}
+		writeJSON(w, http.StatusOK, f)
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Servers are the three upstreams listening on loopback.
+type Servers struct {
+	EncarURL, DanawaURL, GlovisURL string
+	servers                        []*http.Server
+	sim                            *Sim
+}
+
+// Start serves s's upstreams on ephemeral loopback ports.
+func (s *Sim) Start() (*Servers, error) {
+	out := &Servers{sim: s}
+	for _, h := range []struct {
+		url *string
+		h   http.Handler
+	}{{&out.EncarURL, s.Encar()}, {&out.DanawaURL, s.Danawa()}, {&out.GlovisURL, s.Glovis()}} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			out.Close()
+			return nil, fmt.Errorf("sim: %w", err)
+		}
+		srv := &http.Server{Handler: h.h, ReadHeaderTimeout: 5 * time.Second}
+		out.servers = append(out.servers, srv)
+		*h.url = "http://" + ln.Addr().String()
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				panic(err) // a loopback listener we just opened cannot fail but by a bug
+			}
+		}()
+	}
+	return out, nil
+}
+
+// Close stops the servers, releasing hung handlers first.
+func (ss *Servers) Close() {
+	ss.sim.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, srv := range ss.servers {
+		_ = srv.Shutdown(ctx)
+	}
+}

@@ -1,0 +1,248 @@
+package encar
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/sources"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// PhotoBase is where Encar's photo paths live.
+const PhotoBase = "https://ci.encar.com/carpicture"
+
+// number accepts what Encar sends for a number: 202211, 202211.0 or "202211".
+type number struct {
+	v   float64
+	set bool
+}
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
+		if s == "" {
+			return nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("not a number: %q", s)
+		}
+		n.v, n.set = f, true
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %s", b)
+	}
+	n.v, n.set = f, true
+	return nil
+}
+
+func (n number) int() int { return int(math.Round(n.v)) }
+
+type listPage struct {
+	Count         *number    `json:"Count"`
+	SearchResults *[]listRow `json:"SearchResults"`
+}
+
+type listRow struct {
+	ID              string  `json:"Id"`
+	Manufacturer    string  `json:"Manufacturer"`
+	Model           string  `json:"Model"`
+	Badge           string  `json:"Badge"`
+	BadgeDetail     string  `json:"BadgeDetail"`
+	FuelType        string  `json:"FuelType"`
+	Transmission    string  `json:"Transmission"`
+	Year            number  `json:"Year"`
+	FormYear        number  `json:"FormYear"`
+	Mileage         number  `json:"Mileage"`
+	Price           number  `json:"Price"`
+	SellType        string  `json:"SellType"`
+	ServiceCopyCar  string  `json:"ServiceCopyCar"`
+	OfficeCityState string  `json:"OfficeCityState"`
+	Photo           string  `json:"Photo"`
+	Photos          []photo `json:"Photos"`
+	ModifiedDate    string  `json:"ModifiedDate"`
+}
+
+type photo struct {
+	Location string  `json:"location"`
+	Ordering float64 `json:"ordering"`
+}
+
+// List is one decoded search answer.
+type List struct {
+	Total int               // the upstream's own count of matching ads
+	Rows  []vehicle.Vehicle // for-sale ads only
+	// Raw is how many rows the page carried before lease, rental and
+	// duplicate ads were left out; paging advances by it.
+	Raw int
+}
+
+// noBadgeDetail is what Encar puts in BadgeDetail when a trim has no sub-grade.
+const noBadgeDetail = "(세부등급 없음)"
+
+// ExtractList decodes a search answer. An HTML body is ErrBlocked, a body
+// without Count or SearchResults, or a row without an id, make, model, year,
+// mileage or price, is ErrDrift: a changed API must never read as "no cars".
+func ExtractList(body []byte) (*List, error) {
+	if err := checkJSON(body); err != nil {
+		return nil, err
+	}
+	var p listPage
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, sources.Drift("search JSON: %v", err)
+	}
+	if p.Count == nil || !p.Count.set {
+		return nil, sources.Drift("missing Count")
+	}
+	if p.SearchResults == nil {
+		return nil, sources.Drift("missing SearchResults")
+	}
+	out := &List{Total: p.Count.int(), Raw: len(*p.SearchResults), Rows: make([]vehicle.Vehicle, 0, len(*p.SearchResults))}
+	for i := range *p.SearchResults {
+		r := &(*p.SearchResults)[i]
+		if err := r.check(); err != nil {
+			return nil, err
+		}
+		if r.SellType == "리스" || r.SellType == "렌트" || r.ServiceCopyCar == "DUPLICATION" {
+			continue
+		}
+		out.Rows = append(out.Rows, r.vehicle())
+	}
+	return out, nil
+}
+
+// checkJSON rejects what is plainly not the JSON API: block and captcha pages
+// come back with status 200 and an HTML body.
+func checkJSON(body []byte) error {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 {
+		return sources.Drift("empty body")
+	}
+	if t[0] == '<' {
+		return fmt.Errorf("%w: HTML where JSON was due", sources.ErrBlocked)
+	}
+	if t[0] != '{' {
+		return sources.Drift("body is not a JSON object")
+	}
+	return nil
+}
+
+func (r *listRow) check() error {
+	missing := ""
+	switch {
+	case r.ID == "":
+		missing = "Id"
+	case !isDigits(r.ID):
+		return sources.Drift("row Id %q is not numeric", r.ID)
+	case r.Manufacturer == "":
+		missing = "Manufacturer"
+	case r.Model == "":
+		missing = "Model"
+	case !r.FormYear.set && !r.Year.set:
+		missing = "FormYear"
+	case !r.Mileage.set:
+		missing = "Mileage"
+	case !r.Price.set:
+		missing = "Price"
+	}
+	if missing != "" {
+		return sources.Drift("row %s: missing %s", r.ID, missing)
+	}
+	return nil
+}
+
+func (r *listRow) vehicle() vehicle.Vehicle {
+	v := vehicle.Vehicle{
+		ID:        "encar_" + r.ID,
+		Source:    vehicle.Encar,
+		MileageKm: r.Mileage.int(),
+		PriceKRW:  int64(r.Price.int()) * 10000,
+		SourceURL: "https://fem.encar.com/cars/detail/" + r.ID,
+	}
+	v.Make, v.Model = names(r.Manufacturer, r.Model)
+	v.Trim = strings.TrimSpace(r.Badge)
+	if d := strings.TrimSpace(r.BadgeDetail); d != "" && d != noBadgeDetail {
+		v.Trim = strings.TrimSpace(v.Trim + " " + d)
+	}
+	v.Year = r.FormYear.int()
+	if !r.FormYear.set {
+		v.Year = r.Year.int() / 100 // first registration YYYYMM: the best we have
+	}
+	if r.Year.set {
+		ym := r.Year.int()
+		v.FirstRegistration = fmt.Sprintf("%04d-%02d", ym/100, ym%100)
+	}
+	v.Fuel, _ = korean.Fuel(r.FuelType)
+	v.Transmission, _ = korean.Transmission(r.Transmission)
+	v.Drivetrain = korean.Drivetrain(r.Badge)
+	v.Options = []string{}
+	v.PhotoURL = r.photoURL()
+	if t, err := time.Parse("2006-01-02 15:04:05.000 -07", r.ModifiedDate); err == nil {
+		v.ListedAt = t.In(vehicle.KST)
+	}
+	if r.OfficeCityState != "" {
+		v.Seller = &vehicle.Seller{Type: "dealer", Region: r.OfficeCityState}
+	}
+	return v
+}
+
+// names translates Encar's manufacturer and model (a generation such as
+// "K5 3세대") into the English make and model group, keeping the raw text of
+// whatever the dictionary does not know.
+func names(manufacturer, model string) (string, string) {
+	mk, ok := korean.MakeByName(manufacturer)
+	if !ok {
+		korean.Miss(korean.KindMake)
+		return manufacturer, model
+	}
+	md, ok := mk.ModelIn(model)
+	if !ok {
+		korean.Miss(korean.KindModel)
+		return mk.English, model
+	}
+	return mk.English, md.English
+}
+
+func (r *listRow) photoURL() string {
+	best := -1
+	for i, p := range r.Photos {
+		if p.Location != "" && (best < 0 || p.Ordering < r.Photos[best].Ordering) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		return PhotoBase + r.Photos[best].Location
+	}
+	if r.Photo != "" {
+		return PhotoBase + r.Photo + "001.jpg"
+	}
+	return ""
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

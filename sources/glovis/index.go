@@ -1,0 +1,87 @@
+package glovis
+
+import (
+	"slices"
+	"time"
+
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// Index is an immutable snapshot of the auction: every lot of the crawled
+// rounds, with one precomputed order per sort so a search is a filtered walk.
+// A crawl builds a new Index and swaps it in whole.
+type Index struct {
+	rows    []vehicle.Vehicle
+	byID    map[string]int
+	orders  map[vehicle.Sort][]int32
+	builtAt time.Time
+}
+
+// NewIndex builds an index over rows.
+func NewIndex(rows []vehicle.Vehicle, builtAt time.Time) *Index {
+	ix := &Index{rows: rows, byID: make(map[string]int, len(rows)), orders: map[vehicle.Sort][]int32{}, builtAt: builtAt}
+	for i := range rows {
+		ix.byID[rows[i].ID] = i
+	}
+	for _, s := range vehicle.Sorts {
+		order := make([]int32, len(rows))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int { return vehicle.Compare(s, &rows[a], &rows[b]) })
+		ix.orders[s] = order
+	}
+	return ix
+}
+
+// Len is the number of lots.
+func (ix *Index) Len() int { return len(ix.rows) }
+
+// BuiltAt is when the crawl that built the index finished.
+func (ix *Index) BuiltAt() time.Time { return ix.builtAt }
+
+// Get returns the lot with the given id.
+func (ix *Index) Get(id string) (vehicle.Vehicle, bool) {
+	i, ok := ix.byID[id]
+	if !ok {
+		return vehicle.Vehicle{}, false
+	}
+	return ix.rows[i], true
+}
+
+// Search returns up to limit lots matching q, in q's sort order, starting
+// after the row `after` when it is not nil. The second result reports
+// whether more lots match.
+func (ix *Index) Search(q vehicle.Query, after *vehicle.Vehicle, limit int) ([]vehicle.Vehicle, bool) {
+	order := ix.orders[q.Sort]
+	if order == nil {
+		order = ix.orders[vehicle.SortAuctionDateAsc]
+	}
+	start := 0
+	if after != nil {
+		start, _ = slices.BinarySearchFunc(order, after, func(i int32, t *vehicle.Vehicle) int {
+			if c := vehicle.Compare(q.Sort, &ix.rows[i], t); c != 0 {
+				return c
+			}
+			return 0
+		})
+		if start < len(order) && ix.rows[order[start]].ID == after.ID {
+			start++
+		}
+	}
+	out := make([]vehicle.Vehicle, 0, min(limit, 64))
+	for _, i := range order[start:] {
+		v := &ix.rows[i]
+		if !q.Matches(v) {
+			continue
+		}
+		if len(out) == limit {
+			return out, true
+		}
+		out = append(out, *v)
+	}
+	return out, false
+}
+
+// Rows returns every lot in index order. The slice must not be modified.
+func (ix *Index) Rows() []vehicle.Vehicle { return ix.rows }

@@ -1,0 +1,125 @@
+// Package vehicle holds the domain: the normalised vehicle every source is
+// translated into, the search query, and the enums of the public contract.
+// It does no I/O.
+package vehicle
+
+import (
+	"time"
+)
+
+// Source names an upstream this service reads.
+type Source string
+
+const (
+	Glovis Source = "glovis"
+	Encar  Source = "encar"
+	Danawa Source = "danawa"
+)
+
+// DealerSources are the live dealer upstreams, in the fixed order the
+// partial-failure header uses.
+var DealerSources = []Source{Encar, Danawa}
+
+// IsDealer reports whether s is a live dealer source.
+func (s Source) IsDealer() bool { return s == Encar || s == Danawa }
+
+// KST is Korean time. Korean events keep their own offset on the wire (never Z).
+var KST = time.FixedZone("KST", 9*60*60)
+
+// Vehicle is one listing, normalised to English values. A list extractor fills
+// the summary fields; a detail extractor also fills the detail fields.
+//
+// Prices are kept in won: the conversion to dollars depends on the configured
+// rate and happens when a response is written.
+type Vehicle struct {
+	ID           string
+	Source       Source
+	Make         string
+	Model        string
+	Trim         string // "" when unknown
+	Year         int    // model year
+	MileageKm    int
+	Fuel         string // Fuel* constant or ""
+	Transmission string // Transmission* constant or ""
+	Color        string // English, lower case, or ""
+	EngineCC     int    // 0 when unknown
+	Drivetrain   string // FWD RWD AWD 4WD or ""
+	Options      []string
+
+	AccidentGrade string // A..F, auction rows only
+	ExteriorGrade string // A..F, auction rows only
+	Auction       *Auction
+
+	PriceKRW int64
+	PhotoURL string
+	ListedAt time.Time // zero when unknown
+
+	// Detail fields.
+	VIN               string
+	LicensePlate      string
+	FirstRegistration string // YYYY-MM
+	Photos            []string
+	Seller            *Seller
+	SourceURL         string
+	FetchedAt         time.Time
+}
+
+// Auction describes the lot of an auction row.
+type Auction struct {
+	Date      time.Time // auction start, Korean time
+	Site      string    // English site name, e.g. "Yangsan"
+	LotNumber int
+	Round     int
+	Status    string // AuctionStatus* constant
+	Count     int    // times this physical car has been put up, current round included
+}
+
+// Seller is who offers the car.
+type Seller struct {
+	Type   string // dealer, private, auction
+	Name   string
+	Region string
+}
+
+// Fuel values of the public contract.
+const (
+	FuelGasoline       = "gasoline"
+	FuelDiesel         = "diesel"
+	FuelHybrid         = "hybrid"
+	FuelElectric       = "electric"
+	FuelLPG            = "lpg"
+	FuelHydrogen       = "hydrogen"
+	FuelGasolineHybrid = "gasoline_hybrid"
+	FuelDieselHybrid   = "diesel_hybrid"
+	FuelPlugInHybrid   = "plug_in_hybrid"
+)
+
+// Fuels lists every fuel value, in the order the contract documents them.
+var Fuels = []string{FuelGasoline, FuelDiesel, FuelHybrid, FuelElectric, FuelLPG, FuelHydrogen,
+	FuelGasolineHybrid, FuelDieselHybrid, FuelPlugInHybrid}
+
+// Transmission values of the public contract.
+const (
+	TransmissionAuto   = "auto"
+	TransmissionManual = "manual"
+	TransmissionCVT    = "cvt"
+	TransmissionDCT    = "dct"
+)
+
+// Transmissions lists every transmission value.
+var Transmissions = []string{TransmissionAuto, TransmissionManual, TransmissionCVT, TransmissionDCT}
+
+// Auction status values of the public contract.
+const (
+	AuctionUpcoming             = "upcoming"
+	AuctionSold                 = "sold"
+	AuctionNegotiationSold      = "negotiation_sold"
+	AuctionNoBid                = "no_bid"
+	AuctionNegotiationRequested = "negotiation_requested"
+)
+
+// AuctionStatuses lists every auction status value.
+var AuctionStatuses = []string{AuctionUpcoming, AuctionSold, AuctionNegotiationSold, AuctionNoBid, AuctionNegotiationRequested}
+
+// Grades are the accident and exterior grades, best first.
+var Grades = []string{"A", "B", "C", "D", "F"}
