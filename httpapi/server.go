@@ -54,7 +54,6 @@ func withDeadline(d time.Duration) middleware {
 // AdminDeps is what the admin listener needs.
 type AdminDeps struct {
 	Log      *slog.Logger
-	Fanout   *fanout.Fanout
 	Breakers []*fanout.Breaker
 	Auction  *glovis.Store
 	// Sim, when not nil, is mounted at /sim for the simulator's fault control.

@@ -18,13 +18,8 @@ import (
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/korean"
-	"github.com/lmn/aggregator/search"
+	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
-	"github.com/lmn/aggregator/sources"
-	"github.com/lmn/aggregator/sources/danawa"
-	"github.com/lmn/aggregator/sources/encar"
-	"github.com/lmn/aggregator/sources/glovis"
-	"github.com/lmn/aggregator/vehicle"
 )
 
 // DemoKey is the staging key -sim accepts.
@@ -146,22 +141,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.New("serve: -cursor-secrets (or $LMN_CURSOR_SECRETS) is required")
 	}
 
-	app := build(c, log)
-	if err := app.crawler.Restore(); err != nil {
+	app := service.New(service.Config{
+		EncarURL: c.encarURL, DanawaURL: c.danawaURL, GlovisURL: c.glovisURL,
+		EncarTimeout: c.encarTimeout, DanawaTimeout: c.danawaTimeout, GlovisTimeout: c.glovisTimeout,
+		GlovisSession: c.glovisSession, GlovisSites: strings.Split(c.glovisSites, ","),
+		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig,
+	}, log)
+	if err := app.Crawler.Restore(); err != nil {
 		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
 	}
-	go app.crawler.Run(ctx)
+	go app.Crawler.Run(ctx)
 
 	public := &http.Server{
 		Addr: c.addr,
-		Handler: httpapi.NewServer(httpapi.Deps{Log: log, Search: app.search, Cursors: codec, Keys: keys,
+		Handler: httpapi.NewServer(httpapi.Deps{Log: log, Search: app.Search, Cursors: codec, Keys: keys,
 			FXRate: c.fxRate, Deadline: c.deadline}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      c.deadline + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	adminDeps := httpapi.AdminDeps{Log: log, Fanout: app.fanout, Breakers: app.breakers, Auction: app.store}
+	adminDeps := httpapi.AdminDeps{Log: log, Breakers: app.Breakers, Auction: app.Auction}
 	if simulator != nil {
 		adminDeps.Sim = simulator.Control()
 	}
@@ -195,51 +195,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	errPublic := public.Shutdown(sctx)
 	errAdmin := admin.Shutdown(sctx)
 	return errors.Join(errPublic, errAdmin)
-}
-
-// app is the wired service.
-type app struct {
-	search   *search.Service
-	fanout   *fanout.Fanout
-	breakers []*fanout.Breaker
-	store    *glovis.Store
-	crawler  *glovis.Crawler
-}
-
-func build(c *config, log *slog.Logger) *app {
-	ua := "lmn-aggregator/1 (+partner API; contact ops)"
-	breakers := map[vehicle.Source]*fanout.Breaker{}
-	var list []*fanout.Breaker
-	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis} {
-		b := fanout.NewBreaker(string(s), fanout.DefaultBreakerConfig, func(source, from, to string) {
-			log.Warn("breaker changed state", "source", source, "from", from, "to", to)
-		})
-		breakers[s] = b
-		list = append(list, b)
-	}
-	fo := fanout.New(breakers, map[vehicle.Source]time.Duration{
-		vehicle.Encar: c.encarTimeout, vehicle.Danawa: c.danawaTimeout, vehicle.Glovis: c.glovisTimeout,
-	})
-	store := &glovis.Store{}
-	gclient := glovis.NewClient(c.glovisURL, c.glovisSession, sources.NewClient(sources.ClientConfig{
-		Timeout: c.glovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: ua}))
-	return &app{
-		search: &search.Service{
-			Encar: encar.NewClient(c.encarURL, sources.NewClient(sources.ClientConfig{
-				Timeout: c.encarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: ua})),
-			Danawa: danawa.NewClient(c.danawaURL, sources.NewClient(sources.ClientConfig{
-				Timeout: c.danawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: ua})),
-			Auction: store,
-			Fanout:  fo,
-		},
-		fanout:   fo,
-		breakers: list,
-		store:    store,
-		crawler: &glovis.Crawler{
-			Client: gclient, Store: store, ACC: "20", Sites: strings.Split(c.glovisSites, ","),
-			Interval: c.crawlInterval, Snapshot: c.snapshot, Log: log, Parallel: 4, Breaker: breakers[vehicle.Glovis],
-		},
-	}
 }
 
 func loadKeys(keys *httpapi.Keys, c *config) error {

@@ -1,0 +1,79 @@
+// Package service wires the parts into a running service: one HTTP client
+// and breaker per upstream, the fan-out, the search, and the auction index
+// with its crawler. cmd/aggregator and the end-to-end tests both build it
+// here, so the tests exercise exactly what runs in production.
+package service
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/search"
+	"github.com/lmn/aggregator/sources"
+	"github.com/lmn/aggregator/sources/danawa"
+	"github.com/lmn/aggregator/sources/encar"
+	"github.com/lmn/aggregator/sources/glovis"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// Config is what the wiring needs to know.
+type Config struct {
+	EncarURL, DanawaURL, GlovisURL string
+	EncarTimeout                   time.Duration // one Encar call within a request
+	DanawaTimeout                  time.Duration // Danawa's share of a request
+	GlovisTimeout                  time.Duration // one Glovis page fetch
+	GlovisSession                  string
+	GlovisSites                    []string
+	CrawlInterval                  time.Duration
+	Snapshot                       string
+	Breaker                        fanout.BreakerConfig
+}
+
+// Service is the wired service.
+type Service struct {
+	Search   *search.Service
+	Fanout   *fanout.Fanout
+	Breakers []*fanout.Breaker // encar, danawa, glovis
+	Auction  *glovis.Store
+	Crawler  *glovis.Crawler
+}
+
+const userAgent = "lmn-aggregator/1 (+partner API)"
+
+// New builds the service. Nothing runs until the caller starts the crawler.
+func New(c Config, log *slog.Logger) *Service {
+	breakers := map[vehicle.Source]*fanout.Breaker{}
+	var list []*fanout.Breaker
+	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis} {
+		b := fanout.NewBreaker(string(s), c.Breaker, func(source, from, to string) {
+			log.Warn("breaker changed state", "source", source, "from", from, "to", to)
+		})
+		breakers[s] = b
+		list = append(list, b)
+	}
+	fo := fanout.New(breakers, map[vehicle.Source]time.Duration{
+		vehicle.Encar: c.EncarTimeout, vehicle.Danawa: c.DanawaTimeout, vehicle.Glovis: c.GlovisTimeout,
+	})
+	store := &glovis.Store{}
+	// Each upstream has its own pool, so one slow site cannot starve the others.
+	encarHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.EncarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: userAgent})
+	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent})
+	glovisHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.GlovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: userAgent})
+	return &Service{
+		Search: &search.Service{
+			Encar:   encar.NewClient(c.EncarURL, encarHTTP),
+			Danawa:  danawa.NewClient(c.DanawaURL, danawaHTTP),
+			Auction: store,
+			Fanout:  fo,
+		},
+		Fanout:   fo,
+		Breakers: list,
+		Auction:  store,
+		Crawler: &glovis.Crawler{
+			Client: glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP), Store: store, ACC: "20",
+			Sites: c.GlovisSites, Interval: c.CrawlInterval, Snapshot: c.Snapshot, Log: log, Parallel: 4,
+			Breaker: breakers[vehicle.Glovis],
+		},
+	}
+}
