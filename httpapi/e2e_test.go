@@ -1,0 +1,338 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/cursor"
+	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/httpapi"
+	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/service"
+	"github.com/lmn/aggregator/sim"
+)
+
+const demoKey = "lmn_stg_demo000000000000000000000000"
+
+// Short deadlines keep the hang cases quick; the request deadline is well
+// above them so a hung source must cost its own deadline only.
+const (
+	sourceTimeout   = 300 * time.Millisecond
+	requestDeadline = 2 * time.Second
+)
+
+var requestIDRe = regexp.MustCompile(`^req_[0-9a-f]{24}$`)
+
+type stack struct {
+	sim    *sim.Sim
+	svc    *service.Service
+	api    *httptest.Server
+	admin  *httptest.Server
+	client *http.Client
+}
+
+// newStack starts the simulator and the real service over loopback, with the
+// auction index crawled once.
+func newStack(t *testing.T, breaker fanout.BreakerConfig) *stack {
+	t.Helper()
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := service.New(service.Config{
+		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
+		EncarTimeout: sourceTimeout, DanawaTimeout: sourceTimeout, GlovisTimeout: sourceTimeout,
+		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: breaker,
+	}, log)
+	require.NoError(t, svc.Crawler.Refresh(context.Background()))
+	keys := httpapi.NewKeys("stg")
+	require.NoError(t, keys.Add(demoKey))
+	codec, err := cursor.NewCodec("test-secret")
+	require.NoError(t, err)
+	api := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Log: log, Search: svc.Search, Cursors: codec, Keys: keys,
+		FXRate: 1350, Deadline: requestDeadline}))
+	t.Cleanup(api.Close)
+	admin := httptest.NewServer(httpapi.NewAdmin(httpapi.AdminDeps{Log: log, Breakers: svc.Breakers, Auction: svc.Auction, Sim: s.Control()}))
+	t.Cleanup(admin.Close)
+	return &stack{sim: s, svc: svc, api: api, admin: admin, client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// neverTrips keeps the breakers closed so the fault matrix sees every failure.
+var neverTrips = fanout.BreakerConfig{Window: time.Minute, Buckets: 6, MinRequests: 1 << 30, FailureRate: 1, OpenFor: time.Minute}
+
+type answer struct {
+	status  int
+	header  http.Header
+	body    map[string]any
+	elapsed time.Duration
+}
+
+func (s *stack) get(t *testing.T, path string, key string) answer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.api.URL+path, nil)
+	require.NoError(t, err)
+	if key != "" {
+		req.Header.Set("x-api-key", key)
+	}
+	start := time.Now()
+	resp, err := s.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	a := answer{status: resp.StatusCode, header: resp.Header, elapsed: time.Since(start)}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&a.body), "body of %s", path)
+	assert.Regexp(t, requestIDRe, resp.Header.Get("X-Request-Id"), "X-Request-Id of %s", path)
+	if resp.StatusCode >= 400 {
+		e, _ := a.body["error"].(map[string]any)
+		require.NotNil(t, e, "error envelope of %s: %v", path, a.body)
+		assert.Equal(t, resp.Header.Get("X-Request-Id"), e["request_id"])
+		assert.NotNil(t, e["details"])
+	}
+	return a
+}
+
+func rows(a answer) []map[string]any {
+	var out []map[string]any
+	data, _ := a.body["data"].([]any)
+	for _, d := range data {
+		out = append(out, d.(map[string]any))
+	}
+	return out
+}
+
+func countBy(rs []map[string]any) map[string]int {
+	m := map[string]int{}
+	for _, r := range rs {
+		if ds, ok := r["dealer_source"].(string); ok {
+			m[ds]++
+		} else {
+			m[r["source"].(string)]++
+		}
+	}
+	return m
+}
+
+// TestFaultMatrix switches each upstream into each failure mode and checks
+// the status and partial header of every kind of request.
+func TestFaultMatrix(t *testing.T) {
+	st := newStack(t, neverTrips)
+	requests := map[string]string{
+		"dealer": "/v1/vehicles?source=dealer&make=Kia&limit=20",
+		"encar":  "/v1/vehicles?source=encar&make=Kia&limit=20",
+		"glovis": "/v1/vehicles?source=glovis&make=Kia&limit=20",
+		"mixed":  "/v1/vehicles?make=Kia&limit=60",
+	}
+	modes := []string{sim.Healthy, sim.Down, sim.Hang, sim.Slow, sim.HTTP403, sim.Blocked, sim.Drift, sim.Truncated, sim.Huge}
+	for _, source := range sim.Sources {
+		for _, mode := range modes {
+			t.Run(source+"/"+mode, func(t *testing.T) {
+				require.NoError(t, st.sim.SetFault(source, sim.Fault{Mode: mode, LatencyMS: 50}))
+				defer st.sim.Reset()
+				fails := mode != sim.Healthy && mode != sim.Slow
+				if source == "glovis" {
+					err := st.svc.Crawler.Refresh(context.Background())
+					if fails {
+						require.Error(t, err, "a crawl against a %s Glovis must fail", mode)
+					} else {
+						require.NoError(t, err)
+					}
+				}
+				dealerDown := fails && source != "glovis"
+				for kind, path := range requests {
+					a := st.get(t, path, demoKey)
+					partial := a.header.Get("X-LMN-Partial-Dealer-Unavailable")
+					assert.Less(t, a.elapsed, sourceTimeout+time.Second, "%s: a hung source must cost its own deadline only", kind)
+					got := countBy(rows(a))
+					switch {
+					case kind == "encar" && dealerDown && source == "encar":
+						assert.Equal(t, http.StatusServiceUnavailable, a.status, kind)
+						assert.Equal(t, "30", a.header.Get("Retry-After"))
+						e := a.body["error"].(map[string]any)
+						assert.Equal(t, "dealer_upstream_unavailable", e["code"])
+						assert.Equal(t, []any{"encar"}, e["details"].(map[string]any)["failed_sources"])
+					case dealerDown && (kind == "dealer" || kind == "mixed"):
+						assert.Equal(t, http.StatusOK, a.status, kind)
+						assert.Equal(t, source, partial, kind)
+						assert.Zero(t, got[source], "%s: rows of a failed source", kind)
+						assert.NotZero(t, len(got), "%s: the surviving sources' rows", kind)
+					default:
+						assert.Equal(t, http.StatusOK, a.status, kind)
+						assert.Empty(t, partial, kind)
+						assert.NotEmpty(t, rows(a), kind)
+					}
+					if kind == "glovis" || kind == "mixed" {
+						assert.NotZero(t, got["glovis"], "%s: auction rows survive any upstream outage", kind)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestBothDealersDown(t *testing.T) {
+	st := newStack(t, neverTrips)
+	require.NoError(t, st.sim.SetFault("encar", sim.Fault{Mode: sim.Down}))
+	require.NoError(t, st.sim.SetFault("danawa", sim.Fault{Mode: sim.Hang}))
+
+	a := st.get(t, "/v1/vehicles?source=dealer&make=Kia", demoKey)
+	assert.Equal(t, http.StatusServiceUnavailable, a.status)
+	assert.Equal(t, "30", a.header.Get("Retry-After"))
+	e := a.body["error"].(map[string]any)
+	assert.Equal(t, "dealer_upstream_unavailable", e["code"])
+	assert.Equal(t, []any{"encar", "danawa"}, e["details"].(map[string]any)["failed_sources"])
+
+	a = st.get(t, "/v1/vehicles?make=Kia", demoKey)
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.Equal(t, "encar,danawa", a.header.Get("X-LMN-Partial-Dealer-Unavailable"))
+	assert.Equal(t, map[string]int{"glovis": 50}, countBy(rows(a)))
+}
+
+func TestOpenBreakerIsNotCalled(t *testing.T) {
+	st := newStack(t, fanout.DefaultBreakerConfig)
+	st.svc.Breakers[0].Force(fanout.ForcedOpen, "test")
+	before := st.sim.Hits("encar")
+	a := st.get(t, "/v1/vehicles?source=dealer&make=Kia&limit=5", demoKey)
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.Equal(t, "encar", a.header.Get("X-LMN-Partial-Dealer-Unavailable"))
+	assert.Equal(t, before, st.sim.Hits("encar"), "a request reached Encar through an open breaker")
+	assert.Equal(t, map[string]int{"danawa": 5}, countBy(rows(a)))
+}
+
+func TestBreakerTripsOnBlockedSource(t *testing.T) {
+	st := newStack(t, fanout.DefaultBreakerConfig)
+	require.NoError(t, st.sim.SetFault("danawa", sim.Fault{Mode: sim.Blocked}))
+	for range 5 {
+		st.get(t, "/v1/vehicles?source=danawa&make=Kia", demoKey)
+	}
+	snap := st.svc.Breakers[1].Snapshot(true)
+	assert.Equal(t, "open", snap.State)
+	require.NotNil(t, snap.Trip)
+	assert.Contains(t, snap.Trip.LastError, "blocked")
+	require.NotNil(t, snap.NextProbeAt)
+	hits := st.sim.Hits("danawa")
+	a := st.get(t, "/v1/vehicles?source=danawa&make=Kia", demoKey)
+	assert.Equal(t, http.StatusServiceUnavailable, a.status)
+	assert.Equal(t, hits, st.sim.Hits("danawa"), "an open breaker let a call through")
+}
+
+func TestSearchRows(t *testing.T) {
+	st := newStack(t, neverTrips)
+	a := st.get(t, "/v1/vehicles?make=Kia&model=Sorento&sort=price_asc&limit=200", demoKey)
+	require.Equal(t, http.StatusOK, a.status)
+	rs := rows(a)
+	got := countBy(rs)
+	assert.NotZero(t, got["glovis"])
+	assert.NotZero(t, got["encar"])
+	assert.NotZero(t, got["danawa"])
+	prev := -1
+	seen := map[string]bool{}
+	for _, r := range rs {
+		assert.Equal(t, "Kia", r["make"])
+		assert.Equal(t, "Sorento", r["model"])
+		price := int(r["pricing"].(map[string]any)["listing_price"].(float64))
+		assert.GreaterOrEqual(t, price, prev, "price_asc order")
+		prev = price
+		id := r["id"].(string)
+		assert.False(t, seen[id], "duplicate id %s", id)
+		seen[id] = true
+		for _, field := range []string{"trim", "fuel", "transmission", "color", "engine_cc", "drivetrain", "accident_grade", "exterior_grade", "auction", "photo_url", "listed_at", "dealer_source"} {
+			_, present := r[field]
+			assert.True(t, present, "field %s must be present, null or not", field)
+		}
+	}
+	if len(rs) < 200 {
+		assert.Nil(t, a.body["next_cursor"], "next_cursor on the last page")
+	} else {
+		assert.NotNil(t, a.body["next_cursor"])
+	}
+}
+
+func TestAuctionPagination(t *testing.T) {
+	st := newStack(t, neverTrips)
+	seen := map[string]bool{}
+	path := "/v1/vehicles?source=glovis&sort=price_desc&limit=200"
+	next := path
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 20, "pagination does not end")
+		a := st.get(t, next, demoKey)
+		require.Equal(t, http.StatusOK, a.status)
+		for _, r := range rows(a) {
+			id := r["id"].(string)
+			require.False(t, seen[id], "id %s on two pages", id)
+			seen[id] = true
+		}
+		c, ok := a.body["next_cursor"].(string)
+		if !ok {
+			break
+		}
+		next = path + "&cursor=" + c
+	}
+	assert.Equal(t, st.svc.Auction.Index().Len(), len(seen), "every auction row exactly once")
+
+	a := st.get(t, "/v1/vehicles?make=Kia&cursor=anything", demoKey)
+	assert.Equal(t, http.StatusBadRequest, a.status)
+	assert.Equal(t, "mixed_source_pagination_unsupported", a.body["error"].(map[string]any)["code"])
+}
+
+func TestRequestErrors(t *testing.T) {
+	st := newStack(t, neverTrips)
+	for _, tc := range []struct {
+		name, path, key string
+		status          int
+		code            string
+		issuePath       string
+	}{
+		{"no key", "/v1/vehicles?make=Kia", "", 401, "missing_api_key", ""},
+		{"unknown key", "/v1/vehicles?make=Kia", "lmn_stg_0000000000000000000000000000", 401, "invalid_api_key", ""},
+		{"dealer without make", "/v1/vehicles", demoKey, 400, "validation_error", "make"},
+		{"typo", "/v1/vehicles?makes=Kia", demoKey, 400, "validation_error", "makes"},
+		{"model without make", "/v1/vehicles?source=glovis&model=Sorento", demoKey, 400, "validation_error", "model"},
+		{"limit", "/v1/vehicles?make=Kia&limit=201", demoKey, 400, "validation_error", "limit"},
+		{"limit not int", "/v1/vehicles?make=Kia&limit=ten", demoKey, 400, "validation_error", "limit"},
+		{"sort", "/v1/vehicles?make=Kia&sort=cheapest", demoKey, 400, "validation_error", "sort"},
+		{"not served", "/v1/vehicles?source=kcar&make=Kia", demoKey, 400, "validation_error", "source"},
+		{"twice", "/v1/vehicles?make=Kia&make=Hyundai", demoKey, 400, "validation_error", "make"},
+		{"bad cursor", "/v1/vehicles?source=glovis&cursor=x", demoKey, 400, "invalid_cursor", ""},
+		{"unknown route", "/v2/cars", demoKey, 404, "not_found", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := st.get(t, tc.path, tc.key)
+			assert.Equal(t, tc.status, a.status)
+			e := a.body["error"].(map[string]any)
+			assert.Equal(t, tc.code, e["code"])
+			if tc.issuePath != "" {
+				issues := e["details"].(map[string]any)["issues"].([]any)
+				var paths []string
+				for _, i := range issues {
+					paths = append(paths, i.(map[string]any)["path"].(string))
+				}
+				assert.Contains(t, paths, tc.issuePath)
+			}
+		})
+	}
+	resp, err := http.Post(st.api.URL+"/v1/vehicles", "text/plain", strings.NewReader(""))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
+func TestReadyzIgnoresDealerBreakers(t *testing.T) {
+	st := newStack(t, fanout.DefaultBreakerConfig)
+	st.svc.Breakers[0].Force(fanout.ForcedOpen, "test")
+	st.svc.Breakers[1].Force(fanout.ForcedOpen, "test")
+	resp, err := http.Get(st.admin.URL + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}

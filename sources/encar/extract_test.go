@@ -1,0 +1,74 @@
+package encar
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/sources"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+const upstreams = "../../../shared/reference/upstreams"
+
+func readCapture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(upstreams, name))
+	if os.IsNotExist(err) {
+		t.Skipf("real capture %s not present (shared/ is not beside the repo)", name)
+	}
+	require.NoError(t, err)
+	return b
+}
+
+func TestExtractListRealCaptures(t *testing.T) {
+	l, err := ExtractList(readCapture(t, "encar/search-list-compact.json"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, l.Total)
+	require.Len(t, l.Rows, 1)
+	v := l.Rows[0]
+	assert.Equal(t, "encar_39390555", v.ID)
+	assert.Equal(t, "BMW", v.Make)
+	assert.Equal(t, "5 Series", v.Model)
+	assert.Equal(t, "530i xDrive M 스포츠", v.Trim)
+	assert.Equal(t, 2023, v.Year, "FormYear is the model year")
+	assert.Equal(t, "2022-11", v.FirstRegistration, "Year is the first registration, sent as a float")
+	assert.Equal(t, 68054, v.MileageKm)
+	assert.Equal(t, int64(60_900_000), v.PriceKRW)
+	assert.Equal(t, vehicle.FuelGasoline, v.Fuel)
+	assert.Equal(t, "AWD", v.Drivetrain)
+	assert.Equal(t, PhotoBase+"/carpicture09/pic3939/39390555_001.jpg", v.PhotoURL)
+
+	l, err = ExtractList(readCapture(t, "encar/search-list-duplication.json"))
+	require.NoError(t, err)
+	assert.Equal(t, 27, l.Total)
+	assert.Equal(t, 1, l.Raw)
+	assert.Empty(t, l.Rows, "ServiceCopyCar=DUPLICATION rows are re-ads of another ad")
+}
+
+func TestExtractListFailures(t *testing.T) {
+	for name, tc := range map[string]struct {
+		body string
+		want error
+	}{
+		"html":            {`<html><body>captcha</body></html>`, sources.ErrBlocked},
+		"renamed":         {`{"count":1,"results":[]}`, sources.ErrDrift},
+		"no price":        {`{"Count":1,"SearchResults":[{"Id":"1","Manufacturer":"기아","Model":"K5","FormYear":"2020","Mileage":1}]}`, sources.ErrDrift},
+		"price not a num": {`{"Count":1,"SearchResults":[{"Id":"1","Manufacturer":"기아","Model":"K5","FormYear":"2020","Mileage":1,"Price":"상담"}]}`, sources.ErrDrift},
+		"empty body":      {``, sources.ErrDrift},
+	} {
+		_, err := ExtractList([]byte(tc.body))
+		assert.ErrorIs(t, err, tc.want, name)
+	}
+	l, err := ExtractList([]byte(`{"Count":0,"SearchResults":[]}`))
+	require.NoError(t, err, "a well-formed empty answer is a success")
+	assert.Empty(t, l.Rows)
+}
+
+func TestExpression(t *testing.T) {
+	assert.Equal(t, "(And.Hidden.N._.(C.CarType.Y._.(C.Manufacturer.기아._.ModelGroup.쏘렌토.)))", Expression([]string{"Kia"}, []string{"Sorento"}))
+	assert.Equal(t, "(And.Hidden.N._.(Or.(C.CarType.Y._.(C.Manufacturer.기아.))_.(C.CarType.N._.(C.Manufacturer.BMW.))))", Expression([]string{"kia", "BMW"}, nil))
+}
