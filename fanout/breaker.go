@@ -86,13 +86,20 @@ type Breaker struct {
 	history    [historySize]Transition
 	histLen    int
 	histNext   int
-	onChange   func(source, from, to string)
+	hooks      Hooks
 }
 
-// NewBreaker returns a closed breaker for source name. onChange, if not nil,
-// is told of every transition (for metrics); it must not call the breaker.
-func NewBreaker(name string, cfg BreakerConfig, onChange func(source, from, to string)) *Breaker {
-	b := &Breaker{name: name, cfg: cfg, onChange: onChange, changedAt: time.Now()}
+// Hooks let the owner of a breaker observe it (for metrics and logs). They
+// run on the calling goroutine; OnTransition runs under gobreaker's lock and
+// must not call the breaker.
+type Hooks struct {
+	OnTransition func(t Transition)
+	OnCall       func(outcome string, d time.Duration) // outcome as sources.Outcome
+}
+
+// NewBreaker returns a closed breaker for source name.
+func NewBreaker(name string, cfg BreakerConfig, hooks Hooks) *Breaker {
+	b := &Breaker{name: name, cfg: cfg, hooks: hooks, changedAt: time.Now()}
 	b.cb.Store(b.newCB())
 	return b
 }
@@ -146,11 +153,12 @@ func (b *Breaker) stateChanged(_ string, from, to gobreaker.State) {
 
 func (b *Breaker) recordLocked(at time.Time, from, to, reason string) {
 	b.changedAt = at
-	b.history[b.histNext] = Transition{At: at, From: from, To: to, Reason: reason}
+	t := Transition{At: at, From: from, To: to, Reason: reason}
+	b.history[b.histNext] = t
 	b.histNext = (b.histNext + 1) % historySize
 	b.histLen = min(b.histLen+1, historySize)
-	if b.onChange != nil {
-		b.onChange(b.name, from, to)
+	if b.hooks.OnTransition != nil {
+		b.hooks.OnTransition(t)
 	}
 }
 
@@ -171,10 +179,19 @@ func (b *Breaker) Name() string { return b.name }
 // Do runs fn unless the breaker rejects it, in which case it returns an error
 // wrapping sources.ErrRejected without calling fn.
 func (b *Breaker) Do(fn func() error) error {
+	start := time.Now()
+	err := b.do(fn)
+	if b.hooks.OnCall != nil {
+		b.hooks.OnCall(sources.Outcome(err), time.Since(start))
+	}
+	return err
+}
+
+func (b *Breaker) do(fn func() error) error {
 	switch Forced(b.forced.Load()) {
 	case ForcedOpen:
 		b.rejected.Add(1)
-		return fmt.Errorf("%s: %w (forced open)", b.name, sources.ErrRejected)
+		return errForcedOpen
 	case ForcedClosed:
 		err := fn()
 		b.note(err)
@@ -188,10 +205,16 @@ func (b *Breaker) Do(fn func() error) error {
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		b.rejected.Add(1)
-		return fmt.Errorf("%s: %w", b.name, sources.ErrRejected)
+		return errOpen
 	}
 	return err
 }
+
+// Preallocated so that rejecting a call allocates nothing either.
+var (
+	errForcedOpen = fmt.Errorf("%w (forced open by an operator)", sources.ErrRejected)
+	errOpen       = sources.ErrRejected
+)
 
 func (b *Breaker) note(err error) {
 	if err == nil {

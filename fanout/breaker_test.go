@@ -20,7 +20,7 @@ func ok() error   { return nil }
 
 func TestBreakerTripsProbesAndCloses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := NewBreaker("encar", DefaultBreakerConfig, nil)
+		b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
 		for range 4 {
 			require.ErrorIs(t, b.Do(fail), errBoom)
 		}
@@ -51,7 +51,7 @@ func TestBreakerTripsProbesAndCloses(t *testing.T) {
 }
 
 func TestBreakerIgnoresCanceledCalls(t *testing.T) {
-	b := NewBreaker("encar", DefaultBreakerConfig, nil)
+	b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
 	for range 20 {
 		_ = b.Do(func() error { return context.Canceled })
 	}
@@ -59,7 +59,7 @@ func TestBreakerIgnoresCanceledCalls(t *testing.T) {
 }
 
 func TestBreakerForcedStates(t *testing.T) {
-	b := NewBreaker("danawa", DefaultBreakerConfig, nil)
+	b := NewBreaker("danawa", DefaultBreakerConfig, Hooks{})
 	b.Force(ForcedOpen, "captcha wall")
 	assert.Equal(t, "forced_open", b.State())
 	assert.ErrorIs(t, b.Do(ok), sources.ErrRejected)
@@ -83,7 +83,7 @@ func TestBreakerForcedStates(t *testing.T) {
 // BenchmarkBreakerSuccess measures what the breaker adds to a call that
 // succeeds: the budget is under 1 µs and no allocation.
 func BenchmarkBreakerSuccess(b *testing.B) {
-	br := NewBreaker("encar", DefaultBreakerConfig, nil)
+	br := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := br.Do(ok); err != nil {

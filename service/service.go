@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/danawa"
@@ -28,6 +29,7 @@ type Config struct {
 	CrawlInterval                  time.Duration
 	Snapshot                       string
 	Breaker                        fanout.BreakerConfig
+	Metrics                        *metrics.Metrics // nil for none
 }
 
 // Service is the wired service.
@@ -46,16 +48,30 @@ func New(c Config, log *slog.Logger) *Service {
 	breakers := map[vehicle.Source]*fanout.Breaker{}
 	var list []*fanout.Breaker
 	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis} {
-		b := fanout.NewBreaker(string(s), c.Breaker, func(source, from, to string) {
-			log.Warn("breaker changed state", "source", source, "from", from, "to", to)
+		b := fanout.NewBreaker(string(s), c.Breaker, fanout.Hooks{
+			OnTransition: func(t fanout.Transition) {
+				log.Warn("breaker changed state", "source", s, "from", t.From, "to", t.To, "reason", t.Reason)
+				if c.Metrics != nil {
+					c.Metrics.Transition(string(s), t.From, t.To)
+				}
+			},
+			OnCall: func(outcome string, d time.Duration) {
+				if c.Metrics != nil {
+					c.Metrics.UpstreamCall(string(s), outcome, d)
+				}
+			},
 		})
 		breakers[s] = b
 		list = append(list, b)
 	}
+	store := &glovis.Store{}
+	if c.Metrics != nil {
+		c.Metrics.WatchBreakers(list)
+		c.Metrics.WatchAuction(store)
+	}
 	fo := fanout.New(breakers, map[vehicle.Source]time.Duration{
 		vehicle.Encar: c.EncarTimeout, vehicle.Danawa: c.DanawaTimeout, vehicle.Glovis: c.GlovisTimeout,
 	})
-	store := &glovis.Store{}
 	// Each upstream has its own pool, so one slow site cannot starve the others.
 	encarHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.EncarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: userAgent})
 	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent})

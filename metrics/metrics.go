@@ -1,0 +1,142 @@
+// Package metrics exposes the service's Prometheus metrics. Label values are
+// bounded: sources, outcomes, routes and states, never ids or error text.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/sources/glovis"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// Metrics holds every series the service records.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	transitions  *prometheus.CounterVec
+	upstreamReqs *prometheus.CounterVec
+	upstreamDur  *prometheus.HistogramVec
+	apiReqs      *prometheus.CounterVec
+	apiDur       *prometheus.HistogramVec
+	partial      *prometheus.CounterVec
+	unavailable  prometheus.Counter
+}
+
+// New creates the metrics on their own registry (not the global one, so tests
+// can build several services in one process).
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_breaker_transitions_total", Help: "Circuit breaker state changes, operator actions included.",
+	}, []string{"source", "from", "to"})
+	m.upstreamReqs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_upstream_requests_total", Help: "Calls to an upstream by outcome (success, timeout, http_5xx, blocked, login, drift, oversize, connection, rejected, …).",
+	}, []string{"source", "outcome"})
+	m.upstreamDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "lmn_upstream_request_duration_seconds", Help: "Duration of calls to an upstream, rejected calls included.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10},
+	}, []string{"source"})
+	m.apiReqs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_api_requests_total", Help: "API requests by route pattern and status code.",
+	}, []string{"route", "status"})
+	m.apiDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "lmn_api_request_duration_seconds", Help: "API request duration by route pattern.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5},
+	}, []string{"route"})
+	m.partial = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_partial_responses_total", Help: "Responses that left a failed dealer source out, by that source.",
+	}, []string{"failed_source"})
+	m.unavailable = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "lmn_dealer_unavailable_responses_total", Help: "503 dealer_upstream_unavailable responses.",
+	})
+	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, k := range []string{"make", "model", "fuel", "transmission", "color"} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lmn_dictionary_unmapped_total", Help: "Upstream values the Korean dictionary could not translate, by kind.",
+			ConstLabels: prometheus.Labels{"kind": k},
+		}, func() float64 { return float64(korean.Unmapped()[k]) }))
+	}
+	return m
+}
+
+// states are the values of lmn_breaker_state's state label.
+var states = []string{"closed", "half_open", "open", "forced_open", "forced_closed"}
+
+// WatchBreakers exports each breaker's state (one 0/1 series per state) and
+// its count of rejected calls, read when Prometheus scrapes.
+func (m *Metrics) WatchBreakers(breakers []*fanout.Breaker) {
+	for _, b := range breakers {
+		for _, st := range states {
+			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "lmn_breaker_state", Help: "1 for the state each source's breaker is in, 0 for the others.",
+				ConstLabels: prometheus.Labels{"source": b.Name(), "state": st},
+			}, func() float64 {
+				if b.State() == st {
+					return 1
+				}
+				return 0
+			}))
+		}
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lmn_breaker_rejected_total", Help: "Calls a breaker refused without calling the upstream.",
+			ConstLabels: prometheus.Labels{"source": b.Name()},
+		}, func() float64 { return float64(b.Snapshot(false).Rejected) }))
+	}
+}
+
+// WatchAuction exports the auction index's age and size.
+func (m *Metrics) WatchAuction(store *glovis.Store) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lmn_auction_index_age_seconds", Help: "Seconds since the auction index in service was built; -1 before it has loaded.",
+	}, func() float64 {
+		st := store.Status()
+		if !st.Loaded {
+			return -1
+		}
+		return time.Since(st.BuiltAt).Seconds()
+	}))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lmn_auction_index_rows", Help: "Lots in the auction index in service.",
+	}, func() float64 { return float64(store.Status().Rows) }))
+}
+
+// Transition counts a breaker state change.
+func (m *Metrics) Transition(source, from, to string) {
+	m.transitions.WithLabelValues(source, from, to).Inc()
+}
+
+// UpstreamCall counts one call to an upstream.
+func (m *Metrics) UpstreamCall(source, outcome string, d time.Duration) {
+	m.upstreamReqs.WithLabelValues(source, outcome).Inc()
+	m.upstreamDur.WithLabelValues(source).Observe(d.Seconds())
+}
+
+// Request counts one API request.
+func (m *Metrics) Request(route string, status int, d time.Duration) {
+	m.apiReqs.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.apiDur.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// Partial counts a response that left failed dealer sources out.
+func (m *Metrics) Partial(failed []vehicle.Source) {
+	for _, s := range failed {
+		m.partial.WithLabelValues(string(s)).Inc()
+	}
+}
+
+// DealersUnavailable counts a 503 dealer_upstream_unavailable.
+func (m *Metrics) DealersUnavailable() { m.unavailable.Inc() }
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
