@@ -93,17 +93,17 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // withAccessLog logs one line per request: id, route, status, duration and
 // each source's outcome. Query strings and headers are not logged: they can
-// carry keys.
-func withAccessLog(log *slog.Logger, observe func(route string, status int, d time.Duration)) middleware {
+// carry keys. The route is the mux pattern, so metrics labels stay bounded.
+func withAccessLog(log *slog.Logger, mux *http.ServeMux, observe func(route string, status int, d time.Duration)) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(sw, r)
 			d := time.Since(start)
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
+			route := "unmatched"
+			if _, pattern := mux.Handler(r); pattern != "" && pattern != "/" {
+				route = pattern
 			}
 			attrs := []slog.Attr{
 				slog.String("request_id", requestID(r.Context())),
@@ -113,8 +113,13 @@ func withAccessLog(log *slog.Logger, observe func(route string, status int, d ti
 			}
 			if ri := info(r.Context()); ri != nil {
 				for _, o := range ri.outcomes {
-					attrs = append(attrs, slog.Group(string(o.Source),
-						slog.String("outcome", o.Label()), slog.Duration("duration", o.Duration)))
+					g := []any{slog.String("outcome", o.Label()), slog.Duration("duration", o.Duration)}
+					if o.Err != nil {
+						// Errors name what was wrong ("drift: missing SearchResults"),
+						// never the page itself.
+						g = append(g, slog.String("error", o.Err.Error()))
+					}
+					attrs = append(attrs, slog.Group(string(o.Source), g...))
 				}
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)

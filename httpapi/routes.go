@@ -8,7 +8,7 @@ import (
 // addRoutes lists every public route.
 func addRoutes(mux *http.ServeMux, d Deps) {
 	auth := withAPIKey(d.Keys)
-	mux.Handle("GET /v1/vehicles", auth(handleSearch(d.Log, d.Search, d.Cursors, d.FXRate)))
+	mux.Handle("GET /v1/vehicles", auth(handleSearch(d)))
 	mux.Handle("/", handleUnknown(d, mux))
 }
 
@@ -25,6 +25,9 @@ func addAdminRoutes(mux *http.ServeMux, d AdminDeps) {
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics)
+	}
 	if d.Sim != nil {
 		mux.Handle("/sim", d.Sim)
 		mux.Handle("/sim/", d.Sim)

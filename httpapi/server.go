@@ -12,6 +12,7 @@ import (
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/sources/glovis"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // Deps is what the handlers need.
@@ -22,15 +23,33 @@ type Deps struct {
 	Keys     *Keys
 	FXRate   float64       // won per dollar
 	Deadline time.Duration // whole-request deadline
+	Metrics  Observer      // nil for none
 }
+
+// Observer is told what the API did, for metrics.
+type Observer interface {
+	Request(route string, status int, d time.Duration)
+	Partial(failed []vehicle.Source)
+	DealersUnavailable()
+}
+
+// nopObserver stands in when no metrics are wanted.
+type nopObserver struct{}
+
+func (nopObserver) Request(string, int, time.Duration) {}
+func (nopObserver) Partial([]vehicle.Source)           {}
+func (nopObserver) DealersUnavailable()                {}
 
 // NewServer returns the public API handler.
 func NewServer(d Deps) http.Handler {
+	if d.Metrics == nil {
+		d.Metrics = nopObserver{}
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
 	return chain(mux,
 		withRequestID,
-		withAccessLog(d.Log, nil),
+		withAccessLog(d.Log, mux, d.Metrics.Request),
 		withRecover(d.Log),
 		withDeadline(d.Deadline),
 	)
@@ -56,6 +75,7 @@ type AdminDeps struct {
 	Log      *slog.Logger
 	Breakers []*fanout.Breaker
 	Auction  *glovis.Store
+	Metrics  http.Handler // served at /metrics when not nil
 	// Sim, when not nil, is mounted at /sim for the simulator's fault control.
 	Sim http.Handler
 }

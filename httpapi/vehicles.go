@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,7 +13,8 @@ import (
 )
 
 // handleSearch serves GET /v1/vehicles.
-func handleSearch(log *slog.Logger, svc *search.Service, codec *cursor.Codec, fx float64) http.HandlerFunc {
+func handleSearch(d Deps) http.HandlerFunc {
+	log, svc, codec, fx := d.Log, d.Search, d.Cursors, d.FXRate
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, err := parseSearch(r.URL.Query())
 		if err != nil {
@@ -44,10 +44,15 @@ func handleSearch(log *slog.Logger, svc *search.Service, codec *cursor.Codec, fx
 			noteOutcomes(r.Context(), res.Outcomes)
 		}
 		if err != nil {
+			var du *search.DealersUnavailableError
+			if errors.As(err, &du) {
+				d.Metrics.DealersUnavailable()
+			}
 			writeError(w, r, log, err)
 			return
 		}
 		if len(res.FailedDealers) > 0 {
+			d.Metrics.Partial(res.FailedDealers)
 			w.Header().Set("X-LMN-Partial-Dealer-Unavailable", sourceList(res.FailedDealers))
 		}
 		if res.AuctionUnavailable {

@@ -213,16 +213,18 @@ func notFound(*http.Request, bool) page {
 }
 
 // Control returns the fault-control API: GET /sim shows every source's
-// mode; PUT /sim/{source} with {"mode": …, "latency_ms": …} changes one.
+// mode and how many requests reached it; PUT /sim/{source} with {"mode": …, "latency_ms": …} changes one.
 func (s *Sim) Control() http.Handler {
 	mux := http.NewServeMux()
+	type status struct {
+		Fault
+		Requests int64 `json:"requests"` // how many requests reached this upstream
+	}
 	mux.HandleFunc("GET /sim", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.RLock()
-		out := map[string]Fault{}
-		for k, v := range s.faults {
-			out[k] = v
+		out := map[string]status{}
+		for _, src := range Sources {
+			out[src] = status{Fault: s.fault(src), Requests: s.Hits(src)}
 		}
-		s.mu.RUnlock()
 		writeJSON(w, http.StatusOK, out)
 	})
 	mux.HandleFunc("PUT /sim/{source}", func(w http.ResponseWriter, r *http.Request) {

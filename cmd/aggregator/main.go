@@ -2,6 +2,7 @@
 // auction and the Encar and Danawa dealer sites.
 //
 //	aggregator serve [-sim] [flags]   run the service
+//	aggregator breakers [action]       inspect and override the breakers
 package main
 
 import (
@@ -26,6 +27,7 @@ const usage = `usage: aggregator <command> [flags]
 
 commands:
   serve     run the service (add -sim for a self-contained demo)
+  breakers  show and override the upstreams' circuit breakers
 
 Run "aggregator <command> -h" for the flags of a command.
 `
@@ -38,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "breakers":
+		return breakers(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

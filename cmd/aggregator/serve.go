@@ -18,6 +18,7 @@ import (
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
 )
@@ -141,11 +142,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.New("serve: -cursor-secrets (or $LMN_CURSOR_SECRETS) is required")
 	}
 
+	m := metrics.New()
 	app := service.New(service.Config{
 		EncarURL: c.encarURL, DanawaURL: c.danawaURL, GlovisURL: c.glovisURL,
 		EncarTimeout: c.encarTimeout, DanawaTimeout: c.danawaTimeout, GlovisTimeout: c.glovisTimeout,
 		GlovisSession: c.glovisSession, GlovisSites: strings.Split(c.glovisSites, ","),
-		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig,
+		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig, Metrics: m,
 	}, log)
 	if err := app.Crawler.Restore(); err != nil {
 		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
@@ -155,13 +157,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	public := &http.Server{
 		Addr: c.addr,
 		Handler: httpapi.NewServer(httpapi.Deps{Log: log, Search: app.Search, Cursors: codec, Keys: keys,
-			FXRate: c.fxRate, Deadline: c.deadline}),
+			FXRate: c.fxRate, Deadline: c.deadline, Metrics: m}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      c.deadline + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	adminDeps := httpapi.AdminDeps{Log: log, Breakers: app.Breakers, Auction: app.Auction}
+	adminDeps := httpapi.AdminDeps{Log: log, Breakers: app.Breakers, Auction: app.Auction, Metrics: m.Handler()}
 	if simulator != nil {
 		adminDeps.Sim = simulator.Control()
 	}

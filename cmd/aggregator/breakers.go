@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lmn/aggregator/fanout"
+)
+
+const breakersUsage = `usage:
+  aggregator breakers [-admin URL] [-json]                      show every breaker
+  aggregator breakers [-admin URL] show SOURCE                  one breaker with its history
+  aggregator breakers [-admin URL] force-open SOURCE -reason R  take a source out of rotation
+  aggregator breakers [-admin URL] force-closed SOURCE -reason R
+  aggregator breakers [-admin URL] reset SOURCE -reason R       back to a normal, closed breaker
+`
+
+// breakerView is the admin listener's JSON for one breaker.
+type breakerView struct {
+	fanout.Snapshot
+	Auction map[string]any `json:"auction_index"`
+}
+
+func breakers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("breakers", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, breakersUsage); fs.PrintDefaults() }
+	def := "http://127.0.0.1:9090"
+	if v := getenv("LMN_ADMIN_URL"); v != "" {
+		def = v
+	}
+	admin := fs.String("admin", def, "admin listener URL ($LMN_ADMIN_URL)")
+	asJSON := fs.Bool("json", false, "print JSON for scripts")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c := &adminClient{base: strings.TrimRight(*admin, "/"), http: &http.Client{Timeout: 5 * time.Second}}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		var out struct {
+			Breakers []breakerView `json:"breakers"`
+		}
+		raw, err := c.do(ctx, http.MethodGet, "/debug/breakers", nil, &out)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			_, err := stdout.Write(raw)
+			return err
+		}
+		return printTable(stdout, out.Breakers, time.Now())
+	}
+	action, rest := rest[0], rest[1:]
+	if len(rest) == 0 {
+		fs.Usage()
+		return fmt.Errorf("breakers %s: which source?", action)
+	}
+	source, rest := rest[0], rest[1:]
+	if action == "show" {
+		var v breakerView
+		raw, err := c.do(ctx, http.MethodGet, "/debug/breakers/"+source, nil, &v)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			_, err := stdout.Write(raw)
+			return err
+		}
+		return printOne(stdout, v, time.Now())
+	}
+	verb := map[string]string{"force-open": "force_open", "force-closed": "force_closed", "reset": "reset"}[action]
+	if verb == "" {
+		fs.Usage()
+		return fmt.Errorf("breakers: unknown action %q", action)
+	}
+	afs := flag.NewFlagSet("breakers "+action, flag.ContinueOnError)
+	afs.SetOutput(stderr)
+	reason := afs.String("reason", "", "why (required; it goes into the breaker's history)")
+	if err := afs.Parse(rest); err != nil {
+		return err
+	}
+	if *reason == "" {
+		return fmt.Errorf("breakers %s: -reason is required", action)
+	}
+	body, _ := json.Marshal(map[string]string{"action": verb, "reason": *reason})
+	var v breakerView
+	if _, err := c.do(ctx, http.MethodPost, "/debug/breakers/"+source, body, &v); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s is now %s\n", v.Source, v.State)
+	return nil
+}
+
+type adminClient struct {
+	base string
+	http *http.Client
+}
+
+func (c *adminClient) do(ctx context.Context, method, path string, body []byte, out any) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Operator", "aggregator-cli")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("admin listener at %s is unreachable (is the service running, and is -admin right?): %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
+			return nil, fmt.Errorf("%s %s: %s (%s)", method, path, e.Error.Message, e.Error.Code)
+		}
+		return nil, fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, fmt.Errorf("%s %s: not the admin API's JSON: %w", method, path, err)
+	}
+	return raw, nil
+}
+
+func ago(t time.Time, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t).Round(time.Second)
+	if d < 0 {
+		return "in " + (-d).String()
+	}
+	return d.String() + " ago"
+}
+
+func printTable(w io.Writer, views []breakerView, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tSTATE\tFAILURE RATE\tREQUESTS\tREJECTED\tLAST CHANGE\tNEXT PROBE\tLAST ERROR")
+	for _, v := range views {
+		probe := "-"
+		if v.NextProbeAt != nil {
+			probe = ago(*v.NextProbeAt, now)
+		}
+		lastErr := "-"
+		if v.LastError != nil {
+			lastErr = *v.LastError
+			if len(lastErr) > 80 {
+				lastErr = lastErr[:77] + "..."
+			}
+		}
+		// gobreaker wipes its counts when it trips: an open breaker is shown
+		// with the window that tripped it.
+		rate, requests := v.FailureRate, v.Requests
+		if v.State == "open" && v.Trip != nil && v.Trip.Requests > 0 {
+			rate, requests = float64(v.Trip.Failures)/float64(v.Trip.Requests), v.Trip.Requests
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%d\t%d\t%s\t%s\t%s\n", v.Source, v.State, rate*100, requests,
+			v.Rejected, ago(v.ChangedAt, now), probe, lastErr)
+	}
+	return tw.Flush()
+}
+
+func printOne(w io.Writer, v breakerView, now time.Time) error {
+	if err := printTable(w, []breakerView{v}, now); err != nil {
+		return err
+	}
+	if v.Trip != nil {
+		fmt.Fprintf(w, "\nlast trip: %d of %d calls failed; last error: %s\n", v.Trip.Failures, v.Trip.Requests, v.Trip.LastError)
+	}
+	if v.Auction != nil {
+		fmt.Fprintf(w, "\nauction index: %v rows, %v s old\n", v.Auction["rows"], v.Auction["age_seconds"])
+	}
+	if len(v.History) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nhistory (newest first):")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, t := range v.History {
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\n", t.At.Format(time.RFC3339), t.From, t.To, t.Reason)
+	}
+	return tw.Flush()
+}

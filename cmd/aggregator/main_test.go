@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is written by the server goroutine and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	apiRe   = regexp.MustCompile(`'(http://127\.0\.0\.1:\d+)/v1/vehicles`)
+	adminRe = regexp.MustCompile(`(http://127\.0\.0\.1:\d+)/sim/encar`)
+)
+
+func noenv(string) string { return "" }
+
+// TestServeSimAndBreakers runs the README's demo: serve -sim, then the
+// breakers command against its admin listener, then a graceful shutdown.
+func TestServeSimAndBreakers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-sim", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-log-format", "json"}, noenv, &stdout, &stderr)
+	}()
+	var api, admin string
+	require.Eventually(t, func() bool {
+		a, b := apiRe.FindStringSubmatch(stdout.String()), adminRe.FindStringSubmatch(stdout.String())
+		if a == nil || b == nil {
+			return false
+		}
+		api, admin = a[1], b[1]
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "serve -sim printed no curl example: %s", stderr.String())
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(admin + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond)
+
+	get := func(path string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, api+path, nil)
+		req.Header.Set("x-api-key", DemoKey)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	resp := get("/v1/vehicles?make=Kia&model=Sorento&limit=5")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "force-open", "encar", "-reason", "test"}, noenv, &out, &out))
+	assert.Equal(t, "encar is now forced_open\n", out.String())
+
+	encarHits := func() int64 {
+		resp, err := http.Get(admin + "/sim")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var m map[string]struct{ Requests int64 }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+		return m["encar"].Requests
+	}
+	before := encarHits()
+	resp = get("/v1/vehicles?make=Kia&limit=5")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "encar", resp.Header.Get("X-LMN-Partial-Dealer-Unavailable"))
+	assert.Equal(t, before, encarHits(), "a request reached Encar through a forced-open breaker")
+
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin}, noenv, &out, &out))
+	table := out.String()
+	assert.Regexp(t, `(?m)^encar\s+forced_open\s`, table)
+	assert.Regexp(t, `(?m)^danawa\s+closed\s`, table)
+	assert.Contains(t, table, "NEXT PROBE")
+
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "show", "encar"}, noenv, &out, &out))
+	assert.Contains(t, out.String(), "operator: forced_open: test")
+
+	// A blocked Danawa trips its breaker within a few requests.
+	req, _ := http.NewRequest(http.MethodPut, admin+"/sim/danawa", strings.NewReader(`{"mode":"blocked"}`))
+	sresp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	sresp.Body.Close()
+	for range 5 {
+		get("/v1/vehicles?source=danawa&make=Kia")
+	}
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin}, noenv, &out, &out))
+	assert.Regexp(t, `(?m)^danawa\s+open\s+60%\s+5\s+2\s.*in 30s\s+danawa list: blocked`, out.String(),
+		"open: the rate and requests of the window that tripped it, 2 calls rejected, the next probe")
+
+	req, _ = http.NewRequest(http.MethodPut, admin+"/sim/danawa", strings.NewReader(`{"mode":"healthy"}`))
+	sresp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	sresp.Body.Close()
+	for _, source := range []string{"encar", "danawa"} {
+		out.Reset()
+		require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "reset", source, "-reason", "done"}, noenv, &out, &out))
+	}
+	resp = get("/v1/vehicles?make=Kia&limit=5")
+	assert.Empty(t, resp.Header.Get("X-LMN-Partial-Dealer-Unavailable"))
+
+	mresp, err := http.Get(admin + "/metrics")
+	require.NoError(t, err)
+	var metrics bytes.Buffer
+	_, _ = metrics.ReadFrom(mresp.Body)
+	mresp.Body.Close()
+	for _, series := range []string{
+		`lmn_breaker_state{source="encar",state="closed"} 1`,
+		`lmn_breaker_transitions_total{from="closed",source="encar",to="forced_open"} 1`,
+		`lmn_breaker_rejected_total{source="encar"} 1`,
+		`lmn_partial_responses_total{failed_source="encar"} 1`,
+		`lmn_upstream_requests_total{outcome="rejected",source="encar"} 1`,
+		`lmn_upstream_requests_total{outcome="success",source="glovis"}`,
+		`lmn_api_requests_total{route="GET /v1/vehicles",status="200"} 3`,
+		`lmn_api_requests_total{route="GET /v1/vehicles",status="503"} 5`,
+		`lmn_breaker_state{source="danawa",state="closed"} 1`,
+		`lmn_breaker_transitions_total{from="open",source="danawa",to="closed"} 1`,
+		`lmn_breaker_transitions_total{from="closed",source="danawa",to="open"} 1`,
+		`lmn_upstream_requests_total{outcome="blocked",source="danawa"} 3`,
+		`lmn_upstream_requests_total{outcome="rejected",source="danawa"} 2`,
+		`lmn_dealer_unavailable_responses_total 5`,
+		`lmn_auction_index_rows 1100`,
+		`lmn_dictionary_unmapped_total{kind="make"}`,
+	} {
+		assert.Contains(t, metrics.String(), series)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "graceful shutdown")
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
+	}
+	assert.True(t, strings.Contains(stderr.String(), "shutting down"), "shutdown is logged")
+}
+
+func TestBreakersUnreachable(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"breakers", "-admin", "http://127.0.0.1:1"}, noenv, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unreachable")
+}
+
+func TestServeNeedsKeysAndSecret(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, noenv, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no API keys")
+}
