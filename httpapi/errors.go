@@ -63,6 +63,8 @@ func toError(err error) *Error {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "dealer_upstream_unavailable",
 			Message: "every dealer source this request needs is unavailable", RetryAfter: dealerRetryAfter,
 			Details: map[string]any{"failed_sources": failed}}
+	case errors.Is(err, search.ErrNotFound):
+		return errVehicleNotFound
 	case errors.Is(err, search.ErrAuctionUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "auction_index_unavailable",
 			Message: "the auction index has not loaded yet", RetryAfter: 10, Details: map[string]any{}}

@@ -98,3 +98,46 @@ func summary(v *vehicle.Vehicle, rate float64) summaryJSON {
 	}
 	return s
 }
+
+type detailJSON struct {
+	summaryJSON
+	VIN               *string           `json:"vin"`
+	LicensePlate      *string           `json:"license_plate"`
+	FirstRegistration *string           `json:"first_registration"`
+	Photos            []string          `json:"photos"`
+	Seller            *sellerJSON       `json:"seller"`
+	Pricing           detailPricingJSON `json:"pricing"`
+	SourceURL         *string           `json:"source_url"`
+	FetchedAt         *string           `json:"fetched_at"`
+}
+
+type sellerJSON struct {
+	Type   string  `json:"type"`
+	Name   *string `json:"name"`
+	Region *string `json:"region"`
+}
+
+type detailPricingJSON struct {
+	ListingPrice    int     `json:"listing_price"`
+	FXRate          float64 `json:"fx_rate"`
+	ListingPriceKRW int64   `json:"listing_price_krw"`
+}
+
+func detail(v *vehicle.Vehicle, rate float64) detailJSON {
+	d := detailJSON{
+		summaryJSON: summary(v, rate), VIN: str(v.VIN), LicensePlate: str(v.LicensePlate),
+		FirstRegistration: str(v.FirstRegistration), Photos: v.Photos, SourceURL: str(v.SourceURL),
+		FetchedAt: timestamp(v.FetchedAt),
+		Pricing:   detailPricingJSON{ListingPrice: usd(v.PriceKRW, rate), FXRate: rate, ListingPriceKRW: v.PriceKRW},
+	}
+	if d.Photos == nil {
+		d.Photos = []string{}
+		if v.PhotoURL != "" {
+			d.Photos = []string{v.PhotoURL}
+		}
+	}
+	if s := v.Seller; s != nil {
+		d.Seller = &sellerJSON{Type: s.Type, Name: str(s.Name), Region: str(s.Region)}
+	}
+	return d
+}

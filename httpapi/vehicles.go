@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lmn/aggregator/cursor"
+	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -143,4 +144,32 @@ func nextState(q vehicle.Query, res *search.Result, binding, requested string) c
 		}
 	}
 	return st
+}
+
+// handleVehicle serves GET /v1/vehicles/{id}.
+func handleVehicle(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.Query()) > 0 {
+			writeError(w, r, d.Log, validationError([]Issue{{Path: firstKey(r.URL.Query()), Message: "this endpoint takes no parameters"}}))
+			return
+		}
+		v, outcome, err := d.Search.Vehicle(r.Context(), r.PathValue("id"))
+		if outcome != nil {
+			noteOutcomes(r.Context(), []fanout.Outcome{*outcome})
+		}
+		if err != nil {
+			writeError(w, r, d.Log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, detail(&v, d.FXRate))
+	}
+}
+
+func firstKey(v map[string][]string) string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys[0]
 }

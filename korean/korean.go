@@ -42,10 +42,11 @@ const (
 	KindFuel
 	KindTransmission
 	KindColor
+	KindOption
 	numKinds
 )
 
-var kindNames = [numKinds]string{"make", "model", "fuel", "transmission", "color"}
+var kindNames = [numKinds]string{"make", "model", "fuel", "transmission", "color", "option"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -316,3 +317,37 @@ func SiteKorean(code string) (string, bool) {
 
 // SiteCodes lists the Glovis site codes in ascending order.
 func SiteCodes() []string { return []string{"1100", "2100", "3100", "5100"} }
+
+// options maps the option names of auction and dealer pages to the
+// contract's option tokens. Matching is on the folded name, so "통풍시트(운전석)"
+// and "통풍시트(동승석)" are both ventilated_seats.
+var options = []struct{ word, token string }{
+	{"파노라마선루프", "panoramic_sunroof"},
+	{"선루프", "sunroof"},
+	{"가죽시트", "leather_seats"},
+	{"네비게이션", "navigation"},
+	{"내비게이션", "navigation"},
+	{"후방카메라", "rear_camera"},
+	{"블랙박스", "dashcam"},
+	{"열선시트", "heated_seats"},
+	{"통풍시트", "ventilated_seats"},
+	{"스마트키", "smart_key"},
+	{"어라운드뷰", "around_view_monitor"},
+	{"헤드업디스플레이", "head_up_display"},
+	{"크루즈컨트롤", "cruise_control"},
+	{"전자식파킹", "electronic_parking_brake"},
+	{"차선이탈경보", "lane_departure_warning"},
+	{"후측방경보", "blind_spot_warning"},
+}
+
+// Option translates an option name into its token.
+func Option(name string) (string, bool) {
+	f := fold(name)
+	for _, o := range options {
+		if strings.HasPrefix(f, o.word) {
+			return o.token, true
+		}
+	}
+	Miss(KindOption)
+	return "", false
+}

@@ -59,7 +59,7 @@ func New() *Metrics {
 	})
 	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, k := range []string{"make", "model", "fuel", "transmission", "color"} {
+	for k := range korean.Unmapped() {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "lmn_dictionary_unmapped_total", Help: "Upstream values the Korean dictionary could not translate, by kind.",
 			ConstLabels: prometheus.Labels{"kind": k},

@@ -21,9 +21,14 @@ import (
 type Service struct {
 	Encar   *encar.Client
 	Danawa  *danawa.Client
+	Glovis  *glovis.Client // detail pages of auction lots
 	Auction *glovis.Store
+	Recent  *danawa.Recent // Danawa rows seen lately, for detail requests
 	Fanout  *fanout.Fanout
 }
+
+// enrich adds a Glovis detail page to a lot's row.
+var enrich = glovis.Enrich
 
 // Result is one page and how each source did.
 type Result struct {
@@ -197,6 +202,9 @@ func (s *Service) searchDanawa(ctx context.Context, q vehicle.Query) ([]vehicle.
 		}
 	}
 	slices.SortFunc(rows, func(a, b vehicle.Vehicle) int { return vehicle.Compare(q.Sort, &a, &b) })
+	if s.Recent != nil {
+		s.Recent.Add(rows)
+	}
 	more := need < pages || len(rows) > want
 	return window(rows, skip, q.Limit), more, nil
 }

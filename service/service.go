@@ -43,6 +43,10 @@ type Service struct {
 
 const userAgent = "lmn-aggregator/1 (+partner API)"
 
+// recentDanawaRows bounds the memory of Danawa rows kept for detail
+// requests: about 20 MB at 2 KB a row.
+const recentDanawaRows = 10000
+
 // New builds the service. Nothing runs until the caller starts the crawler.
 func New(c Config, log *slog.Logger) *Service {
 	breakers := map[vehicle.Source]*fanout.Breaker{}
@@ -76,18 +80,21 @@ func New(c Config, log *slog.Logger) *Service {
 	encarHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.EncarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: userAgent})
 	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent})
 	glovisHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.GlovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: userAgent})
+	gclient := glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP)
 	return &Service{
 		Search: &search.Service{
 			Encar:   encar.NewClient(c.EncarURL, encarHTTP),
 			Danawa:  danawa.NewClient(c.DanawaURL, danawaHTTP),
+			Glovis:  gclient,
 			Auction: store,
+			Recent:  danawa.NewRecent(recentDanawaRows),
 			Fanout:  fo,
 		},
 		Fanout:   fo,
 		Breakers: list,
 		Auction:  store,
 		Crawler: &glovis.Crawler{
-			Client: glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP), Store: store, ACC: "20",
+			Client: gclient, Store: store, ACC: "20",
 			Sites: c.GlovisSites, Interval: c.CrawlInterval, Snapshot: c.Snapshot, Log: log, Parallel: 4,
 			Breaker: breakers[vehicle.Glovis],
 		},

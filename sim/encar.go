@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var (
@@ -77,7 +78,7 @@ func (s *Sim) encarSearch(r *http.Request, drift bool) page {
 	keep := encarFilter(q.Get("q"))
 	var matched []car
 	for i := range s.encar {
-		if keep(&s.encar[i]) {
+		if !s.encar[i].sold && keep(&s.encar[i]) {
 			matched = append(matched, s.encar[i])
 		}
 	}
@@ -136,4 +137,56 @@ func encarRow(c *car, i int) map[string]any {
 func encarBlocked() page {
 	return page{http.StatusOK, "text/html; charset=utf-8", []byte(`<!DOCTYPE html><html><head><title>Encar</title></head>
 <body><div class="captcha"><p>비정상적인 접근이 감지되었습니다. 자동입력 방지 문자를 입력해 주세요.</p></div></body></html>`)}
+}
+
+func (s *Sim) encarDetail(r *http.Request, drift bool) page {
+	id, err := strconv.Atoi(r.PathValue("id"))
+	var c *car
+	if err == nil {
+		for i := range s.encar {
+			if s.encar[i].id == id {
+				c = &s.encar[i]
+				break
+			}
+		}
+	}
+	if c == nil {
+		return page{http.StatusNotFound, "application/json", []byte(`{"message":"vehicle not found"}`)}
+	}
+	status := "ADVERTISE"
+	if c.sold {
+		status = "SOLD"
+	}
+	trans := "오토"
+	if !c.auto {
+		trans = "수동"
+	}
+	sid := strconv.Itoa(c.id)
+	dir := fmt.Sprintf("/carpicture%02d/pic%s/%s_", c.id%10, sid[:4], sid)
+	ad := map[string]any{"type": "CAR", "price": c.price, "status": status, "salesStatus": nil}
+	adKey := "advertisement"
+	if drift {
+		adKey = "advert"
+	}
+	body := map[string]any{
+		"manage": map[string]any{"registDateTime": c.modified.Add(-48 * time.Hour).Format("2006-01-02T15:04:05"),
+			"firstAdvertisedDateTime": c.modified.Format("2006-01-02T15:04:05")},
+		"category": map[string]any{"type": "CAR", "manufacturerName": c.m.make_, "modelName": c.gen, "modelGroupName": c.m.group,
+			"gradeName": c.trim, "gradeEnglishName": nil, "yearMonth": strconv.Itoa(c.regYM), "formYear": strconv.Itoa(c.year),
+			"domestic": c.m.domestic},
+		adKey:     ad,
+		"contact": map[string]any{"userType": "DEALER", "address": c.city + " 어딘가로 1"},
+		"spec": map[string]any{"type": "CAR", "mileage": c.km, "displacement": c.m.cc, "transmissionName": trans,
+			"fuelName": c.fuel, "colorName": c.color},
+		"photos": []map[string]any{
+			{"code": "001", "path": dir + "001.jpg", "type": "OUTER"},
+			{"code": "003", "path": dir + "003.jpg", "type": "OUTER"},
+		},
+		"partnership": map[string]any{"dealer": map[string]any{"firm": map[string]any{"name": "시뮬모터스"}}},
+		"vehicleId":   c.id,
+		"vehicleNo":   c.plate,
+		"vin":         fmt.Sprintf("KNA%014d", c.id),
+	}
+	b, _ := json.Marshal(body)
+	return page{http.StatusOK, "application/json;charset=UTF-8", b}
 }

@@ -167,3 +167,42 @@ func writeLot(b *strings.Builder, l *lot, class string, seq int) {
 func glovisLogin() page {
 	return page{http.StatusOK, "text/html; charset=utf-8", []byte(`<html><head><script type="text/javascript">alert('로그인이 필요합니다.');location.href='/login.do';</script></head><body></body></html>`)}
 }
+
+var glovisStatus = map[bool]string{false: "미경매", true: "낙찰"}
+
+// glovisDetail renders an exhibitView page; an unknown lot renders blank,
+// as the real site does.
+func (s *Sim) glovisDetail(r *http.Request, drift bool) page {
+	gn := r.URL.Query().Get("gn")
+	var l *lot
+	for i := range s.glovis {
+		if s.glovis[i].gn == gn {
+			l = &s.glovis[i]
+			break
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>현대글로비스</title></head><body>`)
+	if l == nil {
+		b.WriteString(`<div class="head-box"><h2 class="car-name"> </h2></div><div class="spec-box spec01"><div class="info-box"><dl><dt>연료</dt><dd></dd></dl></div></div><input type="hidden" name="stprice" id="stprice" value="0.0"/></body></html>`)
+		return page{http.StatusOK, "text/html; charset=utf-8", []byte(b.String())}
+	}
+	trans := "A/T"
+	if !l.auto {
+		trans = "M/T"
+	}
+	boxClass := "spec-box spec01"
+	if drift {
+		boxClass = "spec-box-v2"
+	}
+	fmt.Fprintf(&b, `<div class="head-box"><h2 class="car-name">[%s] %s %s </h2></div>`, l.m.glovis, html.EscapeString(l.gen), html.EscapeString(l.trim))
+	fmt.Fprintf(&b, `<div class="spec-desc"><ul><li>출품 차량은 <strong class="point">[%s] %s</strong> 차량으로 …</li><li>해당 차량은 <strong class="point">%s</strong> 차량입니다.</li></ul></div>`,
+		l.m.glovis, html.EscapeString(l.gen), glovisStatus[l.sold])
+	b.WriteString(`<div class="new-car-info"><dl><dt>옵션 장착 현황</dt><dd><div class="option"> - 네비게이션 , 스마트키 , 후방카메라 , 열선시트(운전석)</div></dd></dl></div>`)
+	fmt.Fprintf(&b, `<div class="%s"><div class="info-box"><dl><dt>연료</dt><dd>%s</dd><dt>배기량</dt><dd>%dcc</dd></dl>`, boxClass, glovisFuel[l.fuel], l.m.cc)
+	fmt.Fprintf(&b, `<dl><dt>차량번호</dt><dd><span class="clipboard-txt" id="h_carno">%s</span></dd><dt>차대번호</dt><dd><span class="clipboard-txt" id="h_chasno">KMH%014d</span></dd>`, l.plate, l.id+1)
+	fmt.Fprintf(&b, `<dt>연식</dt><dd>%d형</dd><dt>최초등록일</dt><dd>%d년 %02d월 15일</dd><dt>주행거리</dt><dd>%skm</dd><dt>색상</dt><dd>%s</dd><dt>변속기</dt><dd>%s</dd></dl></div></div>`,
+		l.year, l.regYM/100, l.regYM%100, comma(l.km), glovisColor[l.color], trans)
+	fmt.Fprintf(&b, `<input type="hidden" name="stprice" id="stprice" value="%d.0"/></body></html>`, l.price)
+	return page{http.StatusOK, "text/html; charset=utf-8", []byte(b.String())}
+}

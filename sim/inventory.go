@@ -75,6 +75,7 @@ type car struct {
 	modified time.Time
 	sellType string
 	dup      bool // Encar ServiceCopyCar=DUPLICATION
+	sold     bool // no longer listed; its detail says SOLD
 	plate    string
 }
 

@@ -60,16 +60,20 @@ type Sim struct {
 	once   sync.Once
 }
 
-// New generates the inventory: 2,400 Encar ads, 900 Danawa ads (a tenth of
+// New generates the inventory: 2,400 Encar ads (one in fifty sold: gone
+// from search, SOLD in its detail), 900 Danawa ads (a tenth of
 // them the same cars as Encar ads, for dedupe) and 1,100 Glovis lots.
 func New() *Sim {
 	r := rand.New(rand.NewPCG(20250618, 1))
 	s := &Sim{faults: map[string]Fault{}, hits: map[string]*atomic.Int64{}, closed: make(chan struct{})}
 	s.encar = generate(r, 2400, 39_000_000)
+	for i := 7; i < len(s.encar); i += 50 {
+		s.encar[i].sold = true
+	}
 	s.danawa = generate(r, 900, 71_000_000)
 	for i := 0; i < len(s.danawa); i += 10 {
 		e := s.encar[r.IntN(len(s.encar))]
-		if e.sellType == "일반" && !e.dup {
+		if e.sellType == "일반" && !e.dup && !e.sold {
 			e.id = s.danawa[i].id
 			s.danawa[i] = e
 		}
@@ -187,6 +191,7 @@ func (s *Sim) serve(source string, fn render, blocked func() page) http.Handler 
 func (s *Sim) Encar() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /search/car/list/general", s.serve("encar", s.encarSearch, encarBlocked))
+	mux.Handle("GET /v1/readside/vehicle/{id}", s.serve("encar", s.encarDetail, encarBlocked))
 	mux.Handle("/", s.serve("encar", notFound, encarBlocked))
 	return mux
 }
@@ -204,6 +209,7 @@ func (s *Sim) Glovis() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /auction/exhibitList.do", s.serve("glovis", s.glovisRounds, glovisLogin))
 	mux.Handle("POST /auction/exhibitListInclude.do", s.serve("glovis", s.glovisList, glovisLogin))
+	mux.Handle("GET /auction/exhibitView.do", s.serve("glovis", s.glovisDetail, glovisLogin))
 	mux.Handle("/", s.serve("glovis", notFound, glovisLogin))
 	return mux
 }

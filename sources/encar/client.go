@@ -131,3 +131,32 @@ func Expression(makes, models []string) string {
 		return "(And.Hidden.N._.(Or." + strings.Join(groups, "_.") + "))"
 	}
 }
+
+// detailInclude is what the readside API is asked to include.
+const detailInclude = "ADVERTISEMENT,CATEGORY,CONDITION,CONTACT,MANAGE,OPTIONS,PHOTOS,SPEC,PARTNERSHIP,CENTER,VIEW"
+
+// Detail fetches one ad from the readside API. An ad that is gone (404) or
+// not for sale is ErrNotFound.
+func (c *Client) Detail(ctx context.Context, id string) (vehicle.Vehicle, error) {
+	u := c.base + "/v1/readside/vehicle/" + url.PathEscape(id) + "?include=" + detailInclude
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return vehicle.Vehicle{}, fmt.Errorf("encar detail: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return vehicle.Vehicle{}, fmt.Errorf("encar detail: %w", err)
+	}
+	if resp.Status == http.StatusNotFound {
+		return vehicle.Vehicle{}, fmt.Errorf("encar detail: %w: status 404", sources.ErrNotFound)
+	}
+	if resp.Status != http.StatusOK {
+		return vehicle.Vehicle{}, fmt.Errorf("encar detail: unexpected status %d", resp.Status)
+	}
+	v, err := ExtractDetail(resp.Body)
+	if err != nil {
+		return vehicle.Vehicle{}, fmt.Errorf("encar detail: %w", err)
+	}
+	return v, nil
+}

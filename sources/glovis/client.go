@@ -102,3 +102,21 @@ func (c *Client) List(ctx context.Context, p ListPage) (*List, error) {
 
 // timeNow is replaced in tests.
 var timeNow = time.Now
+
+// Detail fetches a lot's exhibit detail page.
+func (c *Client) Detail(ctx context.Context, lot Lot) (Detail, error) {
+	q := url.Values{"acc": {lot.ACC}, "gn": {lot.GN}, "rc": {lot.RC}, "atn": {strconv.Itoa(lot.ATN)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/auction/exhibitView.do?"+q.Encode(), nil)
+	if err != nil {
+		return Detail{}, fmt.Errorf("glovis detail: %w", err)
+	}
+	body, err := c.do(req, "detail")
+	if err != nil {
+		return Detail{}, err
+	}
+	d, err := ExtractDetail(body)
+	if err != nil {
+		return Detail{}, fmt.Errorf("glovis detail %s: %w", lot.Vehicle.ID, err)
+	}
+	return d, nil
+}

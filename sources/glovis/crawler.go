@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-
-	"github.com/lmn/aggregator/vehicle"
 )
 
 // Store holds the current auction index. Readers never block: a crawl swaps
@@ -135,10 +133,10 @@ func (c *Crawler) Refresh(ctx context.Context) error {
 			lots = append(lots, got...)
 		}
 	}
-	rows := c.count(lots)
-	ix := NewIndex(rows, timeNow())
+	lots = c.count(lots)
+	ix := NewIndex(lots, timeNow())
 	c.Store.Swap(ix)
-	c.Log.Info("auction index refreshed", "rows", len(rows), "rounds", len(rounds), "took", timeNow().Sub(started).Round(time.Millisecond))
+	c.Log.Info("auction index refreshed", "rows", len(lots), "rounds", len(rounds), "took", timeNow().Sub(started).Round(time.Millisecond))
 	if c.Snapshot != "" {
 		if err := c.save(ix); err != nil {
 			c.Log.Error("auction snapshot not written", "path", c.Snapshot, "err", err)
@@ -195,7 +193,7 @@ func (c *Crawler) crawlSite(ctx context.Context, r Round, site string) ([]Lot, e
 
 // count records every lot's round against its physical car (goods number,
 // else plate) and sets auction.count: how many rounds the car has been in.
-func (c *Crawler) count(lots []Lot) []vehicle.Vehicle {
+func (c *Crawler) count(lots []Lot) []Lot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.history == nil {
@@ -218,33 +216,33 @@ func (c *Crawler) count(lots []Lot) []vehicle.Vehicle {
 			c.history[k][lots[i].Vehicle.Auction.Round] = true
 		}
 	}
-	rows := make([]vehicle.Vehicle, len(lots))
+	out := make([]Lot, len(lots))
 	for i := range lots {
-		rows[i] = lots[i].Vehicle
-		a := *rows[i].Auction
+		out[i] = lots[i]
+		a := *out[i].Vehicle.Auction
 		if k := key(&lots[i]); k != "" {
 			a.Count = len(c.history[k])
 		}
-		rows[i].Auction = &a
+		out[i].Vehicle.Auction = &a
 	}
-	return rows
+	return out
 }
 
 // snapshot is the on-disk form of the index.
 type snapshot struct {
 	Version int                     `json:"version"`
 	BuiltAt time.Time               `json:"built_at"`
-	Rows    []vehicle.Vehicle       `json:"rows"`
+	Lots    []Lot                   `json:"lots"`
 	History map[string]map[int]bool `json:"history"`
 }
 
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // save writes the index next to its final path and renames it into place, so
 // a crash mid-write never leaves a torn snapshot behind.
 func (c *Crawler) save(ix *Index) error {
 	c.mu.Lock()
-	data, err := json.Marshal(snapshot{Version: snapshotVersion, BuiltAt: ix.BuiltAt(), Rows: ix.Rows(), History: c.history})
+	data, err := json.Marshal(snapshot{Version: snapshotVersion, BuiltAt: ix.BuiltAt(), Lots: ix.Lots(), History: c.history})
 	c.mu.Unlock()
 	if err != nil {
 		return err
@@ -293,7 +291,7 @@ func (c *Crawler) Restore() error {
 	c.history = s.History
 	c.mu.Unlock()
 	if c.Store.Index() == nil {
-		c.Store.Swap(NewIndex(s.Rows, s.BuiltAt))
+		c.Store.Swap(NewIndex(s.Lots, s.BuiltAt))
 	}
 	return nil
 }

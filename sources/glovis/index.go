@@ -11,15 +11,20 @@ import (
 // rounds, with one precomputed order per sort so a search is a filtered walk.
 // A crawl builds a new Index and swaps it in whole.
 type Index struct {
+	lots    []Lot
 	rows    []vehicle.Vehicle
 	byID    map[string]int
 	orders  map[vehicle.Sort][]int32
 	builtAt time.Time
 }
 
-// NewIndex builds an index over rows.
-func NewIndex(rows []vehicle.Vehicle, builtAt time.Time) *Index {
-	ix := &Index{rows: rows, byID: make(map[string]int, len(rows)), orders: map[vehicle.Sort][]int32{}, builtAt: builtAt}
+// NewIndex builds an index over lots.
+func NewIndex(lots []Lot, builtAt time.Time) *Index {
+	rows := make([]vehicle.Vehicle, len(lots))
+	for i := range lots {
+		rows[i] = lots[i].Vehicle
+	}
+	ix := &Index{lots: lots, rows: rows, byID: make(map[string]int, len(rows)), orders: map[vehicle.Sort][]int32{}, builtAt: builtAt}
 	for i := range rows {
 		ix.byID[rows[i].ID] = i
 	}
@@ -83,5 +88,18 @@ func (ix *Index) Search(q vehicle.Query, after *vehicle.Vehicle, limit int) ([]v
 	return out, false
 }
 
-// Rows returns every lot in index order. The slice must not be modified.
+// Rows returns every lot's vehicle in index order. The slice must not be
+// modified.
 func (ix *Index) Rows() []vehicle.Vehicle { return ix.rows }
+
+// Lot returns the lot with the given id, with what its detail page needs.
+func (ix *Index) Lot(id string) (Lot, bool) {
+	i, ok := ix.byID[id]
+	if !ok {
+		return Lot{}, false
+	}
+	return ix.lots[i], true
+}
+
+// Lots returns every lot. The slice must not be modified.
+func (ix *Index) Lots() []Lot { return ix.lots }
