@@ -68,6 +68,11 @@ func ExtractList(body []byte) (*List, error) {
 	if rowErr != nil {
 		return nil, rowErr
 	}
+	if items := list.Find("ul > li").Length(); out.Raw == 0 && items > 0 && out.Total != 0 {
+		// Items, none of them a car, while the count says there are cars:
+		// the row markup changed, which must not read as "no cars".
+		return nil, sources.Drift("%d list items but none has a.name", items)
+	}
 	return out, nil
 }
 

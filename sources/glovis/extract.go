@@ -95,6 +95,10 @@ func ExtractList(body []byte, auctionDate time.Time) (*List, error) {
 	if rowErr != nil {
 		return nil, rowErr
 	}
+	if len(out.Lots) == 0 && out.Total > 0 && list.Children().Length() > 0 {
+		// The list has children, none of them lots: the markup changed.
+		return nil, sources.Drift("#div_list has %d children but no div.item while the total says %d", list.Children().Length(), out.Total)
+	}
 	return out, nil
 }
 

@@ -1,0 +1,25 @@
+package danawa
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lmn/aggregator/internal/golden"
+)
+
+const testdata = "../../testdata/danawa"
+
+// TestGolden runs the list extractor over every input in testdata/danawa.
+// go test ./sources/... -update rewrites the golden files.
+func TestGolden(t *testing.T) {
+	for _, in := range golden.Inputs(t, testdata, "list") {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			body, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, in, golden.NewResult(ExtractList(body)))
+		})
+	}
+}
