@@ -1,0 +1,32 @@
+package danawa
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzExtractList: no input makes the extractor panic, and every row it
+// accepts has an id and a price.
+func FuzzExtractList(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(testdata, "*.html"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		l, err := ExtractList(body)
+		if err != nil {
+			return
+		}
+		for _, v := range l.Rows {
+			if !strings.HasPrefix(v.ID, "danawa_") || v.PriceKRW <= 0 {
+				t.Fatalf("accepted a row without id or price: %+v", v)
+			}
+		}
+	})
+}
