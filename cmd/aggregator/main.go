@@ -3,6 +3,7 @@
 //
 //	aggregator serve [-sim] [flags]   run the service
 //	aggregator breakers [action]       inspect and override the breakers
+//	aggregator extract -source S FILE  run an extractor on a saved page
 package main
 
 import (
@@ -28,6 +29,7 @@ const usage = `usage: aggregator <command> [flags]
 commands:
   serve     run the service (add -sim for a self-contained demo)
   breakers  show and override the upstreams' circuit breakers
+  extract   run an extractor on a saved upstream page
 
 Run "aggregator <command> -h" for the flags of a command.
 `
@@ -42,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "breakers":
 		return breakers(ctx, args[1:], getenv, stdout, stderr)
+	case "extract":
+		return extract(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

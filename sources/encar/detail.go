@@ -16,10 +16,13 @@ import (
 // detailJSON is the readside vehicle object (and the public page's
 // __PRELOADED_STATE__.cars.base).
 type detailJSON struct {
-	VehicleID number `json:"vehicleId"`
-	VehicleNo string `json:"vehicleNo"`
-	VIN       string `json:"vin"`
-	Manage    *struct {
+	// QueryCarID is the ad's id, the one in URLs and search rows. VehicleID
+	// names the underlying vehicle record, which differs for re-listed ads.
+	QueryCarID number `json:"queryCarId"`
+	VehicleID  number `json:"vehicleId"`
+	VehicleNo  string `json:"vehicleNo"`
+	VIN        string `json:"vin"`
+	Manage     *struct {
 		FirstAdvertisedDateTime string `json:"firstAdvertisedDateTime"`
 		RegistDateTime          string `json:"registDateTime"`
 	} `json:"manage"`
@@ -139,6 +142,9 @@ func detailObject(body []byte) ([]byte, error) {
 func (d *detailJSON) vehicle() vehicle.Vehicle {
 	c, sp := d.Category, d.Spec
 	id := fmt.Sprint(d.VehicleID.int())
+	if d.QueryCarID.set {
+		id = fmt.Sprint(d.QueryCarID.int())
+	}
 	v := vehicle.Vehicle{
 		ID:           "encar_" + id,
 		Source:       vehicle.Encar,

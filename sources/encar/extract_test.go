@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,4 +72,24 @@ func TestExtractListFailures(t *testing.T) {
 func TestExpression(t *testing.T) {
 	assert.Equal(t, "(And.Hidden.N._.(C.CarType.Y._.(C.Manufacturer.기아._.ModelGroup.쏘렌토.)))", Expression([]string{"Kia"}, []string{"Sorento"}))
 	assert.Equal(t, "(And.Hidden.N._.(Or.(C.CarType.Y._.(C.Manufacturer.기아.))_.(C.CarType.N._.(C.Manufacturer.BMW.))))", Expression([]string{"kia", "BMW"}, nil))
+}
+
+func TestExtractDetailRealCapture(t *testing.T) {
+	v, err := ExtractDetail(readCapture(t, "encar/readside-vehicle-40849700.json"))
+	require.NoError(t, err)
+	assert.Equal(t, "encar_40849700", v.ID, "the ad id (queryCarId), not the vehicle record's")
+	assert.Equal(t, "Kia", v.Make)
+	assert.Equal(t, "Sportage", v.Model)
+	assert.Equal(t, "Diesel 2WD Noblesse", v.Trim, "Encar's own English names win")
+	assert.Equal(t, 2016, v.Year)
+	assert.Equal(t, "2016-01", v.FirstRegistration)
+	assert.Equal(t, 165182, v.MileageKm)
+	assert.Equal(t, int64(10_500_000), v.PriceKRW)
+	assert.Equal(t, "KNAPN813BGK034698", v.VIN)
+	assert.Equal(t, "17서0516", v.LicensePlate)
+	assert.Equal(t, "black", v.Color)
+	assert.Equal(t, 1995, v.EngineCC)
+	assert.Equal(t, "2025-10-30T15:32:35+09:00", v.ListedAt.Format(time.RFC3339))
+	assert.Len(t, v.Photos, 20, "each photo once, duplicates dropped")
+	assert.Equal(t, PhotoBase+"/carpicture03/pic4083/40837591_001.jpg", v.PhotoURL)
 }
