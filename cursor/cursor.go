@@ -49,7 +49,7 @@ type State struct {
 	Query   string         `json:"q"`   // digest of the filters
 	Sources string         `json:"src"` // the source set, e.g. "glovis" or "encar,danawa"
 	After   *After         `json:"a,omitempty"`
-	Skip    map[string]int `json:"k,omitempty"` // dealer rows already served, per source
+	Hints   map[string]int `json:"h,omitempty"` // per dealer source, where reading may resume
 	// Pinned are the dealer sources that answered page 1: a source that was
 	// down then is not mixed back in later.
 	Pinned  []string `json:"pin,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/vehicle"
@@ -16,16 +17,114 @@ import (
 var lmnSources = []string{"sk", "aj", "lotte", "kcar"}
 
 // searchParams are the parameters GET /v1/vehicles accepts.
-var searchParams = []string{"source", "make", "model", "sort", "limit", "cursor"}
+var searchParams = []string{"source", "keyword", "make", "model", "body_style", "year_min", "year_max",
+	"mileage_max_km", "price_min_usd", "price_max_usd", "fuel", "transmission", "color", "options_include",
+	"accident_grade", "exterior_grade", "auction_status", "auction_date_from", "auction_date_to",
+	"auction_count_min", "auction_count_max", "sort", "limit", "cursor"}
+
+// parser collects every problem of a request, so a partner fixes them all
+// in one round trip.
+type parser struct {
+	values url.Values
+	issues []Issue
+}
+
+func (p *parser) add(path, format string, args ...any) {
+	p.issues = append(p.issues, Issue{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) has(path string) bool {
+	return slices.ContainsFunc(p.issues, func(i Issue) bool { return i.Path == path })
+}
+
+func (p *parser) one(k string) (string, bool) {
+	v, ok := p.values[k]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
+// list parses a CSV parameter; an empty element is an error.
+func (p *parser) list(k string) []string {
+	raw, ok := p.one(k)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, part := range strings.Split(raw, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			p.add(k, "empty value in the list %q", raw)
+			continue
+		}
+		out = append(out, part)
+	}
+	return out
+}
+
+// enum parses a CSV parameter whose values must be in allowed (compared
+// case-insensitively, returned as allowed spells them).
+func (p *parser) enum(k string, allowed []string) []string {
+	var out []string
+	for _, v := range p.list(k) {
+		i := slices.IndexFunc(allowed, func(a string) bool { return strings.EqualFold(a, v) })
+		if i < 0 {
+			p.add(k, "unknown value %q; use %s", v, strings.Join(allowed, ", "))
+			continue
+		}
+		if !slices.Contains(out, allowed[i]) {
+			out = append(out, allowed[i])
+		}
+	}
+	return out
+}
+
+// integer parses a non-negative integer up to max.
+func (p *parser) integer(k string, max int) *int {
+	raw, ok := p.one(k)
+	if !ok {
+		return nil
+	}
+	n, err := strconv.Atoi(raw)
+	switch {
+	case err != nil:
+		p.add(k, "not an integer: %q", raw)
+		return nil
+	case n < 0:
+		p.add(k, "must not be negative, got %d", n)
+		return nil
+	case n > max:
+		p.add(k, "must be at most %d, got %d", max, n)
+		return nil
+	}
+	return &n
+}
+
+func (p *parser) date(k string) time.Time {
+	raw, ok := p.one(k)
+	if !ok {
+		return time.Time{}
+	}
+	d, err := time.ParseInLocation("2006-01-02", raw, vehicle.KST)
+	if err != nil {
+		p.add(k, "not a date of the form YYYY-MM-DD: %q", raw)
+		return time.Time{}
+	}
+	return d
+}
+
+func (p *parser) rangeCheck(minKey, maxKey string, min, max *int) {
+	if min != nil && max != nil && *min > *max {
+		p.add(minKey, "%s (%d) is greater than %s (%d)", minKey, *min, maxKey, *max)
+	}
+}
 
 // parseSearch turns the query string into a Query, reporting every problem
 // at once.
-func parseSearch(values url.Values) (vehicle.Query, error) {
-	q := vehicle.Query{Sort: vehicle.SortAuctionDateAsc, Limit: 50}
-	var issues []Issue
-	add := func(path, format string, args ...any) {
-		issues = append(issues, Issue{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
+func parseSearch(values url.Values, fx float64) (vehicle.Query, error) {
+	p := &parser{values: values}
+	q := vehicle.Query{Sort: vehicle.SortAuctionDateAsc, Limit: 50, FXRate: fx}
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
@@ -34,119 +133,156 @@ func parseSearch(values url.Values) (vehicle.Query, error) {
 	for _, k := range keys {
 		switch {
 		case !slices.Contains(searchParams, k):
-			add(k, "unknown parameter")
+			p.add(k, "unknown parameter")
 		case len(values[k]) > 1:
-			add(k, "given %d times; give it once (use a comma-separated list for several values)", len(values[k]))
-		}
-	}
-	one := func(k string) (string, bool) {
-		v, ok := values[k]
-		if !ok || len(v) == 0 {
-			return "", false
-		}
-		return v[0], true
-	}
-
-	q.Sources = []vehicle.Source{vehicle.Glovis, vehicle.Encar, vehicle.Danawa}
-	if raw, ok := one("source"); ok {
-		set := map[vehicle.Source]bool{}
-		for _, s := range csv(raw) {
-			switch {
-			case s == "dealer":
-				set[vehicle.Encar], set[vehicle.Danawa] = true, true
-			case s == "glovis" || s == "encar" || s == "danawa":
-				set[vehicle.Source(s)] = true
-			case slices.Contains(lmnSources, s):
-				add("source", "%q is an LMN source this service does not serve; it serves glovis, dealer, encar, danawa", s)
-			default:
-				add("source", "unknown source %q; use glovis, dealer, encar or danawa", s)
-			}
-		}
-		q.Sources = q.Sources[:0]
-		for _, s := range []vehicle.Source{vehicle.Glovis, vehicle.Encar, vehicle.Danawa} {
-			if set[s] {
-				q.Sources = append(q.Sources, s)
-			}
-		}
-		if len(set) == 0 && len(issues) == 0 {
-			add("source", "empty; use glovis, dealer, encar or danawa")
+			p.add(k, "given %d times; give it once (use a comma-separated list for several values)", len(values[k]))
 		}
 	}
 
-	var makes []*korean.Make
-	if raw, ok := one("make"); ok {
-		for _, m := range csv(raw) {
-			mk, ok := korean.MakeByEnglish(m)
-			if !ok {
-				add("make", "unknown make %q; see /v1/vehicles/facets", m)
-				continue
-			}
-			q.Makes = append(q.Makes, mk.English)
-			makes = append(makes, mk)
-		}
-		if len(csv(raw)) == 0 {
-			add("make", "empty")
-		}
-	}
-	if raw, ok := one("model"); ok {
-		if _, hasMake := one("make"); !hasMake {
-			add("model", "model requires make")
-		} else {
-			for _, m := range csv(raw) {
-				found := false
-				for _, mk := range makes {
-					if md, ok := mk.ModelByEnglish(m); ok {
-						q.Models = append(q.Models, md.English)
-						found = true
-						break
-					}
-				}
-				if !found && len(makes) > 0 {
-					add("model", "%q is not a model of %s", m, strings.Join(q.Makes, ", "))
-				}
-			}
-		}
-	}
-	if q.NeedsDealer() && len(q.Makes) == 0 && len(q.Models) == 0 && !hasIssue(issues, "make") {
-		add("make", "make or model is required when dealer sources are included (source is %s)", sourceList(q.Sources))
+	q.Sources = parseSources(p)
+	q.Keyword, _ = p.one("keyword")
+	q.Keyword = strings.TrimSpace(q.Keyword)
+	parseNames(p, &q)
+	if bs := p.enum("body_style", []string{"van"}); len(bs) > 0 {
+		q.Van = true
 	}
 
-	if raw, ok := one("sort"); ok {
+	yearMin, yearMax := p.integer("year_min", 2100), p.integer("year_max", 2100)
+	p.rangeCheck("year_min", "year_max", yearMin, yearMax)
+	if yearMin != nil {
+		q.YearMin = *yearMin
+	}
+	if yearMax != nil {
+		q.YearMax = *yearMax
+	}
+	q.MileageMaxKm = p.integer("mileage_max_km", 10_000_000)
+	q.PriceMinUSD, q.PriceMaxUSD = p.integer("price_min_usd", 100_000_000), p.integer("price_max_usd", 100_000_000)
+	p.rangeCheck("price_min_usd", "price_max_usd", q.PriceMinUSD, q.PriceMaxUSD)
+	q.Fuels = p.enum("fuel", vehicle.Fuels)
+	q.Transmissions = p.enum("transmission", vehicle.Transmissions)
+	q.Colors = p.enum("color", vehicle.Colors)
+	q.Options = p.enum("options_include", vehicle.OptionTokens)
+	q.AccidentGrades = p.enum("accident_grade", vehicle.Grades)
+	q.ExteriorGrades = p.enum("exterior_grade", vehicle.Grades)
+	q.AuctionStatuses = p.enum("auction_status", vehicle.AuctionStatuses)
+	q.AuctionDateFrom, q.AuctionDateTo = p.date("auction_date_from"), p.date("auction_date_to")
+	_, hasFrom := p.one("auction_date_from")
+	_, hasTo := p.one("auction_date_to")
+	switch {
+	case hasFrom && !hasTo:
+		p.add("auction_date_to", "auction_date_from requires auction_date_to")
+	case hasTo && !hasFrom:
+		p.add("auction_date_from", "auction_date_to requires auction_date_from")
+	case !q.AuctionDateFrom.IsZero() && !q.AuctionDateTo.IsZero() && q.AuctionDateFrom.After(q.AuctionDateTo):
+		p.add("auction_date_from", "auction_date_from is after auction_date_to")
+	}
+	q.AuctionCountMin, q.AuctionCountMax = p.integer("auction_count_min", 1000), p.integer("auction_count_max", 1000)
+	p.rangeCheck("auction_count_min", "auction_count_max", q.AuctionCountMin, q.AuctionCountMax)
+
+	if q.NeedsDealer() {
+		if len(q.Makes) == 0 && len(q.Models) == 0 && !p.has("make") && !p.has("model") {
+			p.add("make", "make or model is required when dealer sources are included (source is %s); use source=glovis to browse the auction without one", sourceList(q.Sources))
+		}
+		for _, o := range q.Options {
+			if slices.Contains(vehicle.DealerUnanswerableOptions, o) {
+				p.add("options_include", "%s cannot be answered for dealer rows; use source=glovis", o)
+			}
+		}
+	}
+
+	if raw, ok := p.one("sort"); ok {
 		if !slices.Contains(vehicle.Sorts, vehicle.Sort(raw)) {
-			add("sort", "unknown sort %q; use one of %s", raw, joinSorts())
+			p.add("sort", "unknown sort %q; use one of %s", raw, joinSorts())
 		} else {
 			q.Sort = vehicle.Sort(raw)
 		}
 	}
-	if raw, ok := one("limit"); ok {
+	if raw, ok := p.one("limit"); ok {
 		n, err := strconv.Atoi(raw)
 		switch {
 		case err != nil:
-			add("limit", "not an integer: %q", raw)
+			p.add("limit", "not an integer: %q", raw)
 		case n < 1 || n > 200:
-			add("limit", "must be between 1 and 200, got %d", n)
+			p.add("limit", "must be between 1 and 200, got %d", n)
 		default:
 			q.Limit = n
 		}
 	}
-	if len(issues) > 0 {
-		return vehicle.Query{}, validationError(issues)
+	if len(p.issues) > 0 {
+		return vehicle.Query{}, validationError(p.issues)
 	}
 	return q, nil
 }
 
-func csv(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+func parseSources(p *parser) []vehicle.Source {
+	all := []vehicle.Source{vehicle.Glovis, vehicle.Encar, vehicle.Danawa}
+	if _, ok := p.one("source"); !ok {
+		return all
+	}
+	set := map[vehicle.Source]bool{}
+	for _, s := range p.list("source") {
+		s = strings.ToLower(s)
+		switch {
+		case s == "dealer":
+			set[vehicle.Encar], set[vehicle.Danawa] = true, true
+		case s == "glovis" || s == "encar" || s == "danawa":
+			set[vehicle.Source(s)] = true
+		case slices.Contains(lmnSources, s):
+			p.add("source", "%q is an LMN source this service does not serve; it serves glovis, dealer, encar, danawa", s)
+		default:
+			p.add("source", "unknown source %q; use glovis, dealer, encar or danawa", s)
 		}
+	}
+	var out []vehicle.Source
+	for _, s := range all {
+		if set[s] {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 && !p.has("source") {
+		p.add("source", "empty; use glovis, dealer, encar or danawa")
 	}
 	return out
 }
 
-func hasIssue(issues []Issue, path string) bool {
-	return slices.ContainsFunc(issues, func(i Issue) bool { return i.Path == path })
+// parseNames reads make and model. Both must be names the dictionary knows
+// (facets lists them), and every model must belong to one of the makes.
+func parseNames(p *parser, q *vehicle.Query) {
+	var makes []*korean.Make
+	for _, m := range p.list("make") {
+		mk, ok := korean.MakeByEnglish(m)
+		if !ok {
+			p.add("make", "unknown make %q; see /v1/vehicles/facets", m)
+			continue
+		}
+		if !slices.Contains(q.Makes, mk.English) {
+			q.Makes = append(q.Makes, mk.English)
+			makes = append(makes, mk)
+		}
+	}
+	models := p.list("model")
+	if len(models) == 0 {
+		return
+	}
+	if _, hasMake := p.one("make"); !hasMake {
+		p.add("model", "model requires make")
+		return
+	}
+	for _, m := range models {
+		found := false
+		for _, mk := range makes {
+			if md, ok := mk.ModelByEnglish(m); ok {
+				if !slices.Contains(q.Models, md.English) {
+					q.Models = append(q.Models, md.English)
+				}
+				found = true
+				break
+			}
+		}
+		if !found && len(makes) > 0 {
+			p.add("model", "%q is not a model of %s", m, strings.Join(q.Makes, ", "))
+		}
+	}
 }
 
 func sourceList(s []vehicle.Source) string {

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,13 +19,15 @@ import (
 func handleSearch(d Deps) http.HandlerFunc {
 	log, svc, codec, fx := d.Log, d.Search, d.Cursors, d.FXRate
 	return func(w http.ResponseWriter, r *http.Request) {
-		q, err := parseSearch(r.URL.Query())
+		q, err := parseSearch(r.URL.Query(), fx)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
 		binding, requested := bindingOf(q), sourceList(q.Sources)
 		if raw := r.URL.Query().Get("cursor"); raw != "" {
+			// Checked before the cursor is decoded: no cursor makes a mixed
+			// request pageable.
 			if q.NeedsAuction() && q.NeedsDealer() {
 				writeError(w, r, log, errMixedPagination)
 				return
@@ -32,7 +36,7 @@ func handleSearch(d Deps) http.HandlerFunc {
 			if err != nil {
 				var ce *cursor.Error
 				if errors.As(err, &ce) {
-					err = &Error{Status: http.StatusBadRequest, Code: "invalid_cursor", Message: "the cursor is not valid for this request",
+					err = &Error{Status: http.StatusBadRequest, Code: "invalid_cursor", Message: "the cursor is not valid for this request: " + ce.Reason,
 						Details: map[string]any{"reason": ce.Reason}}
 				}
 				writeError(w, r, log, err)
@@ -56,6 +60,9 @@ func handleSearch(d Deps) http.HandlerFunc {
 			d.Metrics.Partial(res.FailedDealers)
 			w.Header().Set("X-LMN-Partial-Dealer-Unavailable", sourceList(res.FailedDealers))
 		}
+		if q.AuctionOnly() && q.NeedsDealer() && res.FilteredOut >= 0 {
+			w.Header().Set("X-LMN-Filtered-Out", fmt.Sprintf("dealer=%d", res.FilteredOut))
+		}
 		if res.AuctionUnavailable {
 			w.Header().Set("X-LMN-Partial-Auction-Unavailable", "glovis")
 		}
@@ -75,7 +82,8 @@ var errMixedPagination = &Error{Status: http.StatusBadRequest, Code: "mixed_sour
 	Message: "pagination across auction and dealer sources is not supported; page each kind separately",
 	Details: map[string]any{"restart": []map[string]string{{"source": "glovis"}, {"source": "dealer"}}}}
 
-// bindingOf digests the filters a cursor is bound to.
+// bindingOf digests every filter a cursor is bound to (not the limit: a
+// partner may change the page size between pages).
 func bindingOf(q vehicle.Query) string {
 	norm := func(s []string) string {
 		c := make([]string, len(s))
@@ -85,7 +93,25 @@ func bindingOf(q vehicle.Query) string {
 		slices.Sort(c)
 		return strings.Join(c, ",")
 	}
-	return cursor.Digest("make="+norm(q.Makes), "model="+norm(q.Models), "limit-free")
+	num := func(p *int) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.Itoa(*p)
+	}
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("2006-01-02")
+	}
+	return cursor.Digest("make="+norm(q.Makes), "model="+norm(q.Models), "keyword="+strings.ToLower(q.Keyword),
+		"van="+strconv.FormatBool(q.Van), "year="+strconv.Itoa(q.YearMin)+".."+strconv.Itoa(q.YearMax),
+		"km="+num(q.MileageMaxKm), "price="+num(q.PriceMinUSD)+".."+num(q.PriceMaxUSD),
+		"fuel="+norm(q.Fuels), "tm="+norm(q.Transmissions), "color="+norm(q.Colors), "opt="+norm(q.Options),
+		"ag="+norm(q.AccidentGrades), "eg="+norm(q.ExteriorGrades), "as="+norm(q.AuctionStatuses),
+		"ad="+day(q.AuctionDateFrom)+".."+day(q.AuctionDateTo), "ac="+num(q.AuctionCountMin)+".."+num(q.AuctionCountMax),
+		"fx="+strconv.FormatFloat(q.FXRate, 'f', -1, 64))
 }
 
 func applyCursor(q *vehicle.Query, st cursor.State) {
@@ -99,10 +125,10 @@ func applyCursor(q *vehicle.Query, st cursor.State) {
 		}
 		q.After = v
 	}
-	if len(st.Skip) > 0 {
-		q.Skip = map[vehicle.Source]int{}
-		for s, n := range st.Skip {
-			q.Skip[vehicle.Source(s)] = n
+	if len(st.Hints) > 0 {
+		q.Hints = map[vehicle.Source]int{}
+		for s, n := range st.Hints {
+			q.Hints[vehicle.Source(s)] = n
 		}
 	}
 	if len(st.Pinned) > 0 {
@@ -116,30 +142,28 @@ func applyCursor(q *vehicle.Query, st cursor.State) {
 	}
 }
 
-// nextState is where the page after res starts.
+// nextState is where the page after res starts: right after its last row,
+// with each dealer source's resume position and the dealer sources that
+// answered (a source down on page 1 is not mixed back in later).
 func nextState(q vehicle.Query, res *search.Result, binding, requested string) cursor.State {
-	st := cursor.State{Sort: string(q.Sort), Query: binding, Sources: requested}
-	if q.NeedsAuction() {
-		last := res.Rows[len(res.Rows)-1]
-		a := &cursor.After{ID: last.ID, Price: last.PriceKRW, Year: last.Year, MileageKm: last.MileageKm}
-		if last.Auction != nil {
-			a.Date = last.Auction.Date.Unix()
-		}
-		if !last.ListedAt.IsZero() {
-			a.Listed = last.ListedAt.Unix()
-		}
-		st.After = a
+	last := &res.Rows[len(res.Rows)-1]
+	a := &cursor.After{ID: last.ID, Price: last.PriceKRW, Year: last.Year, MileageKm: last.MileageKm}
+	if last.Auction != nil {
+		a.Date = last.Auction.Date.Unix()
+	}
+	if !last.ListedAt.IsZero() {
+		a.Listed = last.ListedAt.Unix()
+	}
+	st := cursor.State{Sort: string(q.Sort), Query: binding, Sources: requested, After: a}
+	if !q.NeedsDealer() {
 		return st
 	}
-	st.Skip = map[string]int{}
-	for s, n := range q.Skip {
-		st.Skip[string(s)] = n
-	}
-	for i := range res.Rows {
-		st.Skip[string(res.Rows[i].Source)]++
+	st.Hints = map[string]int{}
+	for s, n := range res.Hints(q.Sort, last) {
+		st.Hints[string(s)] = n
 	}
 	for _, s := range q.Sources {
-		if !slices.Contains(res.FailedDealers, s) {
+		if s.IsDealer() && !slices.Contains(res.FailedDealers, s) {
 			st.Pinned = append(st.Pinned, string(s))
 		}
 	}

@@ -6,8 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
-	"sync"
+	"time"
 
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/merge"
@@ -40,7 +41,50 @@ type Result struct {
 	// AuctionUnavailable is set when the auction was needed but the index has
 	// not loaded yet.
 	AuctionUnavailable bool
-	Outcomes           []fanout.Outcome
+	// FilteredOut counts the dealer rows an auction-only filter excluded,
+	// from the upstreams' own totals; -1 when it could not be counted.
+	FilteredOut int
+	Outcomes    []fanout.Outcome
+
+	// seen is, per dealer source, the upstream position and sort key of
+	// every row read, for the next page's hints.
+	seen map[vehicle.Source][]position
+}
+
+type position struct {
+	at int // Encar offset or Danawa page
+	v  *vehicle.Vehicle
+}
+
+// Hints returns, per dealer source, the upstream position from which the
+// page after `after` can be read: everything before it sorts before after's
+// key. Upstreams order by the sort key, so rows are only ever re-read, never
+// skipped.
+func (r *Result) Hints(s vehicle.Sort, after *vehicle.Vehicle) map[vehicle.Source]int {
+	hints := map[vehicle.Source]int{}
+	for src, seen := range r.seen {
+		if len(seen) == 0 {
+			continue
+		}
+		from := after
+		if src == vehicle.Encar && s == vehicle.SortAuctionDateAsc && !after.ListedAt.IsZero() {
+			// Danawa dates have no time of day, so a car on both sites sorts
+			// at different places under this sort. Encar is re-read from the
+			// start of the day, so the next page can still see the twin of a
+			// Danawa row and drop the Danawa copy.
+			d := after.ListedAt.In(vehicle.KST)
+			from = &vehicle.Vehicle{ListedAt: time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, -1, vehicle.KST)}
+		}
+		h := seen[len(seen)-1].at
+		for _, p := range seen {
+			if vehicle.CompareKey(s, p.v, from) >= 0 {
+				h = p.at
+				break
+			}
+		}
+		hints[src] = h
+	}
+	return hints
 }
 
 // DealersUnavailableError is returned when the request needed no auction
@@ -57,14 +101,28 @@ func (e *DealersUnavailableError) Error() string {
 // auction index has loaded.
 var ErrAuctionUnavailable = errors.New("auction index not loaded yet")
 
+// Bounds on how much one page may read from a dealer upstream while
+// post-filtering: a filter the upstream cannot express can make a long walk.
+const (
+	maxEncarCalls  = 8
+	maxDanawaPages = 24
+	danawaParallel = 4
+)
+
+// sourceRows is one dealer source's share of a page.
+type sourceRows struct {
+	rows []vehicle.Vehicle // matching, after the cursor, in q's order
+	more bool              // the upstream has more past what was read
+	seen []position
+	keys map[string]bool // dedupe keys of every row read (Encar only)
+}
+
 // Search runs q. When every needed dealer source failed it returns a
 // DealersUnavailableError together with the Result, whose Outcomes say why.
 func (s *Service) Search(ctx context.Context, q vehicle.Query) (*Result, error) {
-	var (
-		auctionRows, encarRows, danawaRows []vehicle.Vehicle
-		auctionMore, encarMore, danawaMore bool
-		res                                Result
-	)
+	res := &Result{seen: map[vehicle.Source][]position{}}
+	var auctionRows []vehicle.Vehicle
+	var auctionMore bool
 	if q.NeedsAuction() {
 		if ix := s.Auction.Index(); ix != nil {
 			auctionRows, auctionMore = ix.Search(q, q.After, q.Limit)
@@ -72,29 +130,41 @@ func (s *Service) Search(ctx context.Context, q vehicle.Query) (*Result, error) 
 			res.AuctionUnavailable = true
 		}
 	}
-	var tasks []fanout.Task
-	if q.Needs(vehicle.Encar) {
-		tasks = append(tasks, fanout.Task{Source: vehicle.Encar, Run: func(ctx context.Context) (err error) {
-			encarRows, encarMore, err = s.searchEncar(ctx, q)
+
+	var (
+		got    = map[vehicle.Source]*sourceRows{}
+		counts = map[vehicle.Source]int{}
+		tasks  []fanout.Task
+	)
+	dealerOnlyCount := q.AuctionOnly() // dealer rows cannot match: count them, fetch none
+	for _, src := range vehicle.DealerSources {
+		if !q.Needs(src) {
+			continue
+		}
+		src := src
+		tasks = append(tasks, fanout.Task{Source: src, Run: func(ctx context.Context) error {
+			if dealerOnlyCount {
+				n, err := s.count(ctx, src, q)
+				counts[src] = n
+				return err
+			}
+			var r *sourceRows
+			var err error
+			if src == vehicle.Encar {
+				r, err = s.searchEncar(ctx, q)
+			} else {
+				r, err = s.searchDanawa(ctx, q)
+			}
+			got[src] = r
 			return err
 		}})
 	}
-	if q.Needs(vehicle.Danawa) {
-		tasks = append(tasks, fanout.Task{Source: vehicle.Danawa, Run: func(ctx context.Context) (err error) {
-			danawaRows, danawaMore, err = s.searchDanawa(ctx, q)
-			return err
-		}})
-	}
+	// Tasks write to the maps only before Run returns; Run waits for all.
 	res.Outcomes = s.Fanout.Run(ctx, tasks)
 	for _, o := range res.Outcomes {
 		if o.Err != nil {
 			res.FailedDealers = append(res.FailedDealers, o.Source)
-			switch o.Source {
-			case vehicle.Encar:
-				encarRows, encarMore = nil, false
-			case vehicle.Danawa:
-				danawaRows, danawaMore = nil, false
-			}
+			delete(got, o.Source)
 		}
 	}
 	slices.SortFunc(res.FailedDealers, func(a, b vehicle.Source) int {
@@ -103,121 +173,212 @@ func (s *Service) Search(ctx context.Context, q vehicle.Query) (*Result, error) 
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return nil, ctx.Err() // the client went away: nobody to answer
 	}
-	if len(tasks) > 0 && len(res.FailedDealers) == len(tasks) && !q.NeedsAuction() {
-		return &res, &DealersUnavailableError{Failed: res.FailedDealers}
+	if dealerOnlyCount && len(tasks) > 0 {
+		res.FilteredOut = -1
+		if len(res.FailedDealers) == 0 {
+			res.FilteredOut = 0
+			for _, n := range counts {
+				res.FilteredOut += n
+			}
+		}
+	}
+	if len(tasks) > 0 && len(res.FailedDealers) == len(tasks) && !q.NeedsAuction() && !dealerOnlyCount {
+		return res, &DealersUnavailableError{Failed: res.FailedDealers}
 	}
 	if res.AuctionUnavailable && len(tasks) == 0 {
-		return &res, ErrAuctionUnavailable
+		return res, ErrAuctionUnavailable
 	}
-	danawaRows = merge.DropSeen(danawaRows, merge.Keys(encarRows))
+
+	var encarRows, danawaRows []vehicle.Vehicle
+	more := auctionMore
+	if e := got[vehicle.Encar]; e != nil {
+		encarRows, more = e.rows, more || e.more
+		res.seen[vehicle.Encar] = e.seen
+	}
+	if d := got[vehicle.Danawa]; d != nil {
+		danawaRows, more = d.rows, more || d.more
+		if e := got[vehicle.Encar]; e != nil {
+			// The same car on both sites appears once, as its Encar ad.
+			danawaRows = merge.DropSeen(danawaRows, e.keys)
+		}
+		res.seen[vehicle.Danawa] = d.seen
+		if s.Recent != nil {
+			s.Recent.Add(d.rows)
+		}
+	}
 	res.Rows, res.More = merge.Page(q.Sort, q.Limit, auctionRows, encarRows, danawaRows)
-	res.More = res.More || auctionMore || encarMore || danawaMore
-	return &res, nil
+	res.More = res.More || more
+	return res, nil
 }
 
-// searchEncar asks Encar for one page of limit ads in the requested order and
-// keeps those that satisfy every filter.
-func (s *Service) searchEncar(ctx context.Context, q vehicle.Query) ([]vehicle.Vehicle, bool, error) {
-	skip := q.Skip[vehicle.Encar]
-	want := skip + q.Limit
-	var rows []vehicle.Vehicle
-	offset, more := 0, true
-	for len(rows) < want && more {
+// count asks a dealer upstream how many ads match q's make, model and range
+// filters, reading no rows.
+func (s *Service) count(ctx context.Context, src vehicle.Source, q vehicle.Query) (int, error) {
+	if src == vehicle.Encar {
+		l, err := s.Encar.Search(ctx, encarSearch(q, 0, 0))
+		if err != nil {
+			return 0, err
+		}
+		return l.Total, nil
+	}
+	l, err := s.Danawa.Search(ctx, danawa.Search{Makes: q.Makes, Models: q.Models, Sort: q.Sort, Page: 1})
+	if err != nil {
+		return 0, err
+	}
+	if l.Total < 0 {
+		return 0, errors.New("danawa list: the page does not show its total")
+	}
+	return l.Total, nil
+}
+
+// encarSearch is what of q Encar can be asked: makes, models and ranges.
+// Prices are widened to whole 만원 so rounding never drops a car; model
+// years are not pushed down exactly (Encar's Year is the first
+// registration), only a registration floor a year below year_min.
+func encarSearch(q vehicle.Query, offset, count int) encar.Search {
+	es := encar.Search{Makes: q.Makes, Models: q.Models, Sort: q.Sort, Offset: offset, Count: count, MileageMaxKm: q.MileageMaxKm}
+	if q.PriceMinUSD != nil || q.PriceMaxUSD != nil {
+		lo, hi := 0, 999999999
+		if q.PriceMinUSD != nil {
+			lo = int(math.Floor((float64(*q.PriceMinUSD) - 0.5) * q.FXRate / 10000))
+			lo = max(lo, 0)
+		}
+		if q.PriceMaxUSD != nil {
+			hi = int(math.Ceil((float64(*q.PriceMaxUSD) + 0.5) * q.FXRate / 10000))
+		}
+		es.PriceManwon = &[2]int{lo, hi}
+	}
+	if q.YearMin > 0 {
+		from := (q.YearMin - 1) * 100
+		es.RegisteredFrom = &from
+	}
+	return es
+}
+
+// wanted says whether a row read from an upstream belongs on this page or a
+// later one: it matches every filter and sorts after the cursor.
+func wanted(q vehicle.Query, v *vehicle.Vehicle) bool {
+	return q.Matches(v) && (q.After == nil || vehicle.Compare(q.Sort, v, q.After) > 0)
+}
+
+// enough reports whether rows (in upstream order) hold need wanted rows and
+// the upstream has moved past the sort key of the need-th one: rows tied on
+// the key may come in any order, so the whole tie group must be read before
+// the page is cut.
+func enough(q vehicle.Query, rows []vehicle.Vehicle, need int, last *vehicle.Vehicle) bool {
+	if len(rows) < need || last == nil {
+		return false
+	}
+	sorted := slices.Clone(rows)
+	slices.SortFunc(sorted, func(a, b vehicle.Vehicle) int { return vehicle.Compare(q.Sort, &a, &b) })
+	return vehicle.CompareKey(q.Sort, last, &sorted[need-1]) > 0
+}
+
+// searchEncar reads Encar from the cursor's hint until it has a page of
+// wanted rows, the list ends, or Encar's 10,000-offset ceiling is reached.
+func (s *Service) searchEncar(ctx context.Context, q vehicle.Query) (*sourceRows, error) {
+	need := q.Limit + 1 // one more tells whether there is a next page
+	offset := q.Hints[vehicle.Encar]
+	r := &sourceRows{keys: map[string]bool{}}
+	var last *vehicle.Vehicle
+	exhausted := false
+	for calls := 0; !enough(q, r.rows, need, last); calls++ {
 		if offset >= encar.MaxOffset {
-			more = false // Encar repeats its last page past here: the walk ends
+			exhausted = true // Encar repeats its last page past here: the walk ends
 			break
 		}
-		count := min(encar.MaxCount, want-len(rows), encar.MaxOffset-offset)
-		l, err := s.Encar.Search(ctx, encar.Search{Makes: q.Makes, Models: q.Models, Sort: q.Sort, Offset: offset, Count: count})
-		if err != nil {
-			return nil, false, err
+		if calls == maxEncarCalls {
+			break
 		}
-		rows = append(rows, keep(q, l.Rows)...)
+		count := min(encar.MaxCount, encar.MaxOffset-offset, max(2*(need-len(r.rows)), need, 20))
+		l, err := s.Encar.Search(ctx, encarSearch(q, offset, count))
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Rows {
+			v := &l.Rows[i]
+			r.keys[merge.Key(v)] = true
+			r.seen = append(r.seen, position{at: offset + l.Pos[i], v: v})
+			last = v
+			if wanted(q, v) {
+				r.rows = append(r.rows, *v)
+			}
+		}
 		offset += l.Raw
-		more = l.Raw > 0 && offset < l.Total
+		if l.Raw == 0 || offset >= l.Total {
+			exhausted = true
+			break
+		}
 	}
-	slices.SortFunc(rows, func(a, b vehicle.Vehicle) int { return vehicle.Compare(q.Sort, &a, &b) })
-	more = more || len(rows) > want
-	return window(rows, skip, q.Limit), more, nil
+	return finish(q, r, exhausted), nil
 }
 
-// window returns rows[skip : skip+limit], clipped.
-func window(rows []vehicle.Vehicle, skip, limit int) []vehicle.Vehicle {
-	if skip >= len(rows) {
-		return nil
+// finish sorts a source's rows and cuts them to the page.
+func finish(q vehicle.Query, r *sourceRows, exhausted bool) *sourceRows {
+	slices.SortFunc(r.rows, func(a, b vehicle.Vehicle) int { return vehicle.Compare(q.Sort, &a, &b) })
+	r.more = !exhausted || len(r.rows) > q.Limit
+	if len(r.rows) > q.Limit {
+		r.rows = r.rows[:q.Limit]
 	}
-	return rows[skip:min(len(rows), skip+limit)]
+	return r
 }
 
-// searchDanawa reads list pages until it has limit matching rows or the list
-// ends. Page 1 says how many rows a page holds; the pages still needed are
-// then fetched at once.
-func (s *Service) searchDanawa(ctx context.Context, q vehicle.Query) ([]vehicle.Vehicle, bool, error) {
-	ask := danawa.Search{Makes: q.Makes, Models: q.Models, Sort: q.Sort, Page: 1}
+// searchDanawa reads list pages from the cursor's hint. The first page says
+// how many pages there are; the rest are read a few at a time, in parallel,
+// until the page is full or the list ends. A quarter more rows than the
+// page needs are read, since some will be dropped as Encar duplicates.
+func (s *Service) searchDanawa(ctx context.Context, q vehicle.Query) (*sourceRows, error) {
+	need := q.Limit + q.Limit/4 + 2
+	page := max(q.Hints[vehicle.Danawa], 1)
+	ask := danawa.Search{Makes: q.Makes, Models: q.Models, Sort: q.Sort, Page: page}
 	first, err := s.Danawa.Search(ctx, ask)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	skip := q.Skip[vehicle.Danawa]
-	want := skip + q.Limit
-	rows := keep(q, first.Rows)
-	perPage := first.Raw
-	pages := 1
-	if first.Total >= 0 && perPage > 0 {
-		pages = (first.Total + perPage - 1) / perPage
+	r := &sourceRows{}
+	var last *vehicle.Vehicle
+	take := func(p int, l *danawa.List) {
+		for i := range l.Rows {
+			v := &l.Rows[i]
+			r.seen = append(r.seen, position{at: p, v: v})
+			last = v
+			if wanted(q, v) {
+				r.rows = append(r.rows, *v)
+			}
+		}
 	}
-	need := 1
-	if perPage > 0 && len(rows) < want {
-		need = min(pages, 1+(want-len(rows)+perPage-1)/perPage)
+	take(page, first)
+	lastPage := page
+	if first.Total >= 0 && first.Raw > 0 {
+		lastPage = max(page, (first.Total+first.Raw-1)/first.Raw)
 	}
-	if need > 1 {
-		var (
-			mu    sync.Mutex
-			wg    sync.WaitGroup
-			got   = make([][]vehicle.Vehicle, need+1)
-			first error
-		)
-		for p := 2; p <= need; p++ {
-			wg.Go(func() {
+	if first.Raw == 0 {
+		lastPage = page
+	}
+	next := page + 1
+	for next <= lastPage && next < page+maxDanawaPages && !enough(q, r.rows, need, last) {
+		batch := min(danawaParallel, lastPage-next+1)
+		lists := make([]*danawa.List, batch)
+		errs := make([]error, batch)
+		done := make(chan struct{}, batch)
+		for i := range batch {
+			go func() {
 				a := ask
-				a.Page = p
-				l, err := s.Danawa.Search(ctx, a)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					if first == nil {
-						first = err
-					}
-					return
-				}
-				got[p] = keep(q, l.Rows)
-			})
+				a.Page = next + i
+				lists[i], errs[i] = s.Danawa.Search(ctx, a)
+				done <- struct{}{}
+			}()
 		}
-		wg.Wait()
-		if first != nil {
-			return nil, false, first
+		for range batch {
+			<-done
 		}
-		for _, g := range got {
-			rows = append(rows, g...)
+		for i := range batch {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			take(next+i, lists[i])
 		}
+		next += batch
 	}
-	slices.SortFunc(rows, func(a, b vehicle.Vehicle) int { return vehicle.Compare(q.Sort, &a, &b) })
-	if s.Recent != nil {
-		s.Recent.Add(rows)
-	}
-	more := need < pages || len(rows) > want
-	return window(rows, skip, q.Limit), more, nil
-}
-
-// keep drops rows that do not satisfy q (an upstream that ignored a pushed
-// filter must not widen the answer) and sorts the rest into q's order.
-func keep(q vehicle.Query, rows []vehicle.Vehicle) []vehicle.Vehicle {
-	out := rows[:0]
-	for i := range rows {
-		if q.Matches(&rows[i]) {
-			out = append(out, rows[i])
-		}
-	}
-	slices.SortFunc(out, func(a, b vehicle.Vehicle) int { return vehicle.Compare(q.Sort, &a, &b) })
-	return out
+	return finish(q, r, next > lastPage), nil
 }

@@ -14,10 +14,12 @@ import (
 var (
 	manufacturerRe = regexp.MustCompile(`Manufacturer\.([^._()]+)\.`)
 	modelGroupRe   = regexp.MustCompile(`ModelGroup\.([^._()]+)\.`)
+	rangeRe        = regexp.MustCompile(`(Price|Mileage|Year)\.range\((\d+)\.\.(\d+)\)`)
 )
 
 // encarFilter reads the q expression: each Manufacturer term owns the
-// ModelGroup terms that follow it up to the next Manufacturer.
+// ModelGroup terms that follow it up to the next Manufacturer; Price,
+// Mileage and Year ranges apply to every row.
 func encarFilter(q string) func(c *car) bool {
 	groups := map[string][]string{}
 	locs := manufacturerRe.FindAllStringSubmatchIndex(q, -1)
@@ -32,7 +34,20 @@ func encarFilter(q string) func(c *car) bool {
 			groups[mk] = append(groups[mk], m[1])
 		}
 	}
+	ranges := map[string][2]int{}
+	for _, m := range rangeRe.FindAllStringSubmatch(q, -1) {
+		lo, _ := strconv.Atoi(m[2])
+		hi, _ := strconv.Atoi(m[3])
+		ranges[m[1]] = [2]int{lo, hi}
+	}
+	in := func(field string, v int) bool {
+		r, ok := ranges[field]
+		return !ok || (v >= r[0] && v <= r[1])
+	}
 	return func(c *car) bool {
+		if !in("Price", c.price) || !in("Mileage", c.km) || !in("Year", c.regYM) {
+			return false
+		}
 		if len(groups) == 0 {
 			return true
 		}

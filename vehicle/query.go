@@ -2,8 +2,10 @@ package vehicle
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Sort is the order of a search.
@@ -21,19 +23,38 @@ const (
 var Sorts = []Sort{SortAuctionDateAsc, SortPriceAsc, SortPriceDesc, SortYearDesc, SortMileageAsc}
 
 // Query is a validated search. Make and model names are the English names of
-// the public contract; matching is case-insensitive.
+// the public contract; matching is case-insensitive. A zero or nil field is
+// a filter that was not given.
 type Query struct {
 	Sources []Source // which upstreams the request needs, in Glovis, Encar, Danawa order
 	Makes   []string
 	Models  []string
-	Sort    Sort
-	Limit   int
+	Keyword string
+	Van     bool // body_style=van
 
-	// Where the page starts, from the cursor. After is the last auction row
-	// served (only its sort keys and id are set); Skip counts the dealer rows
-	// already served per source.
+	YearMin, YearMax         int
+	MileageMaxKm             *int
+	PriceMinUSD, PriceMaxUSD *int
+	Fuels, Transmissions     []string
+	Colors, Options          []string
+	AccidentGrades           []string
+	ExteriorGrades           []string
+	AuctionStatuses          []string
+	AuctionDateFrom          time.Time // inclusive, Korean calendar day
+	AuctionDateTo            time.Time // inclusive
+	AuctionCountMin          *int
+	AuctionCountMax          *int
+
+	Sort  Sort
+	Limit int
+	// FXRate is won per dollar, for the price filters.
+	FXRate float64
+
+	// Where the page starts, from the cursor: the last row served (only its
+	// sort keys and id are set), and for dealer sources the upstream
+	// position from which it is safe to read on.
 	After *Vehicle
-	Skip  map[Source]int
+	Hints map[Source]int
 }
 
 // Needs reports whether the query needs source s.
@@ -45,16 +66,86 @@ func (q Query) NeedsAuction() bool { return q.Needs(Glovis) }
 // NeedsDealer reports whether the query includes any dealer source.
 func (q Query) NeedsDealer() bool { return q.Needs(Encar) || q.Needs(Danawa) }
 
+// AuctionOnly reports whether q has a filter only auction rows can satisfy
+// (grades, auction status, dates or counts): dealer rows never match it.
+func (q Query) AuctionOnly() bool {
+	return len(q.AccidentGrades) > 0 || len(q.ExteriorGrades) > 0 || len(q.AuctionStatuses) > 0 ||
+		!q.AuctionDateFrom.IsZero() || !q.AuctionDateTo.IsZero() || q.AuctionCountMin != nil || q.AuctionCountMax != nil
+}
+
 // Matches reports whether v satisfies every filter of q. Sources apply it to
 // the rows they return, so a filter an upstream ignored never widens a result.
 func (q Query) Matches(v *Vehicle) bool {
-	if len(q.Makes) > 0 && !containsFold(q.Makes, v.Make) {
+	switch {
+	case len(q.Makes) > 0 && !containsFold(q.Makes, v.Make),
+		len(q.Models) > 0 && !containsFold(q.Models, v.Model),
+		q.Keyword != "" && !matchesKeyword(q.Keyword, v),
+		q.Van && !IsVan(v),
+		q.YearMin > 0 && v.Year < q.YearMin,
+		q.YearMax > 0 && (v.Year == 0 || v.Year > q.YearMax),
+		q.MileageMaxKm != nil && v.MileageKm > *q.MileageMaxKm,
+		(q.PriceMinUSD != nil || q.PriceMaxUSD != nil) && v.PriceKRW <= 0,
+		q.PriceMinUSD != nil && q.USD(v.PriceKRW) < *q.PriceMinUSD,
+		q.PriceMaxUSD != nil && q.USD(v.PriceKRW) > *q.PriceMaxUSD,
+		len(q.Fuels) > 0 && !slices.Contains(q.Fuels, v.Fuel),
+		len(q.Transmissions) > 0 && !slices.Contains(q.Transmissions, v.Transmission),
+		len(q.Colors) > 0 && !slices.Contains(q.Colors, v.Color),
+		len(q.AccidentGrades) > 0 && !slices.Contains(q.AccidentGrades, v.AccidentGrade),
+		len(q.ExteriorGrades) > 0 && !slices.Contains(q.ExteriorGrades, v.ExteriorGrade):
 		return false
 	}
-	if len(q.Models) > 0 && !containsFold(q.Models, v.Model) {
-		return false
+	for _, o := range q.Options {
+		if !slices.Contains(v.Options, o) {
+			return false
+		}
+	}
+	if len(q.AuctionStatuses) > 0 || !q.AuctionDateFrom.IsZero() || q.AuctionCountMin != nil || q.AuctionCountMax != nil {
+		a := v.Auction
+		if a == nil {
+			return false
+		}
+		day := a.Date.In(KST)
+		day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, KST)
+		switch {
+		case len(q.AuctionStatuses) > 0 && !slices.Contains(q.AuctionStatuses, a.Status),
+			!q.AuctionDateFrom.IsZero() && day.Before(q.AuctionDateFrom),
+			!q.AuctionDateTo.IsZero() && day.After(q.AuctionDateTo),
+			q.AuctionCountMin != nil && a.Count < *q.AuctionCountMin,
+			q.AuctionCountMax != nil && a.Count > *q.AuctionCountMax:
+			return false
+		}
 	}
 	return true
+}
+
+// USD converts won to whole dollars at q's rate.
+func (q Query) USD(krw int64) int { return int(math.Round(float64(krw) / q.FXRate)) }
+
+// matchesKeyword: every word of the keyword appears, case-insensitively, in
+// the make, model or trim.
+func matchesKeyword(kw string, v *Vehicle) bool {
+	text := strings.ToLower(v.Make + " " + v.Model + " " + v.Trim)
+	for _, w := range strings.Fields(strings.ToLower(kw)) {
+		if !strings.Contains(text, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// vanWords mark cargo and two-seat variants in model and trim text.
+var vanWords = []string{"van", "밴", "카고", "cargo", "2인승", "3인승", "porter", "bongo", "damas", "labo", "포터", "봉고", "다마스", "라보"}
+
+// IsVan is the body_style=van heuristic: a cargo or two-seat variant by its
+// model or trim text.
+func IsVan(v *Vehicle) bool {
+	text := strings.ToLower(v.Model + " " + v.Trim)
+	for _, w := range vanWords {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsFold(list []string, s string) bool {
@@ -71,6 +162,15 @@ func containsFold(list []string, s string) bool {
 // total and pages never overlap. Dealer rows have no auction date; among them
 // the newest listing comes first.
 func Compare(s Sort, a, b *Vehicle) int {
+	if c := CompareKey(s, a, b); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// CompareKey orders a and b by the sort key alone, without the id
+// tie-break: the order upstreams themselves can be asked for.
+func CompareKey(s Sort, a, b *Vehicle) int {
 	var c int
 	switch s {
 	case SortPriceAsc:
@@ -87,10 +187,7 @@ func Compare(s Sort, a, b *Vehicle) int {
 			c = nullsLast(a.ListedAt.Unix(), b.ListedAt.Unix(), !a.ListedAt.IsZero(), !b.ListedAt.IsZero(), true)
 		}
 	}
-	if c != 0 {
-		return c
-	}
-	return strings.Compare(a.ID, b.ID)
+	return c
 }
 
 func auctionUnix(v *Vehicle) int64 {

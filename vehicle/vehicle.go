@@ -123,3 +123,16 @@ var AuctionStatuses = []string{AuctionUpcoming, AuctionSold, AuctionNegotiationS
 
 // Grades are the accident and exterior grades, best first.
 var Grades = []string{"A", "B", "C", "D", "F"}
+
+// Colors are the colour values rows carry (English, lower case).
+var Colors = []string{"black", "white", "gray", "silver", "blue", "red", "brown", "green", "yellow", "orange", "beige", "gold"}
+
+// OptionTokens are the option tokens rows can carry.
+var OptionTokens = []string{"sunroof", "panoramic_sunroof", "leather_seats", "navigation", "rear_camera", "dashcam",
+	"heated_seats", "ventilated_seats", "smart_key", "around_view_monitor", "head_up_display", "cruise_control",
+	"electronic_parking_brake", "lane_departure_warning", "blind_spot_warning"}
+
+// DealerUnanswerableOptions cannot be told from dealer listings: a request
+// for them that includes dealer sources is refused rather than answered
+// with rows that may lack them.
+var DealerUnanswerableOptions = []string{"panoramic_sunroof", "dashcam"}

@@ -36,14 +36,22 @@ func NewClient(base string, hc *sources.Client) *Client {
 type Search struct {
 	Makes  []string // English
 	Models []string // English; each constrains the make it belongs to
-	Sort   vehicle.Sort
-	Offset int
-	Count  int
+	// Ranges pushed down to Encar; nil for none. Encar needs both bounds of
+	// a range, so an open end is sent as a bound no car reaches.
+	PriceManwon    *[2]int // 만원, inclusive
+	MileageMaxKm   *int
+	RegisteredFrom *int // first registration YYYYMM, inclusive
+	Sort           vehicle.Sort
+	Offset         int
+	Count          int
 }
+
+// noUpperBound is the open end of a pushed-down range.
+const noUpperBound = 999999999
 
 // Search runs one search call.
 func (c *Client) Search(ctx context.Context, s Search) (*List, error) {
-	u := c.base + "/search/car/list/general?count=true&q=" + url.QueryEscape(Expression(s.Makes, s.Models)) +
+	u := c.base + "/search/car/list/general?count=true&q=" + url.QueryEscape(Expression(s)) +
 		"&sr=" + url.QueryEscape(fmt.Sprintf("|%s|%d|%d", SortCode(s.Sort), s.Offset, s.Count))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -92,7 +100,18 @@ func SortCode(s vehicle.Sort) string {
 // whose models were asked for is left out when models were given (make AND
 // model, as the public API documents). Names the dictionary does not know are
 // left out; callers validate them before.
-func Expression(makes, models []string) string {
+func Expression(s Search) string {
+	makes, models := s.Makes, s.Models
+	var ranges string
+	if r := s.PriceManwon; r != nil {
+		ranges += fmt.Sprintf("_.Price.range(%d..%d).", r[0], r[1])
+	}
+	if s.MileageMaxKm != nil {
+		ranges += fmt.Sprintf("_.Mileage.range(0..%d).", *s.MileageMaxKm)
+	}
+	if s.RegisteredFrom != nil {
+		ranges += fmt.Sprintf("_.Year.range(%d..%d).", *s.RegisteredFrom, noUpperBound)
+	}
 	var groups []string
 	for _, name := range makes {
 		mk, ok := korean.MakeByEnglish(name)
@@ -124,11 +143,11 @@ func Expression(makes, models []string) string {
 	}
 	switch len(groups) {
 	case 0:
-		return "(And.Hidden.N.)"
+		return "(And.Hidden.N." + ranges + ")"
 	case 1:
-		return "(And.Hidden.N._." + groups[0] + ")"
+		return "(And.Hidden.N._." + groups[0] + ranges + ")"
 	default:
-		return "(And.Hidden.N._.(Or." + strings.Join(groups, "_.") + "))"
+		return "(And.Hidden.N._.(Or." + strings.Join(groups, "_.") + ")" + ranges + ")"
 	}
 }
 

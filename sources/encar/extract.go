@@ -91,6 +91,8 @@ type List struct {
 	// Raw is how many rows the page carried before lease, rental and
 	// duplicate ads were left out; paging advances by it.
 	Raw int
+	// Pos is each row's position among the page's raw rows.
+	Pos []int
 }
 
 // noBadgeDetail is what Encar puts in BadgeDetail when a trim has no sub-grade.
@@ -123,6 +125,7 @@ func ExtractList(body []byte) (*List, error) {
 			continue
 		}
 		out.Rows = append(out.Rows, r.vehicle())
+		out.Pos = append(out.Pos, i)
 	}
 	return out, nil
 }

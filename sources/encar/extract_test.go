@@ -70,8 +70,11 @@ func TestExtractListFailures(t *testing.T) {
 }
 
 func TestExpression(t *testing.T) {
-	assert.Equal(t, "(And.Hidden.N._.(C.CarType.Y._.(C.Manufacturer.기아._.ModelGroup.쏘렌토.)))", Expression([]string{"Kia"}, []string{"Sorento"}))
-	assert.Equal(t, "(And.Hidden.N._.(Or.(C.CarType.Y._.(C.Manufacturer.기아.))_.(C.CarType.N._.(C.Manufacturer.BMW.))))", Expression([]string{"kia", "BMW"}, nil))
+	assert.Equal(t, "(And.Hidden.N._.(C.CarType.Y._.(C.Manufacturer.기아._.ModelGroup.쏘렌토.)))", Expression(Search{Makes: []string{"Kia"}, Models: []string{"Sorento"}}))
+	assert.Equal(t, "(And.Hidden.N._.(Or.(C.CarType.Y._.(C.Manufacturer.기아.))_.(C.CarType.N._.(C.Manufacturer.BMW.))))", Expression(Search{Makes: []string{"kia", "BMW"}}))
+	km, reg := 80000, 202000
+	assert.Equal(t, "(And.Hidden.N._.(C.CarType.Y._.(C.Manufacturer.기아._.(Or.ModelGroup.쏘렌토._.ModelGroup.카니발.)))_.Price.range(1500..4000)._.Mileage.range(0..80000)._.Year.range(202000..999999999).)",
+		Expression(Search{Makes: []string{"Kia"}, Models: []string{"Sorento", "Carnival"}, PriceManwon: &[2]int{1500, 4000}, MileageMaxKm: &km, RegisteredFrom: &reg}))
 }
 
 func TestExtractDetailRealCapture(t *testing.T) {
