@@ -70,3 +70,24 @@ func TestVehicleDetail(t *testing.T) {
 	a = st.get(t, "/v1/vehicles/danawa_kcar-1", demoKey)
 	assert.Equal(t, http.StatusNotFound, a.status, "a Danawa row never seen")
 }
+
+func TestFacets(t *testing.T) {
+	st := newStack(t, neverTrips)
+	a := st.get(t, "/v1/vehicles/facets?source=glovis", demoKey)
+	require.Equal(t, http.StatusOK, a.status)
+	assert.Regexp(t, `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$`, a.body["as_of"])
+	assert.Equal(t, []any{"glovis"}, a.body["sources"])
+	assert.Contains(t, a.body["makes"], "Kia")
+	assert.NotContains(t, a.body["makes"], "Porsche", "the auction scope lists what the index holds")
+	assert.Contains(t, a.header.Get("Cache-Control"), "max-age=")
+
+	a = st.get(t, "/v1/vehicles/facets", demoKey)
+	assert.Contains(t, a.body["makes"], "Porsche", "dealer sources can be searched for every make the dictionary knows")
+	assert.Contains(t, a.body["models"].(map[string]any)["Kia"], "Sorento")
+	assert.Equal(t, []any{"glovis", "encar", "danawa"}, a.body["sources"])
+
+	a = st.get(t, "/v1/vehicles/facets?source=kcar", demoKey)
+	assert.Equal(t, http.StatusBadRequest, a.status)
+	a = st.get(t, "/v1/vehicles/facets?make=Kia", demoKey)
+	assert.Equal(t, http.StatusBadRequest, a.status)
+}

@@ -91,7 +91,10 @@ func (s *stack) get(t *testing.T, path string, key string) answer {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	a := answer{status: resp.StatusCode, header: resp.Header, elapsed: time.Since(start)}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&a.body), "body of %s", path)
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &a.body), "body of %s", path)
+	checkOpenAPI(t, req, resp, raw)
 	assert.Regexp(t, requestIDRe, resp.Header.Get("X-Request-Id"), "X-Request-Id of %s", path)
 	if resp.StatusCode >= 400 {
 		e, _ := a.body["error"].(map[string]any)

@@ -167,9 +167,15 @@ func withAPIKey(keys *Keys) middleware {
 	}
 }
 
+// writeJSON writes v; answers are live data and are not to be cached.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	writeJSONCached(w, status, v)
+}
+
+// writeJSONCached writes v, leaving Cache-Control to the caller.
+func writeJSONCached(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -9,6 +9,8 @@ import (
 func addRoutes(mux *http.ServeMux, d Deps) {
 	auth := withAPIKey(d.Keys)
 	mux.Handle("GET /v1/vehicles", auth(handleSearch(d)))
+	mux.Handle("GET /v1/vehicles/facets", auth(handleFacets(d)))
+	mux.HandleFunc("GET /v1/openapi.json", handleOpenAPI)
 	mux.Handle("GET /v1/vehicles/{id}", auth(handleVehicle(d)))
 	mux.Handle("/", handleUnknown(d, mux))
 }
