@@ -46,17 +46,19 @@ func TestVehicleDetail(t *testing.T) {
 	st.sim.Reset()
 
 	lot := st.svc.Auction.Index().Rows()[0]
-	a = st.get(t, "/v1/vehicles/"+lot.ID, demoKey)
-	require.Equal(t, http.StatusOK, a.status)
-	assert.NotNil(t, a.body["vin"], "enriched from the exhibit detail page")
-	assert.Contains(t, a.body["options"], "navigation")
-	assert.Equal(t, "auction", a.body["seller"].(map[string]any)["type"])
-
 	require.NoError(t, st.sim.SetFault("glovis", sim.Fault{Mode: sim.Down}))
+	glovisHits := st.sim.Hits("glovis")
 	a = st.get(t, "/v1/vehicles/"+lot.ID, demoKey)
-	assert.Equal(t, http.StatusOK, a.status, "a Glovis outage leaves the index row")
-	assert.Nil(t, a.body["vin"])
+	require.Equal(t, http.StatusOK, a.status, "auction details never depend on Glovis being up")
+	assert.NotNil(t, a.body["vin"], "the crawl read the exhibit detail page")
+	assert.Contains(t, a.body["options"], "navigation")
+	assert.Regexp(t, `^\d{4}-\d{2}$`, a.body["first_registration"])
+	assert.Equal(t, "auction", a.body["seller"].(map[string]any)["type"])
+	assert.Equal(t, glovisHits, st.sim.Hits("glovis"), "served from the index")
 	st.sim.Reset()
+
+	a = st.get(t, "/v1/vehicles?source=glovis&options_include=navigation,smart_key&limit=5", demoKey)
+	assert.Len(t, rows(a), 5, "auction rows carry their options")
 
 	a = st.get(t, "/v1/vehicles/glovis_20250620_3100_99999", demoKey)
 	assert.Equal(t, http.StatusNotFound, a.status)

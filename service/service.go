@@ -96,7 +96,7 @@ func New(c Config, log *slog.Logger) *Service {
 		Crawler: &glovis.Crawler{
 			Client: gclient, Store: store, ACC: "20",
 			Sites: c.GlovisSites, Interval: c.CrawlInterval, Snapshot: c.Snapshot, Log: log, Parallel: 4,
-			Breaker: breakers[vehicle.Glovis],
+			Breaker: breakers[vehicle.Glovis], Details: true,
 		},
 	}
 }

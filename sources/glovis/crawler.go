@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,10 @@ type Crawler struct {
 
 	mu      sync.Mutex
 	history map[string]map[int]bool // physical car → rounds it was put up in
+	details map[string]Detail       // lot (site, round, goods id) → its detail page, read once
+	// Details, when set, makes each crawl read the detail page of every lot
+	// it has not read yet (VIN, options, first registration, status).
+	Details bool
 }
 
 // Run crawls until ctx ends: at once, then every Interval, retrying sooner
@@ -134,9 +139,14 @@ func (c *Crawler) Refresh(ctx context.Context) error {
 		}
 	}
 	lots = c.count(lots)
+	missing := 0
+	if c.Details {
+		missing = c.enrich(ctx, lots)
+	}
 	ix := NewIndex(lots, timeNow())
 	c.Store.Swap(ix)
-	c.Log.Info("auction index refreshed", "rows", len(lots), "rounds", len(rounds), "took", timeNow().Sub(started).Round(time.Millisecond))
+	c.Log.Info("auction index refreshed", "rows", len(lots), "rounds", len(rounds), "without_detail", missing,
+		"took", timeNow().Sub(started).Round(time.Millisecond))
 	if c.Snapshot != "" {
 		if err := c.save(ix); err != nil {
 			c.Log.Error("auction snapshot not written", "path", c.Snapshot, "err", err)
@@ -228,12 +238,76 @@ func (c *Crawler) count(lots []Lot) []Lot {
 	return out
 }
 
+func detailKey(l *Lot) string { return l.RC + "/" + strconv.Itoa(l.ATN) + "/" + l.GN }
+
+// enrich adds each lot's detail page, reading only pages not read by an
+// earlier crawl: a lot's page changes little until the auction. A page that
+// cannot be read leaves its lot as the list showed it (the next crawl tries
+// again); it never fails the crawl. It returns how many lots lack details.
+func (c *Crawler) enrich(ctx context.Context, lots []Lot) int {
+	c.mu.Lock()
+	if c.details == nil {
+		c.details = map[string]Detail{}
+	}
+	known := make(map[string]Detail, len(c.details))
+	for k, d := range c.details {
+		known[k] = d
+	}
+	c.mu.Unlock()
+
+	var todo []int
+	for i := range lots {
+		if _, ok := known[detailKey(&lots[i])]; !ok && lots[i].GN != "" {
+			todo = append(todo, i)
+		}
+	}
+	fetched := make([]*Detail, len(todo))
+	var g errgroup.Group // not WithContext: one lot's failure must not stop the others
+	g.SetLimit(max(c.Parallel, 1))
+	for j, i := range todo {
+		g.Go(func() error {
+			_ = c.guard(func() error {
+				d, err := c.Client.Detail(ctx, lots[i])
+				if err == nil {
+					fetched[j] = &d
+				}
+				return err
+			})
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for j, i := range todo {
+		if fetched[j] != nil {
+			c.details[detailKey(&lots[i])] = *fetched[j]
+		}
+	}
+	missing := 0
+	current := make(map[string]Detail, len(lots))
+	for i := range lots {
+		k := detailKey(&lots[i])
+		d, ok := c.details[k]
+		if !ok {
+			missing++
+			continue
+		}
+		current[k] = d
+		lots[i].Vehicle = Enrich(lots[i].Vehicle, d)
+	}
+	c.details = current // forget lots no longer listed
+	return missing
+}
+
 // snapshot is the on-disk form of the index.
 type snapshot struct {
 	Version int                     `json:"version"`
 	BuiltAt time.Time               `json:"built_at"`
 	Lots    []Lot                   `json:"lots"`
 	History map[string]map[int]bool `json:"history"`
+	Details map[string]Detail       `json:"details"`
 }
 
 const snapshotVersion = 2
@@ -242,7 +316,7 @@ const snapshotVersion = 2
 // a crash mid-write never leaves a torn snapshot behind.
 func (c *Crawler) save(ix *Index) error {
 	c.mu.Lock()
-	data, err := json.Marshal(snapshot{Version: snapshotVersion, BuiltAt: ix.BuiltAt(), Lots: ix.Lots(), History: c.history})
+	data, err := json.Marshal(snapshot{Version: snapshotVersion, BuiltAt: ix.BuiltAt(), Lots: ix.Lots(), History: c.history, Details: c.details})
 	c.mu.Unlock()
 	if err != nil {
 		return err
@@ -288,7 +362,7 @@ func (c *Crawler) Restore() error {
 		return fmt.Errorf("auction snapshot %s: version %d, want %d", c.Snapshot, s.Version, snapshotVersion)
 	}
 	c.mu.Lock()
-	c.history = s.History
+	c.history, c.details = s.History, s.Details
 	c.mu.Unlock()
 	if c.Store.Index() == nil {
 		c.Store.Swap(NewIndex(s.Lots, s.BuiltAt))

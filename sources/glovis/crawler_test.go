@@ -21,7 +21,7 @@ import (
 func newCrawler(t *testing.T, base, snapshot string) *Crawler {
 	hc := sources.NewClient(sources.ClientConfig{Timeout: 2 * time.Second})
 	return &Crawler{Client: NewClient(base, "", hc), Store: &Store{}, ACC: "20", Sites: korean.SiteCodes(),
-		Interval: time.Hour, Snapshot: snapshot, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Parallel: 4}
+		Interval: time.Hour, Snapshot: snapshot, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Parallel: 4, Details: true}
 }
 
 // TestCrawlSnapshotRestore: a crawl walks every page of every site, writes a
@@ -40,6 +40,14 @@ func TestCrawlSnapshotRestore(t *testing.T) {
 	assert.Equal(t, 1100, ix.Len(), "every lot of every page of every site")
 	_, err = os.Stat(snap)
 	require.NoError(t, err, "snapshot written")
+	for _, v := range ix.Rows() {
+		require.NotEmpty(t, v.VIN, "%s: every lot's detail page read", v.ID)
+	}
+
+	hits := s.Hits("glovis")
+	require.NoError(t, c.Refresh(context.Background()))
+	assert.Less(t, s.Hits("glovis")-hits, int64(100), "a second crawl reads list pages, not the detail pages it already has")
+	ix = c.Store.Index()
 
 	require.NoError(t, s.SetFault("glovis", sim.Fault{Mode: sim.Down}))
 	assert.Error(t, c.Refresh(context.Background()))
