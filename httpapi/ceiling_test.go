@@ -1,0 +1,71 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/cursor"
+	"github.com/lmn/aggregator/httpapi"
+	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/service"
+	"github.com/lmn/aggregator/sim"
+)
+
+// fakeEncar lists 50,000 ads in price order and, like the real API, keeps
+// answering the page at offset 10,000 for any offset past it.
+func fakeEncar(t *testing.T) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		parts := strings.Split(r.URL.Query().Get("sr"), "|")
+		offset, _ := strconv.Atoi(parts[2])
+		count, _ := strconv.Atoi(parts[3])
+		offset = min(offset, 10000)
+		rows := []map[string]any{}
+		for i := offset; i < offset+count; i++ {
+			rows = append(rows, map[string]any{"Id": strconv.Itoa(1_000_000 + i), "Manufacturer": "기아", "Model": "K5 3세대",
+				"FormYear": "2020", "Mileage": 1000, "Price": 1000 + i/10, "SellType": "일반",
+				"ModifiedDate": "2025-06-01 10:00:00.000 +09"})
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"Count": 50000, "SearchResults": rows})
+	}))
+}
+
+func TestEncarOffsetCeilingEndsTheWalk(t *testing.T) {
+	enc := fakeEncar(t)
+	t.Cleanup(enc.Close)
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := service.New(service.Config{EncarURL: enc.URL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
+		EncarTimeout: 5 * time.Second, DanawaTimeout: time.Second, GlovisTimeout: time.Second,
+		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: neverTrips}, log)
+	require.NoError(t, svc.Crawler.Refresh(context.Background()))
+	keys := httpapi.NewKeys("stg")
+	require.NoError(t, keys.Add(demoKey))
+	codec, _ := cursor.NewCodec("k")
+	api := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Log: log, Search: svc.Search, Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 10 * time.Second}))
+	t.Cleanup(api.Close)
+	st := &stack{sim: s, svc: svc, api: api, client: &http.Client{Timeout: 30 * time.Second}}
+
+	ids := walk(t, st, "/v1/vehicles?source=encar&make=Kia&sort=price_asc&limit=200")
+	seen := map[string]bool{}
+	for _, id := range ids {
+		require.False(t, seen[id], "%s twice: the walk looped on Encar's repeated page", id)
+		seen[id] = true
+	}
+	assert.Equal(t, 10000, len(ids), "everything up to the ceiling, then the end")
+	assert.Equal(t, fmt.Sprintf("encar_%d", 1_000_000+9999), ids[len(ids)-1])
+}
