@@ -83,9 +83,10 @@ func fold(s string) string {
 }
 
 type index struct {
-	byKorean  map[string]*Make // folded Korean name and aliases
-	byEnglish map[string]*Make // lower-case English name
-	prefixes  []prefix         // every make spelling, longest first
+	models    map[*Model][]string // each model's spellings, folded
+	byKorean  map[string]*Make    // folded Korean name and aliases
+	byEnglish map[string]*Make    // lower-case English name
+	prefixes  []prefix            // every make spelling, longest first
 }
 
 type prefix struct {
@@ -101,10 +102,17 @@ var (
 func load() *index {
 	idxOnce.Do(func() {
 		idx.byKorean = map[string]*Make{}
+		idx.models = map[*Model][]string{}
 		idx.byEnglish = map[string]*Make{}
 		for i := range catalogue {
 			m := &catalogue[i]
 			idx.byEnglish[strings.ToLower(m.English)] = m
+			for j := range m.Models {
+				md := &m.Models[j]
+				for _, sp := range append([]string{md.Korean, md.English}, md.Aliases...) {
+					idx.models[md] = append(idx.models[md], fold(sp))
+				}
+			}
 			for _, s := range append([]string{m.Korean, m.English}, m.Aliases...) {
 				idx.byKorean[fold(s)] = m
 				idx.prefixes = append(idx.prefixes, prefix{fold(s), m})
@@ -170,12 +178,12 @@ func cutFolded(s string, n int) string {
 // is a G80), longest spelling first so "아이오닉6" wins over "아이오닉".
 func (m *Make) ModelIn(text string) (*Model, bool) {
 	ft := fold(text)
+	folds := load().models
 	var best *Model
 	bestLen := 0
 	for i := range m.Models {
 		md := &m.Models[i]
-		for _, s := range append([]string{md.Korean, md.English}, md.Aliases...) {
-			fs := fold(s)
+		for _, fs := range folds[md] {
 			if len(fs) > bestLen && strings.Contains(ft, fs) {
 				best, bestLen = md, len(fs)
 			}
@@ -196,8 +204,8 @@ func (m *Make) SplitModel(text string) (*Model, string, bool) {
 	var seen strings.Builder
 	for i, w := range words {
 		seen.WriteString(fold(w))
-		for _, s := range append([]string{md.Korean, md.English}, md.Aliases...) {
-			if strings.Contains(seen.String(), fold(s)) {
+		for _, fs := range load().models[md] {
+			if strings.Contains(seen.String(), fs) {
 				return md, strings.Join(words[i+1:], " "), true
 			}
 		}

@@ -4,6 +4,7 @@
 package merge
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/lmn/aggregator/vehicle"
@@ -42,39 +43,17 @@ func Page(s vehicle.Sort, limit int, lists ...[]vehicle.Vehicle) (page []vehicle
 // Key identifies a physical car across dealer sites: the same car advertised
 // on Encar and Danawa has the same make, model, year, mileage and price.
 func Key(v *vehicle.Vehicle) string {
-	var b strings.Builder
-	b.WriteString(strings.ToLower(v.Make))
-	b.WriteByte('|')
-	b.WriteString(strings.ToLower(v.Model))
-	b.WriteByte('|')
-	writeInt(&b, int64(v.Year))
-	b.WriteByte('|')
-	writeInt(&b, int64(v.MileageKm))
-	b.WriteByte('|')
-	writeInt(&b, v.PriceKRW)
-	return b.String()
-}
-
-func writeInt(b *strings.Builder, n int64) {
-	var buf [20]byte
-	i := len(buf)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		buf[i] = '-'
-	}
-	b.Write(buf[i:])
+	b := make([]byte, 0, 64)
+	b = append(b, strings.ToLower(v.Make)...)
+	b = append(b, '|')
+	b = append(b, strings.ToLower(v.Model)...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(v.Year), 10)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(v.MileageKm), 10)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, v.PriceKRW, 10)
+	return string(b)
 }
 
 // DropSeen returns rows without the cars whose Key is in seen, keeping order.

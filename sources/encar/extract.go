@@ -29,9 +29,10 @@ func (n *number) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+		// Not json.Unmarshal: it would validate the bytes a second time.
+		s, err := strconv.Unquote(string(b))
+		if err != nil {
+			return fmt.Errorf("not a number: %s", b)
 		}
 		s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
 		if s == "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
@@ -45,6 +46,18 @@ var (
 	roundRe   = regexp.MustCompile(`(\d+)회\s*(\d{4}-\d{2}-\d{2})`)
 	bracketRe = regexp.MustCompile(`^\s*\[([^\]]+)\]\s*(.*)$`)
 	gradeRe   = regexp.MustCompile(`^([A-F])\s*/\s*([1-8])$`)
+)
+
+// Row selectors, compiled once: a crawl runs them on every lot.
+var (
+	selBtnView = cascadia.MustCompile("a.btn_view")
+	selLotNo   = cascadia.MustCompile(".entry-info > span")
+	selThumb   = cascadia.MustCompile(".thumbnail img")
+	selCarName = cascadia.MustCompile("span.car-name")
+	selOptions = cascadia.MustCompile("div.option > span")
+	selPrice   = cascadia.MustCompile(".price-box .price .num")
+	selBadges  = cascadia.MustCompile("div.filter-option > span.tag-badge")
+	selFlag    = cascadia.MustCompile(".flag-box")
 )
 
 // checkPage rejects the login page an expired session gets with status 200.
@@ -103,7 +116,7 @@ func ExtractList(body []byte, auctionDate time.Time) (*List, error) {
 }
 
 func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
-	a := item.Find("a.btn_view").First()
+	a := item.FindMatcher(selBtnView).First()
 	if a.Length() == 0 {
 		return Lot{}, sources.Drift("missing a.btn_view")
 	}
@@ -116,19 +129,19 @@ func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
 	if !ok {
 		return Lot{}, sources.Drift("unknown site code rc=%q", lot.RC)
 	}
-	lotNo, ok := parseInt(item.Find(".entry-info > span").First().Text())
+	lotNo, ok := parseInt(item.FindMatcher(selLotNo).First().Text())
 	if !ok {
 		return Lot{}, sources.Drift("missing .entry-info > span (lot number)")
 	}
-	img := item.Find(".thumbnail img").AttrOr("src", "")
+	img := item.FindMatcher(selThumb).AttrOr("src", "")
 	if m := goodsRe.FindStringSubmatch(unescapePath(img)); m != nil {
 		lot.GoodsNo = m[1]
 	}
-	title := strings.Join(strings.Fields(item.Find("span.car-name").First().Text()), " ")
+	title := strings.Join(strings.Fields(item.FindMatcher(selCarName).First().Text()), " ")
 	if title == "" {
 		return Lot{}, sources.Drift("missing span.car-name")
 	}
-	opts := item.Find("div.option > span")
+	opts := item.FindMatcher(selOptions)
 	if opts.Length() < 8 {
 		return Lot{}, sources.Drift("div.option has %d spans, want 8", opts.Length())
 	}
@@ -141,7 +154,7 @@ func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
 	if !ok {
 		return Lot{}, sources.Drift("mileage %q", opt(3))
 	}
-	price, ok := parseInt(item.Find(".price-box .price .num").First().Text())
+	price, ok := parseInt(item.FindMatcher(selPrice).First().Text())
 	if !ok {
 		return Lot{}, sources.Drift("missing .price-box .price .num")
 	}
@@ -168,7 +181,7 @@ func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
 
 	round := lot.ATN
 	var plate string
-	item.Find("div.filter-option > span.tag-badge").Each(func(_ int, s *goquery.Selection) {
+	item.FindMatcher(selBadges).Each(func(_ int, s *goquery.Selection) {
 		t := strings.TrimSpace(s.Text())
 		switch {
 		case strings.HasSuffix(t, "회"):
@@ -184,7 +197,7 @@ func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
 	status := vehicle.AuctionUpcoming
 	if item.HasClass("successfully") {
 		status = vehicle.AuctionSold
-		if strings.Contains(item.Find(".flag-box").Text(), "상담") {
+		if strings.Contains(item.FindMatcher(selFlag).Text(), "상담") {
 			status = vehicle.AuctionNegotiationSold
 		}
 	}
