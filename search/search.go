@@ -131,40 +131,38 @@ func (s *Service) Search(ctx context.Context, q vehicle.Query) (*Result, error) 
 		}
 	}
 
+	// One slot per dealer source: each task writes only its own, and Run
+	// returns only when every task has.
 	var (
-		got    = map[vehicle.Source]*sourceRows{}
-		counts = map[vehicle.Source]int{}
+		got    [2]*sourceRows
+		counts [2]int
 		tasks  []fanout.Task
 	)
 	dealerOnlyCount := q.AuctionOnly() // dealer rows cannot match: count them, fetch none
-	for _, src := range vehicle.DealerSources {
+	for i, src := range vehicle.DealerSources {
 		if !q.Needs(src) {
 			continue
 		}
-		src := src
 		tasks = append(tasks, fanout.Task{Source: src, Run: func(ctx context.Context) error {
 			if dealerOnlyCount {
 				n, err := s.count(ctx, src, q)
-				counts[src] = n
+				counts[i] = n
 				return err
 			}
-			var r *sourceRows
 			var err error
 			if src == vehicle.Encar {
-				r, err = s.searchEncar(ctx, q)
+				got[i], err = s.searchEncar(ctx, q)
 			} else {
-				r, err = s.searchDanawa(ctx, q)
+				got[i], err = s.searchDanawa(ctx, q)
 			}
-			got[src] = r
 			return err
 		}})
 	}
-	// Tasks write to the maps only before Run returns; Run waits for all.
 	res.Outcomes = s.Fanout.Run(ctx, tasks)
 	for _, o := range res.Outcomes {
 		if o.Err != nil {
 			res.FailedDealers = append(res.FailedDealers, o.Source)
-			delete(got, o.Source)
+			got[slices.Index(vehicle.DealerSources, o.Source)] = nil
 		}
 	}
 	slices.SortFunc(res.FailedDealers, func(a, b vehicle.Source) int {
@@ -191,13 +189,14 @@ func (s *Service) Search(ctx context.Context, q vehicle.Query) (*Result, error) 
 
 	var encarRows, danawaRows []vehicle.Vehicle
 	more := auctionMore
-	if e := got[vehicle.Encar]; e != nil {
+	e, d := got[0], got[1] // DealerSources order: encar, danawa
+	if e != nil {
 		encarRows, more = e.rows, more || e.more
 		res.seen[vehicle.Encar] = e.seen
 	}
-	if d := got[vehicle.Danawa]; d != nil {
+	if d != nil {
 		danawaRows, more = d.rows, more || d.more
-		if e := got[vehicle.Encar]; e != nil {
+		if e != nil {
 			// The same car on both sites appears once, as its Encar ad.
 			danawaRows = merge.DropSeen(danawaRows, e.keys)
 		}
