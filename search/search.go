@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/lmn/aggregator/fanout"
@@ -322,62 +323,59 @@ func finish(q vehicle.Query, r *sourceRows, exhausted bool) *sourceRows {
 	return r
 }
 
-// searchDanawa reads list pages from the cursor's hint. The first page says
-// how many pages there are; the rest are read a few at a time, in parallel,
-// until the page is full or the list ends. A quarter more rows than the
-// page needs are read, since some will be dropped as Encar duplicates.
+// danawaPageSize is how many rows a Danawa list page is expected to hold,
+// to decide how many pages to ask for at once before the first answer says.
+const danawaPageSize = 20
+
+// searchDanawa reads list pages from the cursor's hint. The pages a full
+// page of rows needs are asked for at once, so one upstream round trip
+// usually suffices; more are read, a few at a time, while post-filtering
+// leaves the page short. A quarter more rows than the page needs are read,
+// since some will be dropped as Encar duplicates.
 func (s *Service) searchDanawa(ctx context.Context, q vehicle.Query) (*sourceRows, error) {
 	need := q.Limit + q.Limit/4 + 2
-	page := max(q.Hints[vehicle.Danawa], 1)
-	ask := danawa.Search{Makes: q.Makes, Models: q.Models, Sort: q.Sort, Page: page}
-	first, err := s.Danawa.Search(ctx, ask)
-	if err != nil {
-		return nil, err
-	}
+	first := max(q.Hints[vehicle.Danawa], 1)
+	ask := danawa.Search{Makes: q.Makes, Models: q.Models, Sort: q.Sort}
 	r := &sourceRows{}
 	var last *vehicle.Vehicle
-	take := func(p int, l *danawa.List) {
-		for i := range l.Rows {
-			v := &l.Rows[i]
-			r.seen = append(r.seen, position{at: p, v: v})
-			last = v
-			if wanted(q, v) {
-				r.rows = append(r.rows, *v)
-			}
-		}
-	}
-	take(page, first)
-	lastPage := page
-	if first.Total >= 0 && first.Raw > 0 {
-		lastPage = max(page, (first.Total+first.Raw-1)/first.Raw)
-	}
-	if first.Raw == 0 {
-		lastPage = page
-	}
-	next := page + 1
-	for next <= lastPage && next < page+maxDanawaPages && !enough(q, r.rows, need, last) {
-		batch := min(danawaParallel, lastPage-next+1)
-		lists := make([]*danawa.List, batch)
-		errs := make([]error, batch)
-		done := make(chan struct{}, batch)
-		for i := range batch {
-			go func() {
+	// listEnd is the list's last page once a page has said; readEnd bounds
+	// this request's reading.
+	next, listEnd, readEnd := first, math.MaxInt, first+maxDanawaPages-1
+	batch := min((need+danawaPageSize-1)/danawaPageSize, maxDanawaPages)
+	for next <= min(listEnd, readEnd) && !enough(q, r.rows, need, last) {
+		n := min(batch, min(listEnd, readEnd)-next+1)
+		lists := make([]*danawa.List, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
 				a := ask
 				a.Page = next + i
 				lists[i], errs[i] = s.Danawa.Search(ctx, a)
-				done <- struct{}{}
-			}()
+			})
 		}
-		for range batch {
-			<-done
-		}
-		for i := range batch {
+		wg.Wait()
+		for i, l := range lists {
 			if errs[i] != nil {
 				return nil, errs[i]
 			}
-			take(next+i, lists[i])
+			if l.Total >= 0 && l.Raw > 0 {
+				listEnd = min(listEnd, max(first, (l.Total+l.Raw-1)/l.Raw))
+			}
+			if l.Raw == 0 {
+				listEnd = min(listEnd, next+i) // past the end of the list
+			}
+			for j := range l.Rows {
+				v := &l.Rows[j]
+				r.seen = append(r.seen, position{at: next + i, v: v})
+				last = v
+				if wanted(q, v) {
+					r.rows = append(r.rows, *v)
+				}
+			}
 		}
-		next += batch
+		next += n
+		batch = danawaParallel
 	}
-	return finish(q, r, next > lastPage), nil
+	return finish(q, r, next > listEnd), nil
 }

@@ -30,6 +30,7 @@ commands:
   serve     run the service (add -sim for a self-contained demo)
   breakers  show and override the upstreams' circuit breakers
   extract   run an extractor on a saved upstream page
+  load      measure latency under a steady request rate against the simulator
 
 Run "aggregator <command> -h" for the flags of a command.
 `
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return breakers(ctx, args[1:], getenv, stdout, stderr)
 	case "extract":
 		return extract(args[1:], os.Stdin, stdout, stderr)
+	case "load":
+		return load(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

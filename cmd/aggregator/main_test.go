@@ -180,3 +180,11 @@ func TestServeNeedsKeysAndSecret(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no API keys")
 }
+
+func TestLoad(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"load", "-rate", "20", "-duration", "500ms", "-upstream-latency", "1ms"}, noenv, &out, &out))
+	assert.Regexp(t, `requests: \d+ ok, 0 failed or partial\nlatency: p50 `, out.String())
+	err := run(t.Context(), []string{"load", "-rate", "0"}, noenv, &out, &out)
+	assert.Error(t, err)
+}

@@ -10,10 +10,22 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
+)
+
+// Row selectors, compiled once: they run on every row of every page.
+var (
+	selName  = cascadia.MustCompile("a.name")
+	selYear  = cascadia.MustCompile(".col.year .middle")
+	selKm    = cascadia.MustCompile(".col.km .middle")
+	selPrice = cascadia.MustCompile(".col.price .num")
+	selImg   = cascadia.MustCompile("img")
+	selArea  = cascadia.MustCompile(".col.area .middle")
+	selDate  = cascadia.MustCompile(".col.date .middle")
 )
 
 // List is one decoded list page.
@@ -50,7 +62,7 @@ func ExtractList(body []byte) (*List, error) {
 	out := &List{Total: total(doc), Rows: []vehicle.Vehicle{}}
 	var rowErr error
 	list.Find("ul > li").EachWithBreak(func(_ int, li *goquery.Selection) bool {
-		name := li.Find("a.name").First()
+		name := li.FindMatcher(selName).First()
 		if name.Length() == 0 {
 			return true // an ad or a spacer
 		}
@@ -98,15 +110,15 @@ func row(li, name *goquery.Selection) (vehicle.Vehicle, bool, error) {
 	if err != nil {
 		return vehicle.Vehicle{}, false, err
 	}
-	year, ok := parseInt(li.Find(".col.year .middle").First().Text())
+	year, ok := parseInt(li.FindMatcher(selYear).First().Text())
 	if !ok {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.year", id)
 	}
-	km, ok := parseInt(li.Find(".col.km .middle").First().Text())
+	km, ok := parseInt(li.FindMatcher(selKm).First().Text())
 	if !ok {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.km", id)
 	}
-	priceSel := li.Find(".col.price .num").First()
+	priceSel := li.FindMatcher(selPrice).First()
 	if priceSel.Length() == 0 {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.price .num", id)
 	}
@@ -136,13 +148,13 @@ func row(li, name *goquery.Selection) (vehicle.Vehicle, bool, error) {
 	}
 	v.Fuel = korean.FuelInText(v.Trim)
 	v.Drivetrain = korean.Drivetrain(v.Trim)
-	if src, ok := li.Find("img").First().Attr("src"); ok && strings.HasPrefix(src, "http") {
+	if src, ok := li.FindMatcher(selImg).First().Attr("src"); ok && strings.HasPrefix(src, "http") {
 		v.PhotoURL = src
 	}
-	if region := strings.TrimSpace(li.Find(".col.area .middle").First().Text()); region != "" {
+	if region := strings.TrimSpace(li.FindMatcher(selArea).First().Text()); region != "" {
 		v.Seller = &vehicle.Seller{Type: "dealer", Region: region}
 	}
-	if d := strings.TrimSpace(li.Find(".col.date .middle").First().Text()); d != "" {
+	if d := strings.TrimSpace(li.FindMatcher(selDate).First().Text()); d != "" {
 		if t, err := time.ParseInLocation("2006.01.02", d, vehicle.KST); err == nil {
 			v.ListedAt = t
 		}
