@@ -78,3 +78,41 @@ func Inputs(t *testing.T, dir, prefix string) []string {
 	}
 	return out
 }
+
+// upstreams is where the real captures live, from a package two levels
+// below the repository root.
+const upstreams = "../../../shared/reference/upstreams"
+
+// Capture reads a real upstream capture (e.g. "glovis/exhibit-list.html"),
+// skipping the test with a clear message when shared/ is not beside the
+// repository.
+func Capture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(upstreams, name))
+	if os.IsNotExist(err) {
+		t.Skipf("real capture %s not present (../shared/ is not beside the repository)", name)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Seed adds every input file of dir (golden files excluded) to a fuzz
+// test's corpus.
+func Seed(f *testing.F, dir string) {
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range files {
+		if strings.HasSuffix(p, ".golden.json") {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}

@@ -1,23 +1,16 @@
 package danawa
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lmn/aggregator/internal/golden"
 )
 
 // FuzzExtractList: no input makes the extractor panic, and every row it
 // accepts has an id and a price.
 func FuzzExtractList(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(testdata, "*.html"))
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	golden.Seed(f, testdata)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		l, err := ExtractList(body)
 		if err != nil {

@@ -1,32 +1,19 @@
 package encar
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lmn/aggregator/internal/golden"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
 )
 
-const upstreams = "../../../shared/reference/upstreams"
-
-func readCapture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(upstreams, name))
-	if os.IsNotExist(err) {
-		t.Skipf("real capture %s not present (shared/ is not beside the repo)", name)
-	}
-	require.NoError(t, err)
-	return b
-}
-
 func TestExtractListRealCaptures(t *testing.T) {
-	l, err := ExtractList(readCapture(t, "encar/search-list-compact.json"))
+	l, err := ExtractList(golden.Capture(t, "encar/search-list-compact.json"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, l.Total)
 	require.Len(t, l.Rows, 1)
@@ -43,7 +30,7 @@ func TestExtractListRealCaptures(t *testing.T) {
 	assert.Equal(t, "AWD", v.Drivetrain)
 	assert.Equal(t, PhotoBase+"/carpicture09/pic3939/39390555_001.jpg", v.PhotoURL)
 
-	l, err = ExtractList(readCapture(t, "encar/search-list-duplication.json"))
+	l, err = ExtractList(golden.Capture(t, "encar/search-list-duplication.json"))
 	require.NoError(t, err)
 	assert.Equal(t, 27, l.Total)
 	assert.Equal(t, 1, l.Raw)
@@ -78,7 +65,7 @@ func TestExpression(t *testing.T) {
 }
 
 func TestExtractDetailRealCapture(t *testing.T) {
-	v, err := ExtractDetail(readCapture(t, "encar/readside-vehicle-40849700.json"))
+	v, err := ExtractDetail(golden.Capture(t, "encar/readside-vehicle-40849700.json"))
 	require.NoError(t, err)
 	assert.Equal(t, "encar_40849700", v.ID, "the ad id (queryCarId), not the vehicle record's")
 	assert.Equal(t, "Kia", v.Make)

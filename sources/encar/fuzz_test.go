@@ -1,29 +1,16 @@
 package encar
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func addSeeds(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(testdata, "*"))
-	for _, p := range files {
-		if !strings.HasSuffix(p, ".golden.json") {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
-		}
-	}
-}
+	"github.com/lmn/aggregator/internal/golden"
+)
 
 // FuzzExtract: no input makes the decoders panic, and what they accept is
 // well-formed.
 func FuzzExtract(f *testing.F) {
-	addSeeds(f)
+	golden.Seed(f, testdata)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if l, err := ExtractList(body); err == nil {
 			for _, v := range l.Rows {

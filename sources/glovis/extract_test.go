@@ -1,32 +1,19 @@
 package glovis
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lmn/aggregator/internal/golden"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
 )
 
-const upstreams = "../../../shared/reference/upstreams"
-
-func readCapture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(upstreams, name))
-	if os.IsNotExist(err) {
-		t.Skipf("real capture %s not present (shared/ is not beside the repo)", name)
-	}
-	require.NoError(t, err)
-	return b
-}
-
 func TestExtractListRealCapture(t *testing.T) {
-	body := readCapture(t, "glovis/exhibit-list-acc20-yangsan.html")
+	body := golden.Capture(t, "glovis/exhibit-list-acc20-yangsan.html")
 	date := time.Date(2025, 6, 19, 13, 0, 0, 0, vehicle.KST)
 	l, err := ExtractList(body, date)
 	require.NoError(t, err)

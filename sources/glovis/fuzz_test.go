@@ -1,24 +1,17 @@
 package glovis
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lmn/aggregator/internal/golden"
 )
 
 // FuzzExtract: no input makes the list or detail extractor panic, and every
 // lot the list extractor accepts has an id and an auction.
 func FuzzExtract(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(testdata, "*.html"))
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	golden.Seed(f, testdata)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if l, err := ExtractList(body, time.Time{}); err == nil {
 			for _, lot := range l.Lots {
