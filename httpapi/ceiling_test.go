@@ -1,11 +1,8 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -16,11 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/cursor"
-	"github.com/lmn/aggregator/httpapi"
-	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/service"
-	"github.com/lmn/aggregator/sim"
 )
 
 // fakeEncar lists 50,000 ads in price order and, like the real API, keeps
@@ -44,21 +37,8 @@ func fakeEncar(t *testing.T) *httptest.Server {
 func TestEncarOffsetCeilingEndsTheWalk(t *testing.T) {
 	enc := fakeEncar(t)
 	t.Cleanup(enc.Close)
-	s := sim.New()
-	servers, err := s.Start()
-	require.NoError(t, err)
-	t.Cleanup(servers.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := service.New(service.Config{EncarURL: enc.URL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: 5 * time.Second, DanawaTimeout: time.Second, GlovisTimeout: time.Second,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: neverTrips}, log)
-	require.NoError(t, svc.Crawler.Refresh(context.Background()))
-	keys := httpapi.NewKeys("stg")
-	require.NoError(t, keys.Add(demoKey))
-	codec, _ := cursor.NewCodec("k")
-	api := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Log: log, Search: svc.Search, Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 10 * time.Second}))
-	t.Cleanup(api.Close)
-	st := &stack{sim: s, svc: svc, api: api, client: &http.Client{Timeout: 30 * time.Second}}
+	st := newStack(t, neverTrips, func(c *service.Config) { c.EncarURL, c.EncarTimeout = enc.URL, 5*time.Second })
+	st.client.Timeout = 30 * time.Second
 
 	ids := walk(t, st, "/v1/vehicles?source=encar&make=Kia&sort=price_asc&limit=200")
 	seen := map[string]bool{}

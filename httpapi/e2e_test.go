@@ -44,18 +44,22 @@ type stack struct {
 
 // newStack starts the simulator and the real service over loopback, with the
 // auction index crawled once.
-func newStack(t *testing.T, breaker fanout.BreakerConfig) *stack {
+func newStack(t *testing.T, breaker fanout.BreakerConfig, options ...func(*service.Config)) *stack {
 	t.Helper()
 	s := sim.New()
 	servers, err := s.Start()
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := service.New(service.Config{
+	cfg := service.Config{
 		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
 		EncarTimeout: sourceTimeout, DanawaTimeout: sourceTimeout, GlovisTimeout: sourceTimeout,
 		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: breaker,
-	}, log)
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	svc := service.New(cfg, log)
 	require.NoError(t, svc.Crawler.Refresh(context.Background()))
 	keys := httpapi.NewKeys("stg")
 	require.NoError(t, keys.Add(demoKey))
