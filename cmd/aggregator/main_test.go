@@ -34,7 +34,7 @@ func (s *syncBuffer) String() string {
 }
 
 var (
-	apiRe   = regexp.MustCompile(`'(http://127\.0\.0\.1:\d+)/v1/vehicles`)
+	apiRe   = regexp.MustCompile(`'(http://127\.0\.0\.1:\d+)(/v1/vehicles\?[^']*)'`)
 	adminRe = regexp.MustCompile(`(http://127\.0\.0\.1:\d+)/sim/encar`)
 )
 
@@ -49,13 +49,13 @@ func TestServeSimAndBreakers(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "-sim", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-log-format", "json"}, noenv, &stdout, &stderr)
 	}()
-	var api, admin string
+	var api, example, admin string
 	require.Eventually(t, func() bool {
 		a, b := apiRe.FindStringSubmatch(stdout.String()), adminRe.FindStringSubmatch(stdout.String())
 		if a == nil || b == nil {
 			return false
 		}
-		api, admin = a[1], b[1]
+		api, example, admin = a[1], a[2], b[1]
 		return true
 	}, 10*time.Second, 20*time.Millisecond, "serve -sim printed no curl example: %s", stderr.String())
 	require.Eventually(t, func() bool {
@@ -75,8 +75,28 @@ func TestServeSimAndBreakers(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	resp := get("/v1/vehicles?make=Kia&model=Sorento&limit=5")
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	// The printed example answers with rows from all three sources.
+	req, _ := http.NewRequest(http.MethodGet, api+example, nil)
+	req.Header.Set("x-api-key", DemoKey)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var page struct {
+		Data []struct {
+			Source       string  `json:"source"`
+			DealerSource *string `json:"dealer_source"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+	resp.Body.Close()
+	from := map[string]bool{}
+	for _, r := range page.Data {
+		if r.DealerSource != nil {
+			from[*r.DealerSource] = true
+		} else {
+			from[r.Source] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"glovis": true, "encar": true, "danawa": true}, from, "the README's example")
 
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "force-open", "encar", "-reason", "test"}, noenv, &out, &out))
@@ -108,7 +128,7 @@ func TestServeSimAndBreakers(t *testing.T) {
 	assert.Contains(t, out.String(), "operator: forced_open: test")
 
 	// A blocked Danawa trips its breaker within a few requests.
-	req, _ := http.NewRequest(http.MethodPut, admin+"/sim/danawa", strings.NewReader(`{"mode":"blocked"}`))
+	req, _ = http.NewRequest(http.MethodPut, admin+"/sim/danawa", strings.NewReader(`{"mode":"blocked"}`))
 	sresp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	sresp.Body.Close()

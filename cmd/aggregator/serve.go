@@ -249,7 +249,7 @@ func printDemo(w io.Writer, addr, admin string) {
 	fmt.Fprintf(w, `
 Simulated upstreams are up. Try:
 
-  curl -s -H 'x-api-key: %s' 'http://%s/v1/vehicles?make=Kia&model=Sorento&limit=5'
+  curl -s -H 'x-api-key: %s' 'http://%s/v1/vehicles?make=Kia&model=Sorento&sort=price_asc&limit=10'
 
 Take Encar down, and see the partial header:
 
