@@ -31,8 +31,6 @@ func (o Outcome) Label() string { return sources.Outcome(o.Err) }
 type Fanout struct {
 	breakers map[vehicle.Source]*Breaker
 	timeouts map[vehicle.Source]time.Duration
-	// Observe, if set, is told of every finished task (for metrics).
-	Observe func(Outcome)
 }
 
 // New returns a fan-out over the given breakers, each source's call bounded
@@ -54,9 +52,6 @@ func (f *Fanout) Run(ctx context.Context, tasks []Task) []Outcome {
 	for i, t := range tasks {
 		g.Go(func() error {
 			out[i] = f.run(ctx, t)
-			if f.Observe != nil {
-				f.Observe(out[i])
-			}
 			return nil
 		})
 	}
@@ -66,11 +61,7 @@ func (f *Fanout) Run(ctx context.Context, tasks []Task) []Outcome {
 
 // Call runs one task the same way, for requests that need a single source.
 func (f *Fanout) Call(ctx context.Context, t Task) Outcome {
-	o := f.run(ctx, t)
-	if f.Observe != nil {
-		f.Observe(o)
-	}
-	return o
+	return f.run(ctx, t)
 }
 
 func (f *Fanout) run(ctx context.Context, t Task) Outcome {
