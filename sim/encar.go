@@ -29,7 +29,9 @@ func encarFilter(q string) func(c *car) bool {
 			end = locs[i+1][0]
 		}
 		mk := q[loc[2]:loc[3]]
-		groups[mk] = groups[mk]
+		if _, ok := groups[mk]; !ok {
+			groups[mk] = nil // a make with no model term: all its models
+		}
 		for _, m := range modelGroupRe.FindAllStringSubmatch(q[loc[1]:end], -1) {
 			groups[mk] = append(groups[mk], m[1])
 		}
