@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,27 +59,18 @@ type position struct {
 }
 
 // Hints returns, per dealer source, the upstream position from which the
-// page after `after` can be read: everything before it sorts before after's
-// key. Upstreams order by the sort key, so rows are only ever re-read, never
-// skipped.
+// page after `after` can be read: every row before it sorts before after, so
+// rows are only ever re-read, never skipped.
 func (r *Result) Hints(s vehicle.Sort, after *vehicle.Vehicle) map[vehicle.Source]int {
 	hints := map[vehicle.Source]int{}
 	for src, seen := range r.seen {
 		if len(seen) == 0 {
 			continue
 		}
-		from := after
-		if src == vehicle.Encar && s == vehicle.SortAuctionDateAsc && !after.ListedAt.IsZero() {
-			// Danawa dates have no time of day, so a car on both sites sorts
-			// at different places under this sort. Encar is re-read from the
-			// start of the day, so the next page can still see the twin of a
-			// Danawa row and drop the Danawa copy.
-			d := after.ListedAt.In(vehicle.KST)
-			from = &vehicle.Vehicle{ListedAt: time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, -1, vehicle.KST)}
-		}
+		order := orderOf(src, s)
 		h := seen[len(seen)-1].at
 		for _, p := range seen {
-			if vehicle.CompareKey(s, p.v, from) >= 0 {
+			if !order.before(p.v, after) {
 				h = p.at
 				break
 			}
@@ -86,6 +78,61 @@ func (r *Result) Hints(s vehicle.Sort, after *vehicle.Vehicle) map[vehicle.Sourc
 		hints[src] = h
 	}
 	return hints
+}
+
+// upstreamOrder relates the order an upstream returns rows in to the order
+// the page is sorted by. Mostly they are the same key; where an upstream can
+// only be asked for a close relative of the key, the two predicates say how
+// far apart they can be.
+type upstreamOrder struct {
+	// beyond: once the upstream has returned last, every row that sorts at
+	// or before v has been read.
+	beyond func(last, v *vehicle.Vehicle) bool
+	// before: row p sorts before every row still to be served after after.
+	before func(p, after *vehicle.Vehicle) bool
+}
+
+func orderOf(src vehicle.Source, s vehicle.Sort) upstreamOrder {
+	o := upstreamOrder{
+		beyond: func(last, v *vehicle.Vehicle) bool { return vehicle.CompareKey(s, last, v) > 0 },
+		before: func(p, after *vehicle.Vehicle) bool { return vehicle.CompareKey(s, p, after) < 0 },
+	}
+	if src != vehicle.Encar {
+		return o
+	}
+	switch s {
+	case vehicle.SortYearDesc:
+		// Encar sorts by first registration, not model year. A car is
+		// registered at most a year before its model year and, here assumed,
+		// at most a year after it.
+		o.beyond = func(last, v *vehicle.Vehicle) bool { return registered(last)+1 < v.Year }
+		o.before = func(p, after *vehicle.Vehicle) bool { return registered(p) > after.Year+1 }
+	case vehicle.SortAuctionDateAsc:
+		// Danawa dates have no time of day, so a car on both sites sorts at
+		// different places under this sort. Encar is re-read from the start
+		// of after's day, so the next page still sees the twin of a Danawa
+		// row and drops the Danawa copy.
+		o.before = func(p, after *vehicle.Vehicle) bool {
+			if after.ListedAt.IsZero() {
+				return vehicle.CompareKey(s, p, after) < 0
+			}
+			d := after.ListedAt.In(vehicle.KST)
+			endOfDay := &vehicle.Vehicle{ListedAt: time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, -1, vehicle.KST)}
+			return vehicle.CompareKey(s, p, endOfDay) < 0
+		}
+	}
+	return o
+}
+
+// registered is the year of first registration ("YYYY-MM"), or the model
+// year when the row does not say.
+func registered(v *vehicle.Vehicle) int {
+	if len(v.FirstRegistration) >= 4 {
+		if y, err := strconv.Atoi(v.FirstRegistration[:4]); err == nil {
+			return y
+		}
+	}
+	return v.Year
 }
 
 // DealersUnavailableError is returned when the request needed no auction
@@ -261,17 +308,16 @@ func wanted(q vehicle.Query, v *vehicle.Vehicle) bool {
 	return q.Matches(v) && (q.After == nil || vehicle.Compare(q.Sort, v, q.After) > 0)
 }
 
-// enough reports whether rows (in upstream order) hold need wanted rows and
-// the upstream has moved past the sort key of the need-th one: rows tied on
-// the key may come in any order, so the whole tie group must be read before
-// the page is cut.
-func enough(q vehicle.Query, rows []vehicle.Vehicle, need int, last *vehicle.Vehicle) bool {
+// enough reports whether rows hold need wanted rows and the upstream has
+// moved past the need-th one: rows tied on the key may come in any order,
+// so the whole tie group must be read before the page is cut.
+func enough(q vehicle.Query, order upstreamOrder, rows []vehicle.Vehicle, need int, last *vehicle.Vehicle) bool {
 	if len(rows) < need || last == nil {
 		return false
 	}
 	sorted := slices.Clone(rows)
 	slices.SortFunc(sorted, func(a, b vehicle.Vehicle) int { return vehicle.Compare(q.Sort, &a, &b) })
-	return vehicle.CompareKey(q.Sort, last, &sorted[need-1]) > 0
+	return order.beyond(last, &sorted[need-1])
 }
 
 // searchEncar reads Encar from the cursor's hint until it has a page of
@@ -282,7 +328,8 @@ func (s *Service) searchEncar(ctx context.Context, q vehicle.Query) (*sourceRows
 	r := &sourceRows{keys: map[string]bool{}}
 	var last *vehicle.Vehicle
 	exhausted := false
-	for calls := 0; !enough(q, r.rows, need, last); calls++ {
+	order := orderOf(vehicle.Encar, q.Sort)
+	for calls := 0; !enough(q, order, r.rows, need, last); calls++ {
 		if offset >= encar.MaxOffset {
 			exhausted = true // Encar repeats its last page past here: the walk ends
 			break
@@ -342,7 +389,8 @@ func (s *Service) searchDanawa(ctx context.Context, q vehicle.Query) (*sourceRow
 	// this request's reading.
 	next, listEnd, readEnd := first, math.MaxInt, first+maxDanawaPages-1
 	batch := min((need+danawaPageSize-1)/danawaPageSize, maxDanawaPages)
-	for next <= min(listEnd, readEnd) && !enough(q, r.rows, need, last) {
+	order := orderOf(vehicle.Danawa, q.Sort)
+	for next <= min(listEnd, readEnd) && !enough(q, order, r.rows, need, last) {
 		n := min(batch, min(listEnd, readEnd)-next+1)
 		lists := make([]*danawa.List, n)
 		errs := make([]error, n)

@@ -69,8 +69,10 @@ func sortCars(cars []car, code string, prefix string) {
 			c = b.price - a.price
 		case "MileageAsc":
 			c = a.km - b.km
-		case "Year":
+		case "Year": // Danawa's 연식순: model year
 			c = b.year - a.year
+		case "Registration": // Encar's Year: first registration, as the real API sorts
+			c = b.regYM - a.regYM
 		default:
 			c = b.modified.Compare(a.modified)
 		}
@@ -99,7 +101,11 @@ func (s *Sim) encarSearch(r *http.Request, drift bool) page {
 			matched = append(matched, s.encar[i])
 		}
 	}
-	sortCars(matched, parts[1], "encar_")
+	code := parts[1]
+	if code == "Year" {
+		code = "Registration"
+	}
+	sortCars(matched, code, "encar_")
 	if offset > 10000 {
 		offset = 10000 // like the real API: past 10,000 the same page again
 	}
