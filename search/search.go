@@ -337,7 +337,7 @@ func (s *Service) searchEncar(ctx context.Context, q vehicle.Query) (*sourceRows
 		if calls == maxEncarCalls {
 			break
 		}
-		count := min(encar.MaxCount, encar.MaxOffset-offset, max(2*(need-len(r.rows)), need, 20))
+		count := min(encar.MaxCount, encar.MaxOffset-offset, encarAsk(q, need-len(r.rows)))
 		l, err := s.Encar.Search(ctx, encarSearch(q, offset, count))
 		if err != nil {
 			return nil, err
@@ -358,6 +358,18 @@ func (s *Service) searchEncar(ctx context.Context, q vehicle.Query) (*sourceRows
 		}
 	}
 	return finish(q, r, exhausted), nil
+}
+
+// encarAsk is how many rows to ask Encar for when missing rows are still
+// wanted: a little more than that when every filter was pushed down (lease,
+// rental and duplicate ads are left out), twice as many when rows will be
+// filtered here.
+func encarAsk(q vehicle.Query, missing int) int {
+	if q.Keyword != "" || q.Van || q.YearMin > 0 || q.YearMax > 0 || len(q.Fuels) > 0 || len(q.Transmissions) > 0 ||
+		len(q.Colors) > 0 || len(q.Options) > 0 {
+		return max(2*missing, 20)
+	}
+	return max(missing+missing/8+4, 20)
 }
 
 // finish sorts a source's rows and cuts them to the page.
