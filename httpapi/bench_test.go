@@ -1,9 +1,8 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -29,16 +28,11 @@ func BenchmarkMergeEncodePage200(b *testing.B) {
 			lists[s] = append(lists[s], v)
 		}
 	}
-	enc := json.NewEncoder(io.Discard)
+	w := httptest.NewRecorder()
 	b.ReportAllocs()
 	for b.Loop() {
 		page, _ := merge.Page(vehicle.SortPriceAsc, 200, lists...)
-		body := listJSON{Data: make([]summaryJSON, len(page))}
-		for i := range page {
-			body.Data[i] = summary(&page[i], 1350)
-		}
-		if err := enc.Encode(body); err != nil {
-			b.Fatal(err)
-		}
+		w.Body.Reset()
+		writeList(w, page, 1350, nil)
 	}
 }

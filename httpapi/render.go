@@ -46,11 +46,6 @@ type pricingJSON struct {
 	ListingPrice int `json:"listing_price"`
 }
 
-type listJSON struct {
-	Data       []summaryJSON `json:"data"`
-	NextCursor *string       `json:"next_cursor"`
-}
-
 // usd converts won to whole dollars at rate won per dollar.
 func usd(krw int64, rate float64) int { return int(math.Round(float64(krw) / rate)) }
 

@@ -66,15 +66,12 @@ func handleSearch(d Deps) http.HandlerFunc {
 		if res.AuctionUnavailable {
 			w.Header().Set("X-LMN-Partial-Auction-Unavailable", "glovis")
 		}
-		body := listJSON{Data: make([]summaryJSON, len(res.Rows))}
-		for i := range res.Rows {
-			body.Data[i] = summary(&res.Rows[i], fx)
-		}
+		var next *string
 		if res.More && len(res.Rows) > 0 {
-			next := codec.Encode(nextState(q, res, binding, requested))
-			body.NextCursor = &next
+			c := codec.Encode(nextState(q, res, binding, requested))
+			next = &c
 		}
-		writeJSON(w, http.StatusOK, body)
+		writeList(w, res.Rows, fx, next)
 	}
 }
 
