@@ -60,7 +60,7 @@ func encarFilter(q string) func(c *car) bool {
 
 func sortCars(cars []car, code string, prefix string) {
 	id := func(c *car) string { return prefix + strconv.Itoa(c.id) }
-	slices.SortStableFunc(cars, func(a, b car) int {
+	slices.SortFunc(cars, func(a, b car) int { // total: ties broken by id
 		var c int
 		switch code {
 		case "PriceAsc":
