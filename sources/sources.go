@@ -10,6 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -160,4 +163,17 @@ func readCapped(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrOversize, limit)
 	}
 	return body, nil
+}
+
+var numberRe = regexp.MustCompile(`[0-9][0-9,]*`)
+
+// Number reads the first number in page text such as " 31,687 km ",
+// "총 1,184대" or "2,497cc". It reports false when the text has none.
+func Number(s string) (int, bool) {
+	m := numberRe.FindString(s)
+	if m == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.ReplaceAll(m, ",", ""))
+	return n, err == nil
 }

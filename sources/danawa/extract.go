@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,8 +37,7 @@ type List struct {
 }
 
 var (
-	digitsRe = regexp.MustCompile(`[0-9][0-9,]*`)
-	idRe     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
 // ExtractList reads a Danawa used-car list page. A page without the list
@@ -96,7 +94,7 @@ func isBotCheck(doc *goquery.Document) bool {
 
 // total reads "총 12,345대" above the list.
 func total(doc *goquery.Document) int {
-	n, ok := parseInt(doc.Find(".list_top .count em").First().Text())
+	n, ok := sources.Number(doc.Find(".list_top .count em").First().Text())
 	if !ok {
 		return -1
 	}
@@ -110,11 +108,11 @@ func row(li, name *goquery.Selection) (vehicle.Vehicle, bool, error) {
 	if err != nil {
 		return vehicle.Vehicle{}, false, err
 	}
-	year, ok := parseInt(li.FindMatcher(selYear).First().Text())
+	year, ok := sources.Number(li.FindMatcher(selYear).First().Text())
 	if !ok {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.year", id)
 	}
-	km, ok := parseInt(li.FindMatcher(selKm).First().Text())
+	km, ok := sources.Number(li.FindMatcher(selKm).First().Text())
 	if !ok {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.km", id)
 	}
@@ -122,7 +120,7 @@ func row(li, name *goquery.Selection) (vehicle.Vehicle, bool, error) {
 	if priceSel.Length() == 0 {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.price .num", id)
 	}
-	price, ok := parseInt(priceSel.Text())
+	price, ok := sources.Number(priceSel.Text())
 	if !ok || price <= 0 {
 		return vehicle.Vehicle{}, false, nil // 상담: no price
 	}
@@ -182,13 +180,4 @@ func rowID(href string) (string, error) {
 		return "", sources.Drift("bridge link id %q is not url-safe", id)
 	}
 	return id, nil
-}
-
-func parseInt(s string) (int, bool) {
-	m := digitsRe.FindString(s)
-	if m == "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(strings.ReplaceAll(m, ",", ""))
-	return n, err == nil
 }

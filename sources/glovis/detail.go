@@ -89,9 +89,9 @@ func ExtractDetail(body []byte) (Detail, error) {
 		return Detail{}, sources.Drift("missing #h_chasno and #h_carno")
 	}
 	d.Make, d.Model, d.Trim = titleNames(title)
-	d.Year, _ = parseInt(fields["연식"])
-	d.MileageKm, _ = parseInt(fields["주행거리"])
-	d.EngineCC, _ = parseInt(fields["배기량"])
+	d.Year, _ = sources.Number(fields["연식"])
+	d.MileageKm, _ = sources.Number(fields["주행거리"])
+	d.EngineCC, _ = sources.Number(fields["배기량"])
 	d.Fuel, _ = korean.Fuel(fields["연료"])
 	d.Transmission, _ = korean.Transmission(fields["변속기"])
 	d.Color, _ = korean.Color(fields["색상"])

@@ -40,7 +40,6 @@ type Round struct {
 }
 
 var (
-	numRe     = regexp.MustCompile(`[0-9][0-9,]*`)
 	goodsRe   = regexp.MustCompile(`/carimg/\d{4}/([A-Z][0-9]+)/`)
 	pagingRe  = regexp.MustCompile(`fnPaging\((\d+)\)`)
 	roundRe   = regexp.MustCompile(`(\d+)회\s*(\d{4}-\d{2}-\d{2})`)
@@ -85,7 +84,7 @@ func ExtractList(body []byte, auctionDate time.Time) (*List, error) {
 		return nil, sources.Drift("missing #div_list")
 	}
 	out := &List{LastPage: 1}
-	if n, ok := parseInt(doc.Find("#div_total span.total > span").First().Text()); ok {
+	if n, ok := sources.Number(doc.Find("#div_total span.total > span").First().Text()); ok {
 		out.Total = n
 	} else {
 		return nil, sources.Drift("missing #div_total span.total > span")
@@ -129,7 +128,7 @@ func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
 	if !ok {
 		return Lot{}, sources.Drift("unknown site code rc=%q", lot.RC)
 	}
-	lotNo, ok := parseInt(item.FindMatcher(selLotNo).First().Text())
+	lotNo, ok := sources.Number(item.FindMatcher(selLotNo).First().Text())
 	if !ok {
 		return Lot{}, sources.Drift("missing .entry-info > span (lot number)")
 	}
@@ -146,15 +145,15 @@ func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
 		return Lot{}, sources.Drift("div.option has %d spans, want 8", opts.Length())
 	}
 	opt := func(i int) string { return strings.TrimSpace(opts.Eq(i).Text()) }
-	year, ok := parseInt(opt(0))
+	year, ok := sources.Number(opt(0))
 	if !ok {
 		return Lot{}, sources.Drift("model year %q", opt(0))
 	}
-	km, ok := parseInt(opt(3))
+	km, ok := sources.Number(opt(3))
 	if !ok {
 		return Lot{}, sources.Drift("mileage %q", opt(3))
 	}
-	price, ok := parseInt(item.FindMatcher(selPrice).First().Text())
+	price, ok := sources.Number(item.FindMatcher(selPrice).First().Text())
 	if !ok {
 		return Lot{}, sources.Drift("missing .price-box .price .num")
 	}
@@ -171,7 +170,7 @@ func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
 	}
 	v.Make, v.Model, v.Trim = titleNames(title)
 	v.Transmission, _ = korean.Transmission(opt(1))
-	if cc, ok := parseInt(opt(2)); ok {
+	if cc, ok := sources.Number(opt(2)); ok {
 		v.EngineCC = cc
 	}
 	v.Color, _ = korean.Color(opt(4))
@@ -185,7 +184,7 @@ func lotFrom(item *goquery.Selection, auctionDate time.Time) (Lot, error) {
 		t := strings.TrimSpace(s.Text())
 		switch {
 		case strings.HasSuffix(t, "회"):
-			if n, ok := parseInt(t); ok {
+			if n, ok := sources.Number(t); ok {
 				round = n
 			}
 		case strings.HasPrefix(t, "레인"):
@@ -277,15 +276,6 @@ func ExtractRounds(body []byte) ([]Round, error) {
 		return nil, sources.Drift("no auction round in the round selector")
 	}
 	return rounds, nil
-}
-
-func parseInt(s string) (int, bool) {
-	m := numRe.FindString(s)
-	if m == "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(strings.ReplaceAll(m, ",", ""))
-	return n, err == nil
 }
 
 // unescapePath undoes the percent-encoding of the image proxy's src= query so
