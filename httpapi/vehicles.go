@@ -58,13 +58,13 @@ func handleSearch(d Deps) http.HandlerFunc {
 		}
 		if len(res.FailedDealers) > 0 {
 			d.Metrics.Partial(res.FailedDealers)
-			w.Header().Set("X-LMN-Partial-Dealer-Unavailable", sourceList(res.FailedDealers))
+			setLMNHeader(w, "X-LMN-Partial-Dealer-Unavailable", sourceList(res.FailedDealers))
 		}
 		if q.AuctionOnly() && q.NeedsDealer() && res.FilteredOut >= 0 {
-			w.Header().Set("X-LMN-Filtered-Out", fmt.Sprintf("dealer=%d", res.FilteredOut))
+			setLMNHeader(w, "X-LMN-Filtered-Out", fmt.Sprintf("dealer=%d", res.FilteredOut))
 		}
 		if res.AuctionUnavailable {
-			w.Header().Set("X-LMN-Partial-Auction-Unavailable", "glovis")
+			setLMNHeader(w, "X-LMN-Partial-Auction-Unavailable", "glovis")
 		}
 		var next *string
 		if res.More && len(res.Rows) > 0 {
@@ -73,6 +73,13 @@ func handleSearch(d Deps) http.HandlerFunc {
 		}
 		writeList(w, res.Rows, fx, next)
 	}
+}
+
+// setLMNHeader sets one of the X-LMN-* headers spelled as the contract
+// spells them: Header.Set would send X-Lmn-…, which is the same header to
+// HTTP but not to a partner grepping logs.
+func setLMNHeader(w http.ResponseWriter, name, value string) {
+	w.Header()[name] = []string{value}
 }
 
 var errMixedPagination = &Error{Status: http.StatusBadRequest, Code: "mixed_source_pagination_unsupported",
