@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"regexp"
@@ -224,4 +225,31 @@ func TestLoad(t *testing.T) {
 	assert.Regexp(t, `requests: \d+ ok, 0 failed or partial\nlatency: p50 `, out.String())
 	err := run(t.Context(), []string{"load", "-rate", "0"}, noenv, &out, &out)
 	assert.Error(t, err)
+}
+
+func TestServeConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{env: map[string]string{"LMN_FX_RATE": "abc"}, wantErr: "$LMN_FX_RATE"},
+		{args: []string{"-fx-rate", "-3"}, wantErr: "positive"},
+		{env: map[string]string{"LMN_ENCAR_TIMEOUT": "soon"}, wantErr: "$LMN_ENCAR_TIMEOUT"},
+		{args: []string{"-deadline", "0s"}, wantErr: "-deadline must be positive"},
+		{args: []string{"-env", "prod"}, wantErr: "-env must be stg or live"},
+		{args: []string{"-glovis-sites", "1100,9999"}, wantErr: "unknown site code"},
+		{args: []string{"stray"}, wantErr: "unexpected arguments"},
+	} {
+		_, err := parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), tc.args, env(tc.env))
+		require.Error(t, err, "%v %v", tc.args, tc.env)
+		assert.Contains(t, err.Error(), tc.wantErr)
+	}
+	c, err := parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"-fx-rate", "1400"},
+		env(map[string]string{"LMN_FX_RATE": "1300", "LMN_ADDR": ":9999", "LMN_ENCAR_TIMEOUT": "750ms"}))
+	require.NoError(t, err)
+	assert.Equal(t, 1400.0, c.fxRate, "the command line wins over the environment")
+	assert.Equal(t, ":9999", c.addr)
+	assert.Equal(t, 750*time.Millisecond, c.encarTimeout)
 }

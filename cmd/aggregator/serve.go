@@ -42,45 +42,45 @@ type config struct {
 	shutdownGrace                  time.Duration
 }
 
-// flags binds every setting to a flag whose default comes from the
-// environment variable named beside it, so both ways of configuring work.
-func flags(fs *flag.FlagSet, getenv func(string) string) *config {
-	c := &config{}
-	str := func(p *string, name, env, def, help string) {
-		if v := getenv(env); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, help+" ($"+env+")")
+// positive is a flag value that must be a positive number.
+type positive float64
+
+func (p *positive) String() string { return strconv.FormatFloat(float64(*p), 'f', -1, 64) }
+
+func (p *positive) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 {
+		return fmt.Errorf("want a positive number, got %q", s)
 	}
-	dur := func(p *time.Duration, name, env string, def time.Duration, help string) {
-		if v, err := time.ParseDuration(getenv(env)); err == nil {
-			def = v
-		}
-		fs.DurationVar(p, name, def, help+" ($"+env+")")
+	*p = positive(f)
+	return nil
+}
+
+// flags defines every setting of serve. env maps each flag to the
+// environment variable that sets it too.
+func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
+	c = &config{fxRate: 1350}
+	env = map[string]string{}
+	str := func(p *string, name, envName, def, help string) {
+		env[name] = envName
+		fs.StringVar(p, name, def, help+" ($"+envName+")")
+	}
+	dur := func(p *time.Duration, name, envName string, def time.Duration, help string) {
+		env[name] = envName
+		fs.DurationVar(p, name, def, help+" ($"+envName+")")
 	}
 	str(&c.addr, "addr", "LMN_ADDR", ":8080", "public API address")
 	str(&c.adminAddr, "admin-addr", "LMN_ADMIN_ADDR", "127.0.0.1:9090", "admin address (health, metrics, breakers); keep it off the public network")
 	str(&c.encarURL, "encar-url", "LMN_ENCAR_URL", "https://api.encar.com", "Encar API base URL")
 	str(&c.danawaURL, "danawa-url", "LMN_DANAWA_URL", "https://auto.danawa.com", "Danawa Auto base URL")
 	str(&c.glovisURL, "glovis-url", "LMN_GLOVIS_URL", "https://auction.autobell.co.kr", "Glovis auction base URL")
-	dur(&c.encarTimeout, "encar-timeout", "LMN_ENCAR_TIMEOUT", 2*time.Second, "deadline of one Encar call within a request")
+	dur(&c.encarTimeout, "encar-timeout", "LMN_ENCAR_TIMEOUT", 2*time.Second, "deadline of Encar's share of a request")
 	dur(&c.danawaTimeout, "danawa-timeout", "LMN_DANAWA_TIMEOUT", 2*time.Second, "deadline of Danawa's share of a request")
-	dur(&c.glovisTimeout, "glovis-timeout", "LMN_GLOVIS_TIMEOUT", 10*time.Second, "deadline of one Glovis page fetch by the crawler")
+	dur(&c.glovisTimeout, "glovis-timeout", "LMN_GLOVIS_TIMEOUT", 10*time.Second, "deadline of one Glovis page fetch")
 	dur(&c.deadline, "deadline", "LMN_REQUEST_DEADLINE", 3*time.Second, "deadline of a whole API request")
 	dur(&c.crawlInterval, "crawl-interval", "LMN_CRAWL_INTERVAL", 10*time.Minute, "time between auction crawls")
-	fx := "1350"
-	if v := getenv("LMN_FX_RATE"); v != "" {
-		fx = v
-	}
-	fs.Func("fx-rate", "won per US dollar used for prices (default 1350) ($LMN_FX_RATE)", func(s string) error {
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || f <= 0 {
-			return fmt.Errorf("want a positive number, got %q", s)
-		}
-		c.fxRate = f
-		return nil
-	})
-	c.fxRate, _ = strconv.ParseFloat(fx, 64)
+	env["fx-rate"] = "LMN_FX_RATE"
+	fs.Var((*positive)(&c.fxRate), "fx-rate", "won per US dollar used for prices ($LMN_FX_RATE)")
 	str(&c.cursorSecrets, "cursor-secrets", "LMN_CURSOR_SECRETS", "", "comma-separated cursor signing secrets, newest first; required unless -sim")
 	str(&c.keysFile, "api-keys-file", "LMN_API_KEYS_FILE", "", "file with one accepted API key per line")
 	str(&c.keys, "api-keys", "LMN_API_KEYS", "", "comma-separated accepted API keys (prefer -api-keys-file)")
@@ -88,24 +88,55 @@ func flags(fs *flag.FlagSet, getenv func(string) string) *config {
 	str(&c.glovisSession, "glovis-session", "LMN_GLOVIS_SESSION", "", "Glovis member session cookie (JSESSIONID)")
 	str(&c.glovisSites, "glovis-sites", "LMN_GLOVIS_SITES", strings.Join(korean.SiteCodes(), ","), "Glovis site codes to crawl")
 	str(&c.snapshot, "snapshot", "LMN_SNAPSHOT", "", "file the auction index is saved to and restored from")
-	str(&c.logFormat, "log-format", "LMN_LOG_FORMAT", "json", "log format: json or text")
+	str(&c.logFormat, "log-format", "LMN_LOG_FORMAT", "json", "log format: json or text (text with -sim)")
 	dur(&c.shutdownGrace, "shutdown-grace", "LMN_SHUTDOWN_GRACE", 10*time.Second, "how long in-flight requests get to finish on shutdown")
 	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
-	return c
+	return c, env
+}
+
+// parseConfig applies the environment, then the command line, and checks
+// the result: a bad value anywhere is an error naming where it came from.
+func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*config, error) {
+	c, env := flags(fs)
+	for name, envName := range env {
+		if v := getenv(envName); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return nil, fmt.Errorf("serve: $%s: %w", envName, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	for name, d := range map[string]time.Duration{"encar-timeout": c.encarTimeout, "danawa-timeout": c.danawaTimeout,
+		"glovis-timeout": c.glovisTimeout, "deadline": c.deadline, "crawl-interval": c.crawlInterval, "shutdown-grace": c.shutdownGrace} {
+		if d <= 0 {
+			return nil, fmt.Errorf("serve: -%s must be positive, got %s", name, d)
+		}
+	}
+	if c.env != "stg" && c.env != "live" {
+		return nil, fmt.Errorf("serve: -env must be stg or live, got %q", c.env)
+	}
+	for _, site := range strings.Split(c.glovisSites, ",") {
+		if _, ok := korean.Site(site); !ok {
+			return nil, fmt.Errorf("serve: -glovis-sites: unknown site code %q; known: %s", site, strings.Join(korean.SiteCodes(), ","))
+		}
+	}
+	if c.sim && !isSet(fs, "log-format") && getenv("LMN_LOG_FORMAT") == "" {
+		c.logFormat = "text"
+	}
+	return c, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c := flags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	c, err := parseConfig(fs, args, getenv)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
-	}
-	if c.sim && !isSet(fs, "log-format") && getenv("LMN_LOG_FORMAT") == "" {
-		c.logFormat = "text"
 	}
 	log, err := newLogger(c.logFormat, stderr)
 	if err != nil {
