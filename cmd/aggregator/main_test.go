@@ -253,3 +253,11 @@ func TestServeConfig(t *testing.T) {
 	assert.Equal(t, ":9999", c.addr)
 	assert.Equal(t, 750*time.Millisecond, c.encarTimeout)
 }
+
+func TestServeRefusesShortCursorSecrets(t *testing.T) {
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"serve", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0",
+		"-api-keys", "lmn_stg_abcdefghijklmnop0123", "-cursor-secrets", "short"}, noenv, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "at least 16")
+}

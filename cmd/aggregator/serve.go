@@ -23,6 +23,10 @@ import (
 	"github.com/lmn/aggregator/sim"
 )
 
+// minSecretLen is the shortest cursor secret accepted: cursors are signed
+// with HMAC-SHA256, and a short secret can be guessed offline.
+const minSecretLen = 16
+
 // DemoKey is the staging key -sim accepts.
 const DemoKey = "lmn_stg_demo000000000000000000000000"
 
@@ -153,7 +157,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer servers.Close()
 		c.encarURL, c.danawaURL, c.glovisURL = servers.EncarURL, servers.DanawaURL, servers.GlovisURL
 		if c.cursorSecrets == "" {
-			c.cursorSecrets = "sim-only-cursor-secret"
+			c.cursorSecrets = "sim-only-cursor-secret-not-for-production"
 		}
 	}
 	keys := httpapi.NewKeys(c.env)
@@ -168,7 +172,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if keys.Len() == 0 {
 		return errors.New("serve: no API keys: set -api-keys-file or $LMN_API_KEYS (or use -sim)")
 	}
-	codec, err := cursor.NewCodec(strings.Split(c.cursorSecrets, ",")...)
+	secrets := strings.Split(c.cursorSecrets, ",")
+	for i, sec := range secrets {
+		if sec != "" && len(sec) < minSecretLen {
+			return fmt.Errorf("serve: -cursor-secrets: secret %d has %d bytes; use at least %d random bytes", i+1, len(sec), minSecretLen)
+		}
+	}
+	codec, err := cursor.NewCodec(secrets...)
 	if err != nil {
 		return errors.New("serve: -cursor-secrets (or $LMN_CURSOR_SECRETS) is required")
 	}
