@@ -1,9 +1,10 @@
 // Command aggregator serves LMN's vehicle listings API over the Glovis
 // auction and the Encar and Danawa dealer sites.
 //
-//	aggregator serve [-sim] [flags]   run the service
-//	aggregator breakers [action]       inspect and override the breakers
-//	aggregator extract -source S FILE  run an extractor on a saved page
+//	aggregator serve [-sim] [flags]    run the service
+//	aggregator breakers [action]        inspect and override the breakers
+//	aggregator extract -source S FILE   run an extractor on a saved page
+//	aggregator load [-rate N]           measure latency against the simulator
 package main
 
 import (
