@@ -39,9 +39,6 @@ func New(breakers map[vehicle.Source]*Breaker, timeouts map[vehicle.Source]time.
 	return &Fanout{breakers: breakers, timeouts: timeouts}
 }
 
-// Breaker returns the breaker of source s.
-func (f *Fanout) Breaker(s vehicle.Source) *Breaker { return f.breakers[s] }
-
 // Run starts every task at once and waits for all of them. Each gets its own
 // deadline inside ctx's; a task whose breaker is open is not run and fails at
 // once. The errgroup only waits: tasks return nil to it, so one failing

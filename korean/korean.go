@@ -317,12 +317,6 @@ func Site(code string) (string, bool) {
 	return s[1], ok
 }
 
-// SiteKorean returns the Korean name of a Glovis site code.
-func SiteKorean(code string) (string, bool) {
-	s, ok := sites[code]
-	return s[0], ok
-}
-
 // SiteCodes lists the Glovis site codes in ascending order.
 func SiteCodes() []string { return []string{"1100", "2100", "3100", "5100"} }
 

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/lmn/aggregator/vehicle"
 )
 
 func TestMakePrefixLongestFirst(t *testing.T) {
@@ -82,4 +84,13 @@ func TestCatalogueIsConsistent(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, len(Makes()), 30)
 	assert.GreaterOrEqual(t, models, 200)
+}
+
+// Option tokens are spelled in two places: what extractors produce here and
+// what the API validates in vehicle. A token produced but not accepted
+// could never be searched for.
+func TestOptionTokensAreAccepted(t *testing.T) {
+	for _, o := range options {
+		assert.Contains(t, vehicle.OptionTokens, o.token, o.word)
+	}
 }

@@ -68,12 +68,3 @@ func DropSeen(rows []vehicle.Vehicle, seen map[string]bool) []vehicle.Vehicle {
 	}
 	return out
 }
-
-// Keys returns the Key of every row.
-func Keys(rows []vehicle.Vehicle) map[string]bool {
-	m := make(map[string]bool, len(rows))
-	for i := range rows {
-		m[Key(&rows[i])] = true
-	}
-	return m
-}

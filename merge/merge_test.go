@@ -46,7 +46,7 @@ func TestDropSeen(t *testing.T) {
 		{ID: "danawa_1", Make: "kia", Model: "k5", Year: 2021, MileageKm: 100, PriceKRW: 2e7},
 		{ID: "danawa_2", Make: "Kia", Model: "K5", Year: 2021, MileageKm: 101, PriceKRW: 2e7},
 	}
-	assert.Equal(t, []string{"danawa_2"}, ids(DropSeen(d, Keys(e))))
+	assert.Equal(t, []string{"danawa_2"}, ids(DropSeen(d, map[string]bool{Key(&e[0]): true})))
 }
 
 // BenchmarkPage200 merges three sources' 200 rows into a 200-row page.

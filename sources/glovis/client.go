@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/lmn/aggregator/sources"
 )
@@ -99,9 +98,6 @@ func (c *Client) List(ctx context.Context, p ListPage) (*List, error) {
 	}
 	return l, nil
 }
-
-// timeNow is replaced in tests.
-var timeNow = time.Now
 
 // Detail fetches a lot's exhibit detail page.
 func (c *Client) Detail(ctx context.Context, lot Lot) (Detail, error) {

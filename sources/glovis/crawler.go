@@ -117,14 +117,14 @@ func (c *Crawler) Run(ctx context.Context) {
 
 // Refresh runs one full crawl and swaps in its index.
 func (c *Crawler) Refresh(ctx context.Context) error {
-	started := timeNow()
+	started := time.Now()
 	var rounds []Round
 	err := c.guard(func() (err error) {
 		rounds, err = c.Client.Rounds(ctx, c.ACC)
 		return err
 	})
 	if err != nil {
-		c.Store.fail(err, timeNow())
+		c.Store.fail(err, time.Now())
 		return err
 	}
 	var lots []Lot
@@ -132,7 +132,7 @@ func (c *Crawler) Refresh(ctx context.Context) error {
 		for _, site := range c.Sites {
 			got, err := c.crawlSite(ctx, r, site)
 			if err != nil {
-				c.Store.fail(err, timeNow())
+				c.Store.fail(err, time.Now())
 				return err
 			}
 			lots = append(lots, got...)
@@ -143,10 +143,10 @@ func (c *Crawler) Refresh(ctx context.Context) error {
 	if c.Details {
 		missing = c.enrich(ctx, lots)
 	}
-	ix := NewIndex(lots, timeNow())
+	ix := NewIndex(lots, time.Now())
 	c.Store.Swap(ix)
 	c.Log.Info("auction index refreshed", "rows", len(lots), "rounds", len(rounds), "without_detail", missing,
-		"took", timeNow().Sub(started).Round(time.Millisecond))
+		"took", time.Now().Sub(started).Round(time.Millisecond))
 	if c.Snapshot != "" {
 		if err := c.save(ix); err != nil {
 			c.Log.Error("auction snapshot not written", "path", c.Snapshot, "err", err)

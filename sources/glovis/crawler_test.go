@@ -62,11 +62,12 @@ func TestCrawlSnapshotRestore(t *testing.T) {
 	assert.Equal(t, ix.Len(), rix.Len())
 	assert.Equal(t, ix.BuiltAt().Unix(), rix.BuiltAt().Unix())
 	id := ix.Rows()[0].ID
-	a, _ := ix.Get(id)
-	b, ok := rix.Get(id)
+	a, _ := ix.Lot(id)
+	b, ok := rix.Lot(id)
 	require.True(t, ok)
-	assert.Equal(t, a.PriceKRW, b.PriceKRW)
-	assert.Equal(t, a.Auction.Date.Unix(), b.Auction.Date.Unix())
+	assert.Equal(t, a.Vehicle.PriceKRW, b.Vehicle.PriceKRW)
+	assert.Equal(t, a.Vehicle.Auction.Date.Unix(), b.Vehicle.Auction.Date.Unix())
+	assert.Equal(t, a.GN, b.GN, "the detail-page keys survive the snapshot")
 
 	require.NoError(t, os.WriteFile(snap, []byte("{torn"), 0o644))
 	assert.Error(t, newCrawler(t, servers.GlovisURL, snap).Restore(), "a corrupt snapshot is reported")

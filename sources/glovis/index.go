@@ -45,15 +45,6 @@ func (ix *Index) Len() int { return len(ix.rows) }
 // BuiltAt is when the crawl that built the index finished.
 func (ix *Index) BuiltAt() time.Time { return ix.builtAt }
 
-// Get returns the lot with the given id.
-func (ix *Index) Get(id string) (vehicle.Vehicle, bool) {
-	i, ok := ix.byID[id]
-	if !ok {
-		return vehicle.Vehicle{}, false
-	}
-	return ix.rows[i], true
-}
-
 // Search returns up to limit lots matching q, in q's sort order, starting
 // after the row `after` when it is not nil. The second result reports
 // whether more lots match.
@@ -64,14 +55,12 @@ func (ix *Index) Search(q vehicle.Query, after *vehicle.Vehicle, limit int) ([]v
 	}
 	start := 0
 	if after != nil {
-		start, _ = slices.BinarySearchFunc(order, after, func(i int32, t *vehicle.Vehicle) int {
-			if c := vehicle.Compare(q.Sort, &ix.rows[i], t); c != 0 {
-				return c
-			}
-			return 0
+		var found bool
+		start, found = slices.BinarySearchFunc(order, after, func(i int32, t *vehicle.Vehicle) int {
+			return vehicle.Compare(q.Sort, &ix.rows[i], t)
 		})
-		if start < len(order) && ix.rows[order[start]].ID == after.ID {
-			start++
+		if found {
+			start++ // the row itself was served on the previous page
 		}
 	}
 	out := make([]vehicle.Vehicle, 0, min(limit, 64))
