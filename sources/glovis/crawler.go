@@ -146,7 +146,7 @@ func (c *Crawler) Refresh(ctx context.Context) error {
 	ix := NewIndex(lots, time.Now())
 	c.Store.Swap(ix)
 	c.Log.Info("auction index refreshed", "rows", len(lots), "rounds", len(rounds), "without_detail", missing,
-		"took", time.Now().Sub(started).Round(time.Millisecond))
+		"took", time.Since(started).Round(time.Millisecond))
 	if c.Snapshot != "" {
 		if err := c.save(ix); err != nil {
 			c.Log.Error("auction snapshot not written", "path", c.Snapshot, "err", err)
