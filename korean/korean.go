@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -83,7 +84,7 @@ func fold(s string) string {
 }
 
 type index struct {
-	models    map[*Model][]string // each model's spellings, folded
+	models    map[*Model][]string // each model's spellings, joined (see match.go)
 	byKorean  map[string]*Make    // folded Korean name and aliases
 	byEnglish map[string]*Make    // lower-case English name
 	prefixes  []prefix            // every make spelling, longest first
@@ -110,7 +111,7 @@ func load() *index {
 			for j := range m.Models {
 				md := &m.Models[j]
 				for _, sp := range append([]string{md.Korean, md.English}, md.Aliases...) {
-					idx.models[md] = append(idx.models[md], fold(sp))
+					idx.models[md] = append(idx.models[md], joined(sp))
 				}
 			}
 			for _, s := range append([]string{m.Korean, m.English}, m.Aliases...) {
@@ -124,9 +125,10 @@ func load() *index {
 }
 
 func sortLongestFirst[T any](s []T, key func(T) string) {
+	// Length in characters, not bytes: a Hangul syllable is three bytes.
 	// Insertion order is kept among equal lengths so the catalogue decides ties.
 	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && len(key(s[j])) > len(key(s[j-1])); j-- {
+		for j := i; j > 0 && utf8.RuneCountInString(key(s[j])) > utf8.RuneCountInString(key(s[j-1])); j-- {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
@@ -174,43 +176,48 @@ func cutFolded(s string, n int) string {
 	return ""
 }
 
-// ModelIn finds the model group named anywhere in text ("더 올뉴G80 가솔린"
-// is a G80), longest spelling first so "아이오닉6" wins over "아이오닉".
+// ModelIn finds the model group named in text ("더 올뉴G80 가솔린" is a
+// G80) by whole tokens. The longest spelling in characters wins, so
+// "아이오닉 6" is an Ioniq 6 and not an Ioniq; then the earliest in the text;
+// then the catalogue's order.
 func (m *Make) ModelIn(text string) (*Model, bool) {
-	ft := fold(text)
-	folds := load().models
+	md, _, ok := m.modelMatch(text)
+	return md, ok
+}
+
+func (m *Make) modelMatch(text string) (*Model, match, bool) {
+	toks := tokens(text)
+	spellings := load().models
 	var best *Model
-	bestLen := 0
+	var bestAt match
 	for i := range m.Models {
 		md := &m.Models[i]
-		for _, fs := range folds[md] {
-			if len(fs) > bestLen && strings.Contains(ft, fs) {
-				best, bestLen = md, len(fs)
+		for _, sp := range spellings[md] {
+			if at, ok := find(toks, sp); ok && (best == nil || better(at, bestAt)) {
+				best, bestAt = md, at
 			}
 		}
 	}
-	return best, best != nil
+	return best, bestAt, best != nil
 }
 
 // SplitModel finds the model group in a title remainder such as
 // "더 올뉴G80 가솔린 2.5 AWD 기본형" and returns it with the trim: the words
 // after the one that completes the model's name ("가솔린 2.5 AWD 기본형").
 func (m *Make) SplitModel(text string) (*Model, string, bool) {
-	md, ok := m.ModelIn(text)
+	md, at, ok := m.modelMatch(text)
 	if !ok {
 		return nil, strings.TrimSpace(text), false
 	}
-	words := strings.Fields(text)
-	var seen strings.Builder
-	for i, w := range words {
-		seen.WriteString(fold(w))
-		for _, fs := range load().models[md] {
-			if strings.Contains(seen.String(), fs) {
-				return md, strings.Join(words[i+1:], " "), true
-			}
-		}
+	// The model's last token may be glued to more text ("쏘나타(DN8)"):
+	// the trim starts after that whole word.
+	rest := text[at.end:]
+	if i := strings.IndexAny(rest, " \t\n\r"); i >= 0 {
+		rest = rest[i:]
+	} else {
+		rest = ""
 	}
-	return md, "", true
+	return md, strings.Join(strings.Fields(rest), " "), true
 }
 
 // ModelByEnglish finds a model group of m by its English name.
@@ -251,7 +258,12 @@ var transmissions = map[string]string{
 // Transmission translates an upstream transmission word.
 func Transmission(s string) (string, bool) { return lookup(transmissions, s, KindTransmission) }
 
+// colors maps colour words. Glovis writes short forms (파랑, 빨강, 미색);
+// Encar and Danawa write 파란색, 빨간색 and paint names.
 var colors = map[string]string{
+	"파랑": "blue", "빨강": "red", "미색": "beige", "노랑": "yellow", "초록": "green", "주황": "orange",
+	"갈대": "brown", "연두": "green", "연두색": "green", "청록": "green", "청록색": "green", "담녹색": "green",
+	"하늘": "blue", "진청": "blue", "진청색": "blue", "감청색": "blue", "은하색": "silver", "흑": "black",
 	"검정": "black", "검정색": "black", "흑색": "black", "블랙": "black",
 	"흰색": "white", "흰": "white", "백색": "white", "화이트": "white", "진주색": "white", "펄": "white",
 	"회색": "gray", "쥐색": "gray", "진회색": "gray", "그레이": "gray", "은회색": "silver",
@@ -267,21 +279,28 @@ var colors = map[string]string{
 }
 
 // Color translates an upstream colour. Paint names such as
-// "NCM)마칼루 그레이" are matched on the colour word they contain.
+// "NCM)마칼루 그레이" or "ABP)오로라 블랙 펄" are matched on the colour word
+// they contain: the longest word in characters, then the earliest in the
+// text, then the alphabetically first, so one name always gives one colour.
 // "-" and "" mean unknown and are not counted as misses.
 func Color(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "-" {
 		return "", false
 	}
-	if c, ok := colors[fold(s)]; ok {
+	f := fold(s)
+	if c, ok := colors[f]; ok {
 		return c, true
 	}
-	f := fold(s)
-	best, bestLen := "", 0
+	best, bestWord, bestLen, bestAt := "", "", 0, 0
 	for k, c := range colors {
-		if len(k) > bestLen && len([]rune(k)) >= 2 && strings.Contains(f, k) {
-			best, bestLen = c, len(k)
+		n := utf8.RuneCountInString(k)
+		at := strings.Index(f, k)
+		if n < 2 || at < 0 {
+			continue
+		}
+		if n > bestLen || n == bestLen && (at < bestAt || at == bestAt && k < bestWord) {
+			best, bestWord, bestLen, bestAt = c, k, n, at
 		}
 	}
 	if best != "" {

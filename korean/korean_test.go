@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -92,5 +93,97 @@ func TestCatalogueIsConsistent(t *testing.T) {
 func TestOptionTokensAreAccepted(t *testing.T) {
 	for _, o := range options {
 		assert.Contains(t, vehicle.OptionTokens, o.token, o.word)
+	}
+}
+
+// TestTrickyTitles: titles where a substring or byte-length match once went
+// wrong. Each expectation is read off the title by hand.
+func TestTrickyTitles(t *testing.T) {
+	for _, tc := range []struct{ make_, text, model, trim string }{
+		{"Kia", "K5 3세대 2.0 노블레스 그레이 에디션", "K5", "3세대 2.0 노블레스 그레이 에디션"}, // not a Ray in 그레이
+		{"Kia", "K8 1.6 하이브리드 플레이", "K8", "1.6 하이브리드 플레이"},               // nor in 플레이
+		{"Kia", "더 뉴 레이 1.0 프레스티지", "Ray", "1.0 프레스티지"},
+		{"Kia", "레이 EV 그레이", "Ray", "EV 그레이"},
+		{"Kia", "더 K9(RJ) 3.8 GDI 플래티넘Ⅱ", "K9", "3.8 GDI 플래티넘Ⅱ"},
+		{"Kia", "K7 프레스티지 2.4 GDI 럭셔리", "K7", "프레스티지 2.4 GDI 럭셔리"},
+		{"Kia", "K3 1.6 GDI 노블레스", "K3", "1.6 GDI 노블레스"},
+		{"Hyundai", "쏘나타(DN8) L2.0 렌터카 스마트", "Sonata", "L2.0 렌터카 스마트"},
+		{"Hyundai", "쏘나타 뉴 라이즈 2.0 CVVL", "Sonata", "뉴 라이즈 2.0 CVVL"},
+		{"Hyundai", "쏘나타 디 엣지 LPG 2.0 렌터카 비지니스 2", "Sonata", "디 엣지 LPG 2.0 렌터카 비지니스 2"},
+		{"Hyundai", "디 올뉴그랜저 하이브리드 1.6 하이브리드", "Grandeur", "하이브리드 1.6 하이브리드"},
+		{"Hyundai", "그랜저HG HG 300 프리미엄", "Grandeur", "HG 300 프리미엄"},
+		{"Hyundai", "아이오닉 6 롱레인지 2WD 익스클루시브", "Ioniq 6", "롱레인지 2WD 익스클루시브"},
+		{"Hyundai", "제네시스 BH330 럭셔리", "Genesis", "BH330 럭셔리"},      // the Hyundai-badged Genesis
+		{"Hyundai", "제네시스 DH G330 모던", "Genesis", "G330 모던"},       // the generation goes with the model
+		{"Hyundai", "제네시스 쿠페 2.0T", "Genesis Coupe", "2.0T"},       // longer name wins
+		{"Genesis", "G80 (RG3) 2.5T AWD", "G80", "(RG3) 2.5T AWD"}, // the make
+		{"Chevrolet", "임팔라 3.6 LTZ", "Impala", "3.6 LTZ"},
+		{"Chevrolet", "캡티바 2.0 디젤 LT", "Captiva", "2.0 디젤 LT"},
+		{"Chevrolet", "알페온 2.4 EL240 디럭스", "Alpheon", "2.4 EL240 디럭스"},
+		{"Lexus", "ES300h 7세대 이그제큐티브", "ES", "7세대 이그제큐티브"},
+		{"Infiniti", "Q50 2.2d 프리미엄", "Q50", "2.2d 프리미엄"},
+		{"Tesla", "모델 Y 롱레인지", "Model Y", "롱레인지"},
+		{"Land Rover", "레인지로버 스포츠 3.0 SDV6", "Range Rover Sport", "3.0 SDV6"},
+	} {
+		mk, ok := MakeByEnglish(tc.make_)
+		if !assert.True(t, ok, tc.make_) {
+			continue
+		}
+		md, trim, ok := mk.SplitModel(tc.text)
+		if assert.True(t, ok, tc.text) {
+			assert.Equal(t, [2]string{tc.model, tc.trim}, [2]string{md.English, trim}, tc.text)
+		}
+	}
+	// Audi has no "Q50" and Kia no "A4": no model is better than a wrong one.
+	audi, _ := MakeByEnglish("Audi")
+	_, ok := audi.ModelIn("Q50 2.2d")
+	assert.False(t, ok, "Q50 is not a Q5")
+}
+
+func TestMakeSpellings(t *testing.T) {
+	for in, want := range map[string]string{
+		"쉐보레(대우)": "Chevrolet", "쉐보레(GM대우)": "Chevrolet", "피아트": "Fiat", "시트로엥": "Citroen",
+		"페라리": "Ferrari", "르노(삼성)": "Renault Korea", "제네시스": "Genesis", "현대": "Hyundai",
+	} {
+		mk, ok := MakeByName(in)
+		if assert.True(t, ok, in) {
+			assert.Equal(t, want, mk.English, in)
+		}
+	}
+	for title, want := range map[string][3]string{
+		"제네시스 G80 2.5T AWD":    {"Genesis", "G80", "2.5T AWD"},
+		"현대 제네시스 DH G330 모던":   {"Hyundai", "Genesis", "G330 모던"},
+		"피아트 500X 1.4 팝스타":     {"Fiat", "500X", "1.4 팝스타"},
+		"시트로엥 C4 칵투스 1.6 샤인":   {"Citroen", "C4 Cactus", "1.6 샤인"},
+		"페라리 로마 3.9 V8":        {"Ferrari", "Roma", "3.9 V8"},
+		"쉐보레(GM대우) 알페온 2.4 EL": {"Chevrolet", "Alpheon", "2.4 EL"},
+	} {
+		mk, rest, ok := MakePrefix(title)
+		if !assert.True(t, ok, title) {
+			continue
+		}
+		md, trim, ok := mk.SplitModel(rest)
+		if assert.True(t, ok, title) {
+			assert.Equal(t, want, [3]string{mk.English, md.English, trim}, title)
+		}
+	}
+}
+
+// TestColorIsDeterministic: Glovis' short colour words, and a paint name
+// naming two colours gives the same answer every time (the earlier word).
+func TestColorIsDeterministic(t *testing.T) {
+	for in, want := range map[string]string{
+		"파랑": "blue", "빨강": "red", "미색": "beige", "노랑": "yellow", "초록": "green", "주황": "orange",
+		"갈대": "brown", "ABP)오로라 블랙 펄": "black", "흰색": "white", "검정": "black", "은색": "silver",
+	} {
+		got, ok := Color(in)
+		assert.True(t, ok, in)
+		assert.Equal(t, want, got, in)
+	}
+	for range 50 {
+		got, _ := Color("블랙 그린 투톤")
+		require.Equal(t, "black", got)
+		got, _ = Color("그린 블랙 투톤")
+		require.Equal(t, "green", got)
 	}
 }

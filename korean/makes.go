@@ -29,6 +29,12 @@ var catalogue = []Make{
 		{English: "Nexo", Korean: "넥쏘", DanawaSeries: "3561"},
 		{English: "Maxcruz", Korean: "맥스크루즈", DanawaSeries: "2732"},
 		{English: "Aslan", Korean: "아슬란", DanawaSeries: "2720"},
+		// The Hyundai-badged Genesis (BH 2008, DH 2013), before Genesis became a make.
+		{English: "Genesis", Korean: "제네시스", Aliases: []string{"제네시스BH", "제네시스DH"}},
+		{English: "Genesis Coupe", Korean: "제네시스쿠페"},
+		{English: "Galloper", Korean: "갤로퍼"},
+		{English: "Terracan", Korean: "테라칸"},
+		{English: "Veracruz", Korean: "베라크루즈"},
 	}},
 	{English: "Genesis", Korean: "제네시스", Domestic: true, DanawaBrand: "304", Models: []Model{
 		{English: "G70", Korean: "G70", DanawaSeries: "3504"},
@@ -63,7 +69,7 @@ var catalogue = []Make{
 		{English: "Forte", Korean: "포르테", DanawaSeries: "2749"},
 		{English: "Opirus", Korean: "오피러스", DanawaSeries: "2757"},
 	}},
-	{English: "Chevrolet", Korean: "쉐보레(GM대우)", Aliases: []string{"쉐보레", "GM대우", "대우"}, Domestic: true, DanawaBrand: "312", Models: []Model{
+	{English: "Chevrolet", Korean: "쉐보레(GM대우)", Aliases: []string{"쉐보레(대우)", "쉐보레", "GM대우", "대우"}, Domestic: true, DanawaBrand: "312", Models: []Model{
 		{English: "Spark", Korean: "스파크", DanawaSeries: "2770"},
 		{English: "Malibu", Korean: "말리부", DanawaSeries: "2774"},
 		{English: "Trax", Korean: "트랙스", DanawaSeries: "2778"},
@@ -79,6 +85,12 @@ var catalogue = []Make{
 		{English: "Tahoe", Korean: "타호", DanawaSeries: "4280"},
 		{English: "Aveo", Korean: "아베오", DanawaSeries: "2771"},
 		{English: "Matiz", Korean: "마티즈", DanawaSeries: "2769"},
+		{English: "Impala", Korean: "임팔라"},
+		{English: "Captiva", Korean: "캡티바"},
+		{English: "Alpheon", Korean: "알페온"},
+		{English: "Lacetti", Korean: "라세티"},
+		{English: "Winstorm", Korean: "윈스톰"},
+		{English: "Tosca", Korean: "토스카"},
 	}},
 	{English: "Renault Korea", Korean: "르노코리아(삼성)", Aliases: []string{"르노(삼성)", "르노삼성", "르노코리아", "삼성"}, Domestic: true, DanawaBrand: "321", Models: []Model{
 		{English: "SM3", Korean: "SM3", DanawaSeries: "2790"},
@@ -277,5 +289,23 @@ var catalogue = []Make{
 	}},
 	{English: "Chrysler", Korean: "크라이슬러", DanawaBrand: "427", Models: []Model{
 		{English: "300C", Korean: "300C", DanawaSeries: "3320"},
+	}},
+	// Danawa brand codes of these three are not confirmed: they are left
+	// out, so a search for them reads the whole list and filters here.
+	{English: "Fiat", Korean: "피아트", Models: []Model{
+		{English: "500", Korean: "500"},
+		{English: "500X", Korean: "500X"},
+	}},
+	{English: "Citroen", Korean: "시트로엥", Aliases: []string{"시트로앵"}, Models: []Model{
+		{English: "C4 Cactus", Korean: "C4칵투스", Aliases: []string{"C4 CACTUS"}},
+		{English: "C5 Aircross", Korean: "C5에어크로스"},
+		{English: "DS3", Korean: "DS3"},
+	}},
+	{English: "Ferrari", Korean: "페라리", Models: []Model{
+		{English: "488", Korean: "488"},
+		{English: "F8", Korean: "F8"},
+		{English: "Roma", Korean: "로마"},
+		{English: "Portofino", Korean: "포르토피노"},
+		{English: "California", Korean: "캘리포니아"},
 	}},
 }
