@@ -24,12 +24,20 @@ type BreakerConfig struct {
 	FailureRate float64       // trip at or above this share of failures
 	OpenFor     time.Duration // how long an open breaker rejects before a probe
 	Probes      uint32        // calls let through while half-open
+	// ConsecutiveTimeouts trips the breaker when this many calls in a row
+	// ran into the source's own deadline (0: never). The failure rate alone
+	// is slow to see a hung source: gobreaker counts a call when it starts
+	// and its failure only when its deadline passes, so with calls arriving
+	// steadily half of them have failed only after twice the timeout.
+	ConsecutiveTimeouts uint32
 }
 
 // DefaultBreakerConfig trips on half the calls of a minute failing, once five
-// calls have been seen, and probes again after 30 seconds.
+// calls have been seen, or on five calls in a row timing out, and probes
+// again after 30 seconds.
 var DefaultBreakerConfig = BreakerConfig{
 	Window: time.Minute, Buckets: 6, MinRequests: 5, FailureRate: 0.5, OpenFor: 30 * time.Second, Probes: 1,
+	ConsecutiveTimeouts: 5,
 }
 
 // Forced is an operator's override of a breaker.
@@ -67,10 +75,18 @@ const historySize = 100
 //
 // gobreaker calls OnStateChange under its own lock, so the wrapper records
 // transitions into its own fields there and never calls back into gobreaker.
+//
+// An operator's reset replaces the gobreaker breaker; calls still in flight
+// finish on the replaced one, whose callbacks are then ignored, so they
+// cannot record a trip of a breaker nobody uses any more.
 type Breaker struct {
 	name string
 	cfg  BreakerConfig
-	cb   atomic.Pointer[gobreaker.CircuitBreaker[struct{}]]
+	cur  atomic.Pointer[generation]
+
+	// op serialises operator actions, so that each records the from/to pair
+	// it really made. It is taken before gobreaker's lock and b.mu.
+	op sync.Mutex
 
 	forced   atomic.Int32
 	rejected atomic.Uint64
@@ -100,40 +116,64 @@ type Hooks struct {
 // NewBreaker returns a closed breaker for source name.
 func NewBreaker(name string, cfg BreakerConfig, hooks Hooks) *Breaker {
 	b := &Breaker{name: name, cfg: cfg, hooks: hooks, changedAt: time.Now()}
-	b.cb.Store(b.newCB())
+	b.cur.Store(b.newGeneration())
 	return b
 }
 
-func (b *Breaker) newCB() *gobreaker.CircuitBreaker[struct{}] {
+// generation is one gobreaker breaker and what the wrapper counts beside it;
+// a reset starts a new one.
+type generation struct {
+	cb       *gobreaker.CircuitBreaker[struct{}]
+	timeouts atomic.Uint32 // calls in a row that ran into the source's deadline
+	// byTimeouts is set by the ReadyToTrip that tripped on timeouts in a
+	// row, for the transition's reason; read and written under b.mu.
+	byTimeouts bool
+}
+
+func (b *Breaker) newGeneration() *generation {
+	g := &generation{}
 	bucket := b.cfg.Window / time.Duration(max(b.cfg.Buckets, 1))
-	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+	g.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:         b.name,
 		MaxRequests:  max(b.cfg.Probes, 1),
 		Interval:     b.cfg.Window,
 		BucketPeriod: bucket,
 		Timeout:      b.cfg.OpenFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
+			if b.cur.Load() != g {
+				return false // replaced by a reset: its calls decide nothing
+			}
 			valid := c.Requests - c.TotalExclusions
-			trip := valid >= b.cfg.MinRequests && float64(c.TotalFailures) >= b.cfg.FailureRate*float64(valid)
-			if trip {
+			byRate := valid >= b.cfg.MinRequests && float64(c.TotalFailures) >= b.cfg.FailureRate*float64(valid)
+			byTimeouts := b.cfg.ConsecutiveTimeouts > 0 && g.timeouts.Load() >= b.cfg.ConsecutiveTimeouts
+			if byRate || byTimeouts {
 				b.mu.Lock()
 				b.tripCounts, b.tripErr = c, b.lastErr
+				g.byTimeouts = !byRate
 				b.mu.Unlock()
 			}
-			return trip
+			return byRate || byTimeouts
 		},
-		// A client that hung up says nothing about the upstream's health.
-		IsExcluded:    func(err error) bool { return errors.Is(err, context.Canceled) },
-		OnStateChange: b.stateChanged,
+		// A client that hung up, or a request whose own deadline passed
+		// first, says nothing about the upstream's health.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if b.cur.Load() == g {
+				b.stateChanged(g, from, to)
+			}
+		},
 	})
+	return g
 }
 
 // stateChanged runs under gobreaker's lock: record, do not call back.
-func (b *Breaker) stateChanged(_ string, from, to gobreaker.State) {
+func (b *Breaker) stateChanged(g *generation, from, to gobreaker.State) {
 	now := time.Now()
 	b.mu.Lock()
 	reason := ""
 	switch {
+	case to == gobreaker.StateOpen && from == gobreaker.StateClosed && g.byTimeouts:
+		reason = fmt.Sprintf("tripped: %d calls timed out in a row; last error: %s", b.cfg.ConsecutiveTimeouts, b.tripErr)
 	case to == gobreaker.StateOpen && from == gobreaker.StateClosed:
 		c := b.tripCounts
 		reason = fmt.Sprintf("tripped: %d of %d calls failed; last error: %s", c.TotalFailures, c.Requests-c.TotalExclusions, b.tripErr)
@@ -143,6 +183,7 @@ func (b *Breaker) stateChanged(_ string, from, to gobreaker.State) {
 		reason = "open period over; letting a probe through"
 	case to == gobreaker.StateClosed:
 		reason = "probe succeeded"
+		g.timeouts.Store(0)
 	}
 	if to == gobreaker.StateOpen {
 		b.openedAt = now
@@ -197,10 +238,20 @@ func (b *Breaker) do(fn func() error) error {
 		b.note(err)
 		return err
 	}
-	_, err := b.cb.Load().Execute(func() (struct{}, error) {
+	g := b.cur.Load()
+	_, err := g.cb.Execute(func() (struct{}, error) {
 		err := fn()
-		// Noted before gobreaker sees it, so a trip can name the error.
+		// Noted before gobreaker sees it, so a trip can name the error and
+		// ReadyToTrip sees this call in the run of timeouts.
 		b.note(err)
+		switch sources.Outcome(err) {
+		case "timeout":
+			g.timeouts.Add(1)
+		case "canceled":
+			// Not an answer from the upstream: the run goes on.
+		default:
+			g.timeouts.Store(0)
+		}
 		return struct{}{}, err
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
@@ -234,6 +285,8 @@ func (b *Breaker) note(err error) {
 // rotation, ForcedClosed calls it whatever it answers. Who and why go into
 // the history.
 func (b *Breaker) Force(f Forced, reason string) {
+	b.op.Lock()
+	defer b.op.Unlock()
 	from := b.State()
 	b.forced.Store(int32(f))
 	to := b.State()
@@ -245,9 +298,11 @@ func (b *Breaker) Force(f Forced, reason string) {
 // Reset clears any override and starts a fresh, closed breaker with empty
 // counts.
 func (b *Breaker) Reset(reason string) {
+	b.op.Lock()
+	defer b.op.Unlock()
 	from := b.State()
 	b.forced.Store(int32(NotForced))
-	b.cb.Store(b.newCB())
+	b.cur.Store(b.newGeneration())
 	b.mu.Lock()
 	b.tripCounts, b.tripErr = gobreaker.Counts{}, ""
 	b.recordLocked(time.Now(), from, "closed", "operator: reset: "+reason)
@@ -263,7 +318,7 @@ func (b *Breaker) State() string {
 	if f := Forced(b.forced.Load()); f != NotForced {
 		return f.String()
 	}
-	return stateName(b.cb.Load().State())
+	return stateName(b.cur.Load().cb.State())
 }
 
 // Snapshot is a breaker as on-call sees it.
@@ -294,7 +349,7 @@ type TripInfo struct {
 // Snapshot reports the breaker's state; withHistory adds the transitions,
 // newest first.
 func (b *Breaker) Snapshot(withHistory bool) Snapshot {
-	cb := b.cb.Load()
+	cb := b.cur.Load().cb
 	state := b.State() // takes gobreaker's lock, and may move open → half-open
 	counts := cb.Counts()
 	s := Snapshot{Source: b.name, State: state, Forced: Forced(b.forced.Load()) != NotForced, Rejected: b.rejected.Load()}
@@ -329,3 +384,37 @@ func (b *Breaker) Snapshot(withHistory bool) Snapshot {
 	}
 	return s
 }
+
+// errSourceDeadline is the cause of a source's own deadline, told apart from
+// the request's.
+// It wraps context.DeadlineExceeded because net/http answers a call whose
+// context ended with the context's cause.
+var errSourceDeadline = fmt.Errorf("the source's own deadline passed: %w", context.DeadlineExceeded)
+
+// withSourceDeadline bounds one source's call by its own timeout inside the
+// request's context.
+func withSourceDeadline(request context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(request, d, errSourceDeadline)
+}
+
+// blame returns err as the upstream's failure only when the upstream had its
+// whole budget. When the request ended first (its own deadline passed, its
+// client hung up) while the source's deadline had not, the call was
+// abandoned, not failed: it is marked so that breakers and metrics count it
+// as canceled, keeping the call's own error for the log.
+func blame(request, call context.Context, err error) error {
+	if err == nil || request.Err() == nil || context.Cause(call) == errSourceDeadline {
+		return err
+	}
+	return &abandonedError{err}
+}
+
+// abandonedError is a call the request gave up on before the source's own
+// deadline. It matches context.Canceled, which breakers exclude.
+type abandonedError struct{ err error }
+
+func (e *abandonedError) Error() string {
+	return "request ended before the source's deadline: " + e.err.Error()
+}
+func (e *abandonedError) Unwrap() error        { return e.err }
+func (e *abandonedError) Is(target error) bool { return target == context.Canceled }

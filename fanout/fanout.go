@@ -63,16 +63,17 @@ func (f *Fanout) Call(ctx context.Context, t Task) Outcome {
 
 func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 	start := time.Now()
+	request := ctx
 	if d := f.timeouts[t.Source]; d > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
+		ctx, cancel = withSourceDeadline(ctx, d)
 		defer cancel()
 	}
 	var err error
 	if b := f.breakers[t.Source]; b != nil {
-		err = b.Do(func() error { return t.Run(ctx) })
+		err = b.Do(func() error { return blame(request, ctx, t.Run(ctx)) })
 	} else {
-		err = t.Run(ctx)
+		err = blame(request, ctx, t.Run(ctx))
 	}
 	return Outcome{Source: t.Source, Err: err, Duration: time.Since(start)}
 }

@@ -59,8 +59,10 @@ func (s *Service) Vehicle(ctx context.Context, id string) (v vehicle.Vehicle, ou
 			return vehicle.Vehicle{}, nil, ErrNotFound
 		}
 		v = lot.Vehicle
-		if v.VIN == "" && s.Glovis != nil && lot.GN != "" {
-			o := s.Fanout.Call(ctx, fanout.Task{Source: vehicle.Glovis, Run: func(ctx context.Context) error {
+		if kept, ok := s.enriched.get(id, ix.BuiltAt()); ok {
+			v = kept
+		} else if v.VIN == "" && s.Glovis != nil && lot.GN != "" {
+			o := s.Enrich.Call(ctx, fanout.Task{Source: vehicle.Glovis, Run: func(ctx context.Context) error {
 				d, err := s.Glovis.Detail(ctx, lot)
 				if err != nil {
 					return err
@@ -68,6 +70,9 @@ func (s *Service) Vehicle(ctx context.Context, id string) (v vehicle.Vehicle, ou
 				v = enrich(v, d)
 				return nil
 			}})
+			if o.Err == nil {
+				s.enriched.put(v, ix.BuiltAt())
+			}
 			// A Glovis outage leaves the index row as it is: auction answers
 			// never depend on Glovis being up.
 			outcome = &o

@@ -28,6 +28,10 @@ type Service struct {
 	Auction *glovis.Store
 	Recent  *danawa.Recent // Danawa rows seen lately, for detail requests
 	Fanout  *fanout.Fanout
+	// Enrich reads Glovis detail pages for requests, under a breaker and a
+	// budget of their own, apart from the crawler's.
+	Enrich   *fanout.Fanout
+	enriched enrichedLots // what Enrich read, kept for the index it was read for
 }
 
 // enrich adds a Glovis detail page to a lot's row.

@@ -24,6 +24,7 @@ type Config struct {
 	EncarTimeout                   time.Duration // one Encar call within a request
 	DanawaTimeout                  time.Duration // Danawa's share of a request
 	GlovisTimeout                  time.Duration // one Glovis page fetch
+	GlovisDetailTimeout            time.Duration // one Glovis detail page read for a request; 0 for the default
 	GlovisSession                  string
 	GlovisSites                    []string
 	CrawlInterval                  time.Duration
@@ -36,7 +37,7 @@ type Config struct {
 type Service struct {
 	Search   *search.Service
 	Fanout   *fanout.Fanout
-	Breakers []*fanout.Breaker // encar, danawa, glovis
+	Breakers []*fanout.Breaker // encar, danawa, glovis, glovis_detail
 	Auction  *glovis.Store
 	Crawler  *glovis.Crawler
 }
@@ -47,11 +48,21 @@ const userAgent = "lmn-aggregator/1 (+partner API)"
 // requests: about 20 MB at 2 KB a row.
 const recentDanawaRows = 10000
 
+// glovisDetailTimeout is the default budget of reading a Glovis detail page
+// for a request: well inside the request's deadline, so a slow Glovis costs a
+// detail view a second at most and the lot is then served as listed.
+const glovisDetailTimeout = time.Second
+
+// glovisDetail names the breaker of Glovis detail pages read on request. It
+// is not the crawler's: a few slow detail views must not open the breaker
+// the crawler needs and leave the index to go stale.
+const glovisDetail = "glovis_detail"
+
 // New builds the service. Nothing runs until the caller starts the crawler.
 func New(c Config, log *slog.Logger) *Service {
 	breakers := map[vehicle.Source]*fanout.Breaker{}
 	var list []*fanout.Breaker
-	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis} {
+	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis, glovisDetail} {
 		b := fanout.NewBreaker(string(s), c.Breaker, fanout.Hooks{
 			OnTransition: func(t fanout.Transition) {
 				log.Warn("breaker changed state", "source", s, "from", t.From, "to", t.To, "reason", t.Reason)
@@ -73,9 +84,16 @@ func New(c Config, log *slog.Logger) *Service {
 		c.Metrics.WatchBreakers(list)
 		c.Metrics.WatchAuction(store)
 	}
+	detailBreaker := breakers[glovisDetail]
+	delete(breakers, glovisDetail)
 	fo := fanout.New(breakers, map[vehicle.Source]time.Duration{
 		vehicle.Encar: c.EncarTimeout, vehicle.Danawa: c.DanawaTimeout, vehicle.Glovis: c.GlovisTimeout,
 	})
+	if c.GlovisDetailTimeout <= 0 {
+		c.GlovisDetailTimeout = glovisDetailTimeout
+	}
+	enrich := fanout.New(map[vehicle.Source]*fanout.Breaker{vehicle.Glovis: detailBreaker},
+		map[vehicle.Source]time.Duration{vehicle.Glovis: c.GlovisDetailTimeout})
 	// Each upstream has its own pool, so one slow site cannot starve the others.
 	encarHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.EncarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: userAgent})
 	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent})
@@ -89,6 +107,7 @@ func New(c Config, log *slog.Logger) *Service {
 			Auction: store,
 			Recent:  danawa.NewRecent(recentDanawaRows),
 			Fanout:  fo,
+			Enrich:  enrich,
 		},
 		Fanout:   fo,
 		Breakers: list,

@@ -1,0 +1,87 @@
+package search_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/service"
+	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/sources/glovis"
+)
+
+// TestGlovisDetailOnRequestHasItsOwnBudget: reading a lot's detail page for
+// a request runs under a breaker and a deadline of its own. A hanging Glovis
+// costs each detail view that budget, opens the detail breaker after a few
+// views, and never touches the breaker the crawler needs; a page read once
+// is kept for the index it completes.
+func TestGlovisDetailOnRequestHasItsOwnBudget(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	svc := service.New(service.Config{
+		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
+		EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
+		// Short so the test does not wait long for a hanging Glovis; the
+		// assertions hold however late the deadline fires.
+		GlovisDetailTimeout: 50 * time.Millisecond,
+		GlovisSites:         korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: fanout.DefaultBreakerConfig,
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, svc.Crawler.Refresh(context.Background()))
+
+	// A lot whose detail page the crawl could not read.
+	ix := svc.Auction.Index()
+	lots := append([]glovis.Lot(nil), ix.Lots()...)
+	lots[0].Vehicle.VIN = ""
+	id := lots[0].Vehicle.ID
+	svc.Auction.Swap(glovis.NewIndex(lots, ix.BuiltAt()))
+	breaker := func(name string) *fanout.Breaker {
+		for _, b := range svc.Breakers {
+			if b.Name() == name {
+				return b
+			}
+		}
+		t.Fatalf("no breaker %q", name)
+		return nil
+	}
+	crawler, detail := breaker("glovis"), breaker("glovis_detail")
+
+	crawled := crawler.Snapshot(false).Requests
+	require.NoError(t, s.SetFault("glovis", sim.Fault{Mode: sim.Hang}))
+	labels := map[string]int{}
+	for range 6 {
+		v, o, err := svc.Search.Vehicle(context.Background(), id)
+		require.NoError(t, err, "a lot is served as listed when Glovis does not answer")
+		assert.Equal(t, id, v.ID)
+		assert.Empty(t, v.VIN)
+		require.NotNil(t, o)
+		labels[o.Label()]++
+	}
+	assert.Equal(t, map[string]int{"timeout": 5, "rejected": 1}, labels, "five timeouts in a row open the detail breaker")
+	assert.Equal(t, "open", detail.State())
+	c := crawler.Snapshot(false)
+	assert.Equal(t, "closed", c.State)
+	assert.Equal(t, crawled, c.Requests, "detail views never count against the crawler's breaker")
+
+	require.NoError(t, s.SetFault("glovis", sim.Fault{Mode: sim.Healthy}))
+	detail.Reset("test")
+	v, o, err := svc.Search.Vehicle(context.Background(), id)
+	require.NoError(t, err)
+	require.NotNil(t, o)
+	require.NoError(t, o.Err)
+	assert.NotEmpty(t, v.VIN, "enriched from the detail page")
+	hits := s.Hits("glovis")
+	again, o, err := svc.Search.Vehicle(context.Background(), id)
+	require.NoError(t, err)
+	assert.Nil(t, o, "no upstream call")
+	assert.Equal(t, v.VIN, again.VIN)
+	assert.Equal(t, hits, s.Hits("glovis"), "what was read is kept")
+}
