@@ -24,6 +24,7 @@ type Deps struct {
 	FXRate   float64       // won per dollar
 	Deadline time.Duration // whole-request deadline
 	Metrics  Observer      // nil for none
+	Overload *Overload     // bound of requests in flight; nil for none
 }
 
 // Observer is told what the API did, for metrics.
@@ -51,6 +52,7 @@ func NewServer(d Deps) http.Handler {
 		withRequestID,
 		withAccessLog(d.Log, mux, d.Metrics.Request),
 		withRecover(d.Log),
+		withOverload(d.Overload),
 		withDeadline(d.Deadline),
 	)
 }

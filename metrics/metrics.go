@@ -140,3 +140,19 @@ func (m *Metrics) DealersUnavailable() { m.unavailable.Inc() }
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
+
+// WatchOverload exports the API requests in flight and how many were shed
+// with 503 overloaded, read when Prometheus scrapes.
+func (m *Metrics) WatchOverload(o interface {
+	InFlight() int
+	Shed() uint64
+}) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lmn_api_in_flight", Help: "API requests being worked on now.",
+		}, func() float64 { return float64(o.InFlight()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lmn_api_overloaded_total", Help: "API requests answered 503 overloaded because the instance was at its bound of requests in flight.",
+		}, func() float64 { return float64(o.Shed()) }),
+	)
+}

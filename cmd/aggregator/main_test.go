@@ -241,6 +241,8 @@ func TestServeConfig(t *testing.T) {
 		{args: []string{"-env", "prod"}, wantErr: "-env must be stg or live"},
 		{args: []string{"-glovis-sites", "1100,9999"}, wantErr: "unknown site code"},
 		{args: []string{"stray"}, wantErr: "unexpected arguments"},
+		{args: []string{"-max-in-flight", "0"}, wantErr: "-max-in-flight must be at least 1"},
+		{env: map[string]string{"LMN_MAX_IN_FLIGHT": "many"}, wantErr: "$LMN_MAX_IN_FLIGHT"},
 	} {
 		_, err := parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), tc.args, env(tc.env))
 		require.Error(t, err, "%v %v", tc.args, tc.env)
@@ -252,6 +254,10 @@ func TestServeConfig(t *testing.T) {
 	assert.Equal(t, 1400.0, c.fxRate, "the command line wins over the environment")
 	assert.Equal(t, ":9999", c.addr)
 	assert.Equal(t, 750*time.Millisecond, c.encarTimeout)
+
+	c, err = parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(map[string]string{"LMN_MAX_IN_FLIGHT": "40"}))
+	require.NoError(t, err)
+	assert.Equal(t, 40, c.maxInFlight)
 }
 
 func TestServeRefusesShortCursorSecrets(t *testing.T) {

@@ -27,6 +27,12 @@ import (
 // with HMAC-SHA256, and a short secret can be guessed offline.
 const minSecretLen = 16
 
+// defaultMaxInFlight bounds the requests one instance works on at once. A
+// dealer request costs a few milliseconds of CPU, so on two cores 128
+// requests in flight already wait a few hundred milliseconds for a core:
+// more would let queueing inside the service eat the upstreams' deadlines.
+const defaultMaxInFlight = 128
+
 // DemoKey is the staging key -sim accepts.
 const DemoKey = "lmn_stg_demo000000000000000000000000"
 
@@ -44,6 +50,7 @@ type config struct {
 	logFormat                      string
 	sim                            bool
 	shutdownGrace                  time.Duration
+	maxInFlight                    int
 }
 
 // positive is a flag value that must be a positive number.
@@ -94,6 +101,8 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	str(&c.snapshot, "snapshot", "LMN_SNAPSHOT", "", "file the auction index is saved to and restored from")
 	str(&c.logFormat, "log-format", "LMN_LOG_FORMAT", "json", "log format: json or text (text with -sim)")
 	dur(&c.shutdownGrace, "shutdown-grace", "LMN_SHUTDOWN_GRACE", 10*time.Second, "how long in-flight requests get to finish on shutdown")
+	env["max-in-flight"] = "LMN_MAX_IN_FLIGHT"
+	fs.IntVar(&c.maxInFlight, "max-in-flight", defaultMaxInFlight, "requests this instance works on at once; beyond it 503 overloaded ($LMN_MAX_IN_FLIGHT)")
 	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
 	return c, env
 }
@@ -120,6 +129,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		if d <= 0 {
 			return nil, fmt.Errorf("serve: -%s must be positive, got %s", name, d)
 		}
+	}
+	if c.maxInFlight < 1 {
+		return nil, fmt.Errorf("serve: -max-in-flight must be at least 1, got %d", c.maxInFlight)
 	}
 	if c.env != "stg" && c.env != "live" {
 		return nil, fmt.Errorf("serve: -env must be stg or live, got %q", c.env)
@@ -194,11 +206,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
 	}
 	go app.Crawler.Run(ctx)
+	overload := httpapi.NewOverload(c.maxInFlight)
+	m.WatchOverload(overload)
 
 	public := &http.Server{
 		Addr: c.addr,
 		Handler: httpapi.NewServer(httpapi.Deps{Log: log, Search: app.Search, Cursors: codec, Keys: keys,
-			FXRate: c.fxRate, Deadline: c.deadline, Metrics: m}),
+			FXRate: c.fxRate, Deadline: c.deadline, Metrics: m, Overload: overload}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      c.deadline + 5*time.Second,
