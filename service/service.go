@@ -1,14 +1,17 @@
 // Package service wires the parts into a running service: one HTTP client
-// and breaker per upstream, the fan-out, the search, and the auction index
-// with its crawler. cmd/aggregator and the end-to-end tests both build it
-// here, so the tests exercise exactly what runs in production.
+// and breaker per upstream, the fan-out, the search, the auction index with
+// its crawler, and the public and admin handlers over them. `serve`, `load`
+// and the end-to-end tests all build it here, so the tests exercise exactly
+// what runs in production.
 package service
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/sources"
@@ -31,6 +34,12 @@ type Config struct {
 	Snapshot                       string
 	Breaker                        fanout.BreakerConfig
 	Metrics                        *metrics.Metrics // nil for none
+
+	// API and Admin are the two listeners' own settings (keys, cursors,
+	// deadline, the simulator's controls …). New fills in what it wires
+	// itself: the logger, the search, the breakers, the auction and metrics.
+	API   httpapi.Deps
+	Admin httpapi.AdminDeps
 }
 
 // Service is the wired service.
@@ -40,6 +49,9 @@ type Service struct {
 	Breakers []*fanout.Breaker // encar, danawa, glovis, glovis_detail
 	Auction  *glovis.Store
 	Crawler  *glovis.Crawler
+
+	API   http.Handler // the public API
+	Admin http.Handler // the admin listener
 }
 
 const userAgent = "lmn-aggregator/1 (+partner API)"
@@ -99,7 +111,7 @@ func New(c Config, log *slog.Logger) *Service {
 	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent})
 	glovisHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.GlovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: userAgent})
 	gclient := glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP)
-	return &Service{
+	svc := &Service{
 		Search: &search.Service{
 			Encar:   encar.NewClient(c.EncarURL, encarHTTP),
 			Danawa:  danawa.NewClient(c.DanawaURL, danawaHTTP),
@@ -118,4 +130,18 @@ func New(c Config, log *slog.Logger) *Service {
 			Breaker: breakers[vehicle.Glovis], Details: true,
 		},
 	}
+	svc.API, svc.Admin = handlers(c, log, svc)
+	return svc
+}
+
+// handlers builds the public and admin handlers over the wired parts.
+func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler) {
+	a, d := c.API, c.Admin
+	a.Log, a.Search = log, svc.Search
+	d.Log, d.Breakers, d.Auction = log, svc.Breakers, svc.Auction
+	if c.Metrics != nil {
+		a.Metrics = c.Metrics
+		d.Metrics = c.Metrics.Handler()
+	}
+	return httpapi.NewServer(a), httpapi.NewAdmin(d)
 }

@@ -58,24 +58,24 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app := service.New(service.Config{EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: 2 * time.Second, DanawaTimeout: 2 * time.Second, GlovisTimeout: 10 * time.Second,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: fanout.DefaultBreakerConfig}, log)
-	if err := app.Crawler.Refresh(ctx); err != nil {
-		return err
-	}
 	keys := httpapi.NewKeys("stg")
 	if err := keys.Add(DemoKey); err != nil {
 		return err
 	}
 	codec, _ := cursor.NewCodec("load")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app := service.New(service.Config{EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
+		EncarTimeout: 2 * time.Second, DanawaTimeout: 2 * time.Second, GlovisTimeout: 10 * time.Second,
+		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: fanout.DefaultBreakerConfig,
+		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 3 * time.Second}}, log)
+	if err := app.Crawler.Refresh(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.NewServer(httpapi.Deps{Log: log, Search: app.Search, Cursors: codec, Keys: keys,
-		FXRate: 1350, Deadline: 3 * time.Second}), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: app.API, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()

@@ -196,33 +196,33 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	m := metrics.New()
-	app := service.New(service.Config{
+	overload := httpapi.NewOverload(c.maxInFlight)
+	m.WatchOverload(overload)
+	cfg := service.Config{
 		EncarURL: c.encarURL, DanawaURL: c.danawaURL, GlovisURL: c.glovisURL,
 		EncarTimeout: c.encarTimeout, DanawaTimeout: c.danawaTimeout, GlovisTimeout: c.glovisTimeout,
 		GlovisSession: c.glovisSession, GlovisSites: strings.Split(c.glovisSites, ","),
 		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig, Metrics: m,
-	}, log)
+		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload},
+	}
+	if simulator != nil {
+		cfg.Admin.Sim = simulator.Control()
+	}
+	app := service.New(cfg, log)
 	if err := app.Crawler.Restore(); err != nil {
 		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
 	}
 	go app.Crawler.Run(ctx)
-	overload := httpapi.NewOverload(c.maxInFlight)
-	m.WatchOverload(overload)
 
 	public := &http.Server{
-		Addr: c.addr,
-		Handler: httpapi.NewServer(httpapi.Deps{Log: log, Search: app.Search, Cursors: codec, Keys: keys,
-			FXRate: c.fxRate, Deadline: c.deadline, Metrics: m, Overload: overload}),
+		Addr:              c.addr,
+		Handler:           app.API,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      c.deadline + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	adminDeps := httpapi.AdminDeps{Log: log, Breakers: app.Breakers, Auction: app.Auction, Metrics: m.Handler()}
-	if simulator != nil {
-		adminDeps.Sim = simulator.Control()
-	}
-	admin := &http.Server{Addr: c.adminAddr, Handler: httpapi.NewAdmin(adminDeps), ReadHeaderTimeout: 5 * time.Second}
+	admin := &http.Server{Addr: c.adminAddr, Handler: app.Admin, ReadHeaderTimeout: 5 * time.Second}
 
 	publicLn, err := net.Listen("tcp", c.addr)
 	if err != nil {
