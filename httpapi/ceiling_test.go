@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,8 +36,7 @@ func fakeEncar(t *testing.T) *httptest.Server {
 func TestEncarOffsetCeilingEndsTheWalk(t *testing.T) {
 	enc := fakeEncar(t)
 	t.Cleanup(enc.Close)
-	st := newStack(t, neverTrips, func(c *service.Config) { c.EncarURL, c.EncarTimeout = enc.URL, 5*time.Second })
-	st.client.Timeout = 30 * time.Second
+	st := newStack(t, neverTrips, func(c *service.Config) { c.EncarURL = enc.URL })
 
 	ids := walk(t, st, "/v1/vehicles?source=encar&make=Kia&sort=price_asc&limit=200")
 	seen := map[string]bool{}
