@@ -372,3 +372,28 @@ func Option(name string) (string, bool) {
 	Miss(KindOption)
 	return "", false
 }
+
+// Known reports whether s is a word of kind k's dictionary, without counting
+// a miss: extractors use it to tell which column of a page a value is in.
+func Known(k Kind, s string) bool {
+	s = strings.TrimSpace(s)
+	switch k {
+	case KindFuel:
+		_, ok := fuels[fold(s)]
+		return ok
+	case KindTransmission:
+		_, ok := transmissions[fold(s)]
+		return ok
+	case KindColor:
+		f := fold(s)
+		if _, ok := colors[f]; ok {
+			return true
+		}
+		for w := range colors {
+			if utf8.RuneCountInString(w) >= 2 && strings.Contains(f, w) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/glovis"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -59,6 +60,9 @@ func New() *Metrics {
 	})
 	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(fieldMissing{prometheus.NewDesc("lmn_extract_field_missing_total",
+		"Pages of 10 or more rows on which an optional field was empty on every row, by source and field: a renamed field.",
+		[]string{"source", "field"}, nil)})
 	for k := range korean.Unmapped() {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "lmn_dictionary_unmapped_total", Help: "Upstream values the Korean dictionary could not translate, by kind.",
@@ -107,6 +111,24 @@ func (m *Metrics) WatchAuction(store *glovis.Store) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "lmn_auction_index_rows", Help: "Lots in the auction index in service.",
 	}, func() float64 { return float64(store.Status().Rows) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lmn_auction_crawl_failures_total", Help: "Auction crawls that failed (panics included); the previous index stays in service.",
+	}, func() float64 { return float64(store.Status().Failures) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lmn_auction_detail_errors_total", Help: "Auction detail pages a crawl could not read; their lots keep the list's values.",
+	}, func() float64 { return float64(store.Status().DetailErrors) }))
+}
+
+// fieldMissing exports sources.MissingCounts: its labels are the
+// extractors' declared optional fields, so they are bounded.
+type fieldMissing struct{ desc *prometheus.Desc }
+
+func (f fieldMissing) Describe(ch chan<- *prometheus.Desc) { ch <- f.desc }
+
+func (f fieldMissing) Collect(ch chan<- prometheus.Metric) {
+	for k, n := range sources.MissingCounts() {
+		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, float64(n), k[0], k[1])
+	}
 }
 
 // Transition counts a breaker state change.

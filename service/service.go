@@ -92,6 +92,7 @@ func New(c Config, log *slog.Logger) *Service {
 		list = append(list, b)
 	}
 	store := &glovis.Store{}
+	sources.LogMissingTo(log)
 	if c.Metrics != nil {
 		c.Metrics.WatchBreakers(list)
 		c.Metrics.WatchAuction(store)

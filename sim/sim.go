@@ -54,6 +54,7 @@ type Sim struct {
 	glovis []lot
 
 	mu     sync.RWMutex
+	now    time.Time // the simulated clock
 	faults map[string]Fault
 	hits   map[string]*atomic.Int64
 	closed chan struct{}
@@ -62,10 +63,12 @@ type Sim struct {
 
 // New generates the inventory: 2,400 Encar ads (one in fifty sold: gone
 // from search, SOLD in its detail), 900 Danawa ads (a tenth of
-// them the same cars as Encar ads, for dedupe) and 1,100 Glovis lots.
+// them the same cars as Encar ads, for dedupe) and 2,000 cars put up at
+// the Glovis auction over five weekly rounds (about 2,800 lots, about
+// 1,100 of them in the two rounds the site shows at the start).
 func New() *Sim {
 	r := rand.New(rand.NewPCG(20250618, 1))
-	s := &Sim{faults: map[string]Fault{}, hits: map[string]*atomic.Int64{}, closed: make(chan struct{})}
+	s := &Sim{faults: map[string]Fault{}, hits: map[string]*atomic.Int64{}, closed: make(chan struct{}), now: epoch}
 	s.encar = generate(r, 2400, 39_000_000)
 	for i := 7; i < len(s.encar); i += 50 {
 		s.encar[i].sold = true
@@ -78,12 +81,29 @@ func New() *Sim {
 			s.danawa[i] = e
 		}
 	}
-	s.glovis = generateLots(r, 1100)
+	s.glovis = generateLots(r, 2000)
 	for _, src := range Sources {
 		s.faults[src] = Fault{Mode: Healthy}
 		s.hits[src] = new(atomic.Int64)
 	}
 	return s
+}
+
+// Now is the simulated clock. It starts at 2025-06-18 12:00 KST, between
+// two auction rounds, and moves only when told to (SetNow): a test decides
+// when an auction has taken place, with no sleeping.
+func (s *Sim) Now() time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.now
+}
+
+// SetNow moves the simulated clock: lots get their results once their
+// round is ResultsAfter old, and the round selector moves on.
+func (s *Sim) SetNow(t time.Time) {
+	s.mu.Lock()
+	s.now = t
+	s.mu.Unlock()
 }
 
 // SetFault switches source into f.

@@ -1,11 +1,15 @@
 package glovis
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,10 +38,27 @@ func TestCrawlSnapshotRestore(t *testing.T) {
 	snap := filepath.Join(t.TempDir(), "auction.json")
 
 	c := newCrawler(t, servers.GlovisURL, snap)
+	c.Now = s.Now
 	require.NoError(t, c.Refresh(context.Background()))
 	ix := c.Store.Index()
 	require.NotNil(t, ix)
-	assert.Equal(t, 1100, ix.Len(), "every lot of every page of every site")
+	want := map[string]sim.GlovisLot{}
+	for _, l := range s.GlovisLots() {
+		if l.Listed {
+			want[l.ID] = l
+		}
+	}
+	assert.Equal(t, len(want), ix.Len(), "every lot of every page of every site of every round shown")
+	dates, statuses, counts := map[int64]bool{}, map[string]bool{}, map[int]bool{}
+	for _, v := range ix.Rows() {
+		w, ok := want[v.ID]
+		require.True(t, ok, "%s is not a listed lot", v.ID)
+		assert.Equal(t, w.Status, v.Auction.Status, v.ID)
+		dates[v.Auction.Date.Unix()], statuses[v.Auction.Status], counts[v.Auction.Count] = true, true, true
+	}
+	assert.Len(t, dates, 2, "the round with results and the next one")
+	assert.Len(t, statuses, len(vehicle.AuctionStatuses), "every status occurs: %v", statuses)
+	assert.True(t, counts[2], "cars back from the last round are counted twice")
 	_, err = os.Stat(snap)
 	require.NoError(t, err, "snapshot written")
 	for _, v := range ix.Rows() {
@@ -74,12 +95,168 @@ func TestCrawlSnapshotRestore(t *testing.T) {
 }
 
 func TestAuctionCountAcrossRounds(t *testing.T) {
-	c := &Crawler{}
+	now := time.Date(2025, 6, 20, 12, 0, 0, 0, vehicle.KST)
+	c := &Crawler{Now: func() time.Time { return now }}
 	lot := func(round int, goods string) Lot {
-		return Lot{GoodsNo: goods, Vehicle: vehicle.Vehicle{ID: goods, Auction: &vehicle.Auction{Round: round}}}
+		date := time.Date(2025, 6, 20, 13, 0, 0, 0, vehicle.KST).AddDate(0, 0, 7*(round-946))
+		return Lot{GoodsNo: goods, Vehicle: vehicle.Vehicle{ID: goods, Auction: &vehicle.Auction{Round: round, Date: date}}}
 	}
 	c.count([]Lot{lot(944, "C1"), lot(944, "C2")})
 	c.count([]Lot{lot(945, "C1")})
-	got := c.count([]Lot{lot(946, "C1"), lot(946, "C2"), lot(946, "C3")})
-	assert.Equal(t, []int{3, 2, 1}, []int{got[0].Vehicle.Auction.Count, got[1].Vehicle.Auction.Count, got[2].Vehicle.Auction.Count})
+	got := c.count([]Lot{lot(946, "C1"), lot(946, "C2"), lot(946, "C3"), lot(945, "C1")})
+	assert.Equal(t, []int{3, 2, 1, 2}, []int{got[0].Vehicle.Auction.Count, got[1].Vehicle.Auction.Count, got[2].Vehicle.Auction.Count, got[3].Vehicle.Auction.Count},
+		"a lot counts the rounds up to its own")
+
+	// Half a year on, the rounds of June are forgotten: the history stays bounded.
+	now = now.Add(HistoryKeep + 30*24*time.Hour)
+	got = c.count([]Lot{lot(980, "C1")})
+	assert.Equal(t, 1, got[0].Vehicle.Auction.Count)
+	assert.Len(t, c.history, 1, "cars not seen for HistoryKeep are dropped")
+}
+
+// TestStatusFollowsAuction: a lot upcoming at one crawl shows its result at
+// the next crawl after its auction, on the list and in its detail, with
+// the simulator's clock moved between the two crawls.
+func TestStatusFollowsAuction(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	c := newCrawler(t, servers.GlovisURL, "")
+	c.Now = s.Now
+	require.NoError(t, c.Refresh(context.Background()))
+
+	next := time.Time{}
+	for _, l := range s.GlovisLots() {
+		if l.Listed && l.Date.After(s.Now()) {
+			next = l.Date
+		}
+	}
+	require.False(t, next.IsZero())
+	upcoming := map[string]bool{}
+	for _, v := range c.Store.Index().Rows() {
+		if v.Auction.Date.Equal(next) {
+			require.Equal(t, vehicle.AuctionUpcoming, v.Auction.Status, v.ID)
+			upcoming[v.ID] = true
+		}
+	}
+	require.NotEmpty(t, upcoming)
+
+	s.SetNow(next.Add(sim.ResultsAfter + time.Hour))
+	hits := s.Hits("glovis")
+	require.NoError(t, c.Refresh(context.Background()))
+	assert.GreaterOrEqual(t, s.Hits("glovis")-hits, int64(len(upcoming)), "every auctioned lot's detail is read again")
+	truth := map[string]string{}
+	for _, l := range s.GlovisLots() {
+		truth[l.ID] = l.Status
+	}
+	ix := c.Store.Index()
+	moved := map[string]int{}
+	for id := range upcoming {
+		lot, ok := ix.Lot(id)
+		require.True(t, ok, "%s still listed after its auction", id)
+		assert.Equal(t, truth[id], lot.Vehicle.Auction.Status, id)
+		moved[lot.Vehicle.Auction.Status]++
+	}
+	assert.NotZero(t, moved[vehicle.AuctionSold], "%v", moved)
+	assert.NotZero(t, moved[vehicle.AuctionNoBid], "%v", moved)
+	assert.Zero(t, moved[vehicle.AuctionUpcoming], "no auctioned lot is still upcoming")
+}
+
+// TestStatusNeverFromAnOlderDetail: the detail page's status counts only
+// when it was read after the auction, while the list showed what it shows.
+func TestStatusNeverFromAnOlderDetail(t *testing.T) {
+	date := time.Date(2025, 6, 20, 13, 0, 0, 0, vehicle.KST)
+	lot := func(st string) *Lot {
+		return &Lot{Vehicle: vehicle.Vehicle{Auction: &vehicle.Auction{Date: date, Status: st}}}
+	}
+	read := func(st string, at time.Time, list string) readDetail {
+		return readDetail{Detail: Detail{Status: st}, ReadAt: at, ListStatus: list}
+	}
+	before, after := date.Add(-time.Hour), date.Add(5*time.Hour)
+	for _, tc := range []struct {
+		name string
+		list string
+		d    readDetail
+		want string
+	}{
+		{"list result stands over an older detail", vehicle.AuctionNoBid, read(vehicle.AuctionUpcoming, before, vehicle.AuctionUpcoming), vehicle.AuctionNoBid},
+		{"list result stands over any detail", vehicle.AuctionSold, read(vehicle.AuctionNoBid, after, vehicle.AuctionSold), vehicle.AuctionSold},
+		{"a detail read after the auction fills a list without state", vehicle.AuctionUpcoming, read(vehicle.AuctionSold, after, vehicle.AuctionUpcoming), vehicle.AuctionSold},
+		{"a detail read before the auction does not", vehicle.AuctionUpcoming, read(vehicle.AuctionSold, before, vehicle.AuctionUpcoming), vehicle.AuctionUpcoming},
+		{"nor one read while the list said otherwise", vehicle.AuctionUpcoming, read(vehicle.AuctionSold, after, vehicle.AuctionNoBid), vehicle.AuctionUpcoming},
+	} {
+		assert.Equal(t, tc.want, status(lot(tc.list), tc.d, true), tc.name)
+	}
+	assert.True(t, stale(lot(vehicle.AuctionNoBid), read("", before, vehicle.AuctionUpcoming), true, before), "list state changed")
+	assert.True(t, stale(lot(vehicle.AuctionUpcoming), read("", before, vehicle.AuctionUpcoming), true, after), "auction passed since the read")
+	assert.False(t, stale(lot(vehicle.AuctionUpcoming), read("", before, vehicle.AuctionUpcoming), true, before), "nothing changed")
+	assert.False(t, stale(lot(vehicle.AuctionSold), read("", after, vehicle.AuctionSold), true, after.Add(time.Hour)), "read after the auction")
+}
+
+// TestCrawlSurvivesAShrinkingRound: lots withdrawn while the crawl walks
+// the pages leave a page empty and the count short; the crawl keeps what
+// it found instead of failing.
+func TestCrawlSurvivesAShrinkingRound(t *testing.T) {
+	s := sim.New()
+	glovisSite := s.Glovis()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/auction/exhibitListInclude.do" {
+			_ = r.ParseForm()
+			if r.PostForm.Get("page") != "1" {
+				// Past page 1 the round has shrunk to nothing.
+				_, _ = w.Write([]byte(`<div id="div_total"><span class="total"> 총<span> 3</span>대</span></div><div id="div_list"></div>`))
+				return
+			}
+		}
+		glovisSite.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	var logs bytes.Buffer
+	c := newCrawler(t, srv.URL, "")
+	c.Log, c.Details = slog.New(slog.NewTextHandler(&logs, nil)), false
+	require.NoError(t, c.Refresh(context.Background()))
+	assert.Equal(t, 2*RowLimit*len(korean.SiteCodes()), c.Store.Index().Len(), "page 1 of each round at each site")
+	assert.Contains(t, logs.String(), "auction round changed while it was crawled")
+}
+
+// panicky is a breaker that panics on its nth call, as a bug would.
+type panicky struct {
+	n     int
+	calls atomic.Int64
+}
+
+func (p *panicky) Do(fn func() error) error {
+	if p.calls.Add(1) == int64(p.n) {
+		panic("boom")
+	}
+	return fn()
+}
+
+// TestCrawlPanicIsAFailure: a panic anywhere in a crawl, on the crawl's
+// own goroutine or on a page fetch's, is a logged (with stack), counted
+// failure and the previous index stays.
+func TestCrawlPanicIsAFailure(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	for _, n := range []int{1, 3, 40} { // the rounds page, a list page, a detail page
+		var logs bytes.Buffer
+		c := newCrawler(t, servers.GlovisURL, "")
+		c.Log, c.Breaker = slog.New(slog.NewTextHandler(&logs, nil)), &panicky{n: n}
+		err := c.Refresh(context.Background())
+		if n == 40 {
+			// A detail page is not worth a crawl: its lot keeps the list's values.
+			require.NoError(t, err)
+			assert.Equal(t, int64(1), c.Store.Status().DetailErrors)
+		} else {
+			require.ErrorIs(t, err, errPanic)
+			assert.Equal(t, int64(1), c.Store.Status().Failures)
+			assert.Nil(t, c.Store.Index())
+		}
+		assert.Contains(t, logs.String(), "auction crawl panicked")
+		assert.Contains(t, logs.String(), "goroutine", "the stack is logged")
+	}
 }

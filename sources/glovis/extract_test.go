@@ -57,9 +57,58 @@ func TestExtractListFailures(t *testing.T) {
 	assert.Empty(t, l.Lots)
 }
 
-func TestGrades(t *testing.T) {
-	for in, want := range map[string][2]string{"A/4": {"A", "B"}, "B/1": {"B", "A"}, "C/8": {"C", "F"}, "- / -": {"", ""}, "": {"", ""}} {
-		a, e := grades(in)
-		assert.Equal(t, want, [2]string{a, e}, in)
+func TestExteriorGrade(t *testing.T) {
+	for in, want := range map[string]string{"1": "A", "2": "A", "3": "B", "4": "B", "5": "C", "6": "C", "7": "D", "8": "F"} {
+		assert.Equal(t, want, exteriorGrade(in), in)
 	}
+}
+
+// TestRealCaptures runs every Glovis extractor over every real capture,
+// with expectations read off the pages by hand.
+func TestRealCaptures(t *testing.T) {
+	d, err := ExtractDetail(golden.Capture(t, "glovis/exhibit-detail-k8-2025-06-16.html"))
+	require.NoError(t, err)
+	assert.Equal(t, Detail{
+		Make: "Kia", Model: "K8", Trim: "2.5 GDI 노블레스", VIN: "KNAM241BBNA002211", LicensePlate: "339머6489",
+		FirstRegistration: "2021-04", Year: 2022, MileageKm: 101000, EngineCC: 2497, Fuel: vehicle.FuelGasoline,
+		Transmission: vehicle.TransmissionAuto, Color: "black", Status: vehicle.AuctionUpcoming, PriceKRW: 17_700_000,
+		Options: []string{"leather_seats", "navigation", "smart_key", "around_view_monitor", "electronic_parking_brake",
+			"lane_departure_warning", "cruise_control", "ventilated_seats"},
+	}, d)
+
+	d, err = ExtractDetail(golden.Capture(t, "glovis/exhibit-detail-fragments.html"))
+	require.NoError(t, err)
+	assert.Equal(t, [3]string{"Genesis", "G80", "KMTGB41CDRU201908"}, [3]string{d.Make, d.Model, d.VIN})
+	assert.Equal(t, 31687, d.MileageKm)
+	assert.Equal(t, int64(42_100_000), d.PriceKRW)
+
+	rounds, err := ExtractRounds(golden.Capture(t, "glovis/exhibit-list-shell-timed-rounds.html"))
+	require.NoError(t, err)
+	at := func(day, hour int) time.Time { return time.Date(2025, 6, day, hour, 0, 0, 0, vehicle.KST) }
+	assert.Equal(t, []Round{{747, at(14, 9)}, {748, at(17, 20)}, {749, at(21, 9)}}, rounds, "each timed round starts at its own time")
+
+	for _, name := range []string{"glovis/login-redirect.html"} {
+		body := golden.Capture(t, name)
+		_, err := ExtractList(body, time.Time{})
+		assert.ErrorIs(t, err, sources.ErrLogin, name)
+		_, err = ExtractDetail(body)
+		assert.ErrorIs(t, err, sources.ErrLogin, name)
+	}
+}
+
+// TestPagerBounds: the pager's last page sizes the crawl's work, so a
+// number that does not fit the total is drift, never a loop or a huge
+// allocation.
+func TestPagerBounds(t *testing.T) {
+	page := func(total, last string) []byte {
+		return []byte(`<div id="div_total"><span class="total"> 총<span> ` + total + `</span>대</span></div><div id="div_list"></div>` +
+			`<div id="exhibit_list_paging"><button onclick="fnPaging(` + last + `)" class="paging-last"></button></div>`)
+	}
+	for _, tc := range []struct{ total, last string }{{"18", "0"}, {"18", "999999"}, {"1,184", "1185"}, {"0", "2"}, {"18", "99999999999999999999"}} {
+		_, err := ExtractList(page(tc.total, tc.last), time.Time{})
+		assert.ErrorIs(t, err, sources.ErrDrift, "total %s, last page %s", tc.total, tc.last)
+	}
+	l, err := ExtractList(page("0", "1"), time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, l.LastPage)
 }

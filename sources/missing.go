@@ -1,0 +1,49 @@
+package sources
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+)
+
+// MinRowsForMissing is the smallest page on which an optional field empty
+// on every row is taken as a sign the field moved, not as chance.
+const MinRowsForMissing = 10
+
+var (
+	missingMu  sync.Mutex
+	missing    = map[[2]string]int64{} // {source, field} → pages
+	missingLog atomic.Pointer[slog.Logger]
+)
+
+// LogMissingTo sets where NoteMissing logs; until it is called, it logs to
+// slog's default logger.
+func LogMissingTo(l *slog.Logger) { missingLog.Store(l) }
+
+// NoteMissing records that an optional field was empty on every row of a
+// page of rows rows (callers only call it for pages of MinRowsForMissing or
+// more). A renamed optional field does not fail a page, but it must not
+// disappear silently either: it is counted per source and field, and logged.
+// Fields are the extractor's own declared names, so the labels are bounded.
+func NoteMissing(source, field string, rows int) {
+	missingMu.Lock()
+	missing[[2]string{source, field}]++
+	missingMu.Unlock()
+	l := missingLog.Load()
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Warn("optional field empty on every row of a page: the page may have changed", "source", source, "field", field, "rows", rows)
+}
+
+// MissingCounts returns how many pages had each {source, field} empty on
+// every row, since the process started.
+func MissingCounts() map[[2]string]int64 {
+	missingMu.Lock()
+	defer missingMu.Unlock()
+	out := make(map[[2]string]int64, len(missing))
+	for k, v := range missing {
+		out[k] = v
+	}
+	return out
+}
