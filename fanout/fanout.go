@@ -2,6 +2,9 @@ package fanout
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -31,6 +34,31 @@ func (o Outcome) Label() string { return sources.Outcome(o.Err) }
 type Fanout struct {
 	breakers map[vehicle.Source]*Breaker
 	timeouts map[vehicle.Source]time.Duration
+
+	// Panicked, when set, is told of every panic a task raised (it is also
+	// the task's error), to log its stack and count it.
+	Panicked func(vehicle.Source, *PanicError)
+}
+
+// PanicError is a panic in a task, or in a goroutine the task started,
+// turned into that source's failure: a bug in an extractor fails its source
+// for the request instead of killing the process.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Contain turns a panic in the calling goroutine into a *PanicError in *err.
+// A task's own goroutine is covered by the fan-out; a goroutine a task starts
+// must defer Contain first thing, since a panic cannot cross goroutines:
+//
+//	wg.Go(func() { defer fanout.Contain(&errs[i]); … })
+func Contain(err *error) {
+	if p := recover(); p != nil {
+		*err = &PanicError{Value: p, Stack: debug.Stack()}
+	}
 }
 
 // New returns a fan-out over the given breakers, each source's call bounded
@@ -69,11 +97,19 @@ func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 		ctx, cancel = withSourceDeadline(ctx, d)
 		defer cancel()
 	}
+	call := func() (err error) {
+		defer Contain(&err)
+		return t.Run(ctx)
+	}
 	var err error
 	if b := f.breakers[t.Source]; b != nil {
-		err = b.Do(func() error { return blame(request, ctx, t.Run(ctx)) })
+		err = b.Do(func() error { return blame(request, ctx, call()) })
 	} else {
-		err = blame(request, ctx, t.Run(ctx))
+		err = blame(request, ctx, call())
+	}
+	var p *PanicError
+	if errors.As(err, &p) && f.Panicked != nil {
+		f.Panicked(t.Source, p)
 	}
 	return Outcome{Source: t.Source, Err: err, Duration: time.Since(start)}
 }

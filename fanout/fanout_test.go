@@ -3,6 +3,7 @@ package fanout
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -59,4 +60,66 @@ func TestRunKeepsSourcesApart(t *testing.T) {
 		assert.Equal(t, "rejected", o.Label())
 		assert.False(t, called)
 	})
+}
+
+// TestPanicFailsOnlyItsSource: a panic in a task, or in a goroutine the task
+// started, is that source's failure, with its stack, counted by its breaker;
+// the other sources answer and the process goes on.
+func TestPanicFailsOnlyItsSource(t *testing.T) {
+	breakers := map[vehicle.Source]*Breaker{
+		vehicle.Encar:  NewBreaker("encar", DefaultBreakerConfig, Hooks{}),
+		vehicle.Danawa: NewBreaker("danawa", DefaultBreakerConfig, Hooks{}),
+	}
+	f := New(breakers, nil)
+	var (
+		mu       sync.Mutex
+		panicked []vehicle.Source
+		stacks   []string
+	)
+	f.Panicked = func(s vehicle.Source, p *PanicError) {
+		mu.Lock()
+		defer mu.Unlock()
+		panicked = append(panicked, s)
+		stacks = append(stacks, string(p.Stack))
+	}
+	var rows map[string]int // nil: the task's bug is writing to it
+	out := f.Run(context.Background(), []Task{
+		{Source: vehicle.Encar, Run: func(context.Context) error { rows["x"]++; return nil }},
+		{Source: vehicle.Danawa, Run: func(context.Context) error {
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i := range errs {
+				wg.Go(func() {
+					defer Contain(&errs[i])
+					if i == 1 {
+						panic("page 2 out of range")
+					}
+				})
+			}
+			wg.Wait()
+			return errors.Join(errs...)
+		}},
+		{Source: vehicle.Glovis, Run: func(context.Context) error { return nil }},
+	})
+	var p *PanicError
+	require.ErrorAs(t, out[0].Err, &p)
+	assert.Contains(t, p.Error(), "assignment to entry in nil map")
+	require.ErrorAs(t, out[1].Err, &p)
+	assert.Equal(t, "page 2 out of range", p.Value)
+	assert.NoError(t, out[2].Err, "the other sources answer")
+	assert.Equal(t, "error", out[0].Label())
+
+	assert.ElementsMatch(t, []vehicle.Source{vehicle.Encar, vehicle.Danawa}, panicked)
+	for _, s := range stacks {
+		assert.Contains(t, s, "TestPanicFailsOnlyItsSource", "the stack names where the panic was")
+	}
+	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa} {
+		snap := breakers[s].Snapshot(false)
+		assert.Equal(t, uint32(1), snap.Failures, "%s: a panic is a failed call", s)
+		require.NotNil(t, snap.LastError)
+		assert.Contains(t, *snap.LastError, "panic: ")
+	}
+
+	o := f.Call(context.Background(), Task{Source: vehicle.Encar, Run: func(context.Context) error { panic("detail") }})
+	require.ErrorAs(t, o.Err, &p, "a single call is contained the same way")
 }

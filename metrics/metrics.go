@@ -29,6 +29,7 @@ type Metrics struct {
 	apiDur       *prometheus.HistogramVec
 	partial      *prometheus.CounterVec
 	unavailable  prometheus.Counter
+	panics       *prometheus.CounterVec
 }
 
 // New creates the metrics on their own registry (not the global one, so tests
@@ -58,6 +59,10 @@ func New() *Metrics {
 	m.unavailable = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "lmn_dealer_unavailable_responses_total", Help: "503 dealer_upstream_unavailable responses.",
 	})
+	m.panics = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_panics_total", Help: "Panics recovered in a source's share of a request (a bug; the stack is in the log), by source.",
+	}, []string{"source"})
+	m.reg.MustRegister(m.panics)
 	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(fieldMissing{prometheus.NewDesc("lmn_extract_field_missing_total",
@@ -154,6 +159,9 @@ func (m *Metrics) Partial(failed []vehicle.Source) {
 		m.partial.WithLabelValues(string(s)).Inc()
 	}
 }
+
+// Panic counts a panic recovered in a source's task.
+func (m *Metrics) Panic(source string) { m.panics.WithLabelValues(source).Inc() }
 
 // DealersUnavailable counts a 503 dealer_upstream_unavailable.
 func (m *Metrics) DealersUnavailable() { m.unavailable.Inc() }

@@ -413,6 +413,7 @@ func (s *Service) searchDanawa(ctx context.Context, q vehicle.Query) (*sourceRow
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
+				defer fanout.Contain(&errs[i])
 				a := ask
 				a.Page = next + i
 				lists[i], errs[i] = s.Danawa.Search(ctx, a)

@@ -6,6 +6,7 @@
 package service
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -107,6 +108,14 @@ func New(c Config, log *slog.Logger) *Service {
 	}
 	enrich := fanout.New(map[vehicle.Source]*fanout.Breaker{vehicle.Glovis: detailBreaker},
 		map[vehicle.Source]time.Duration{vehicle.Glovis: c.GlovisDetailTimeout})
+	panicked := func(s vehicle.Source, p *fanout.PanicError) {
+		log.Error("panic in a source's share of a request; the source failed", "source", s,
+			"panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
+		if c.Metrics != nil {
+			c.Metrics.Panic(string(s))
+		}
+	}
+	fo.Panicked, enrich.Panicked = panicked, panicked
 	// Each upstream has its own pool, so one slow site cannot starve the others.
 	encarHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.EncarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: userAgent})
 	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent})
