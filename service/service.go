@@ -1,7 +1,7 @@
 // Package service wires the parts into a running service: one HTTP client
 // and breaker per upstream, the fan-out, the search, the auction index with
-// its crawler, and the public and admin handlers over them. `serve`, `load`
-// and the end-to-end tests all build it here, so the tests exercise exactly
+// its crawler, and the public and admin handlers over them. `serve` and the
+// end-to-end tests both build it here, so the tests exercise exactly
 // what runs in production.
 package service
 

@@ -1,145 +1,391 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
+	"maps"
 	"net/http"
 	"os"
-	"runtime/pprof"
+	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/lmn/aggregator/cursor"
-	"github.com/lmn/aggregator/fanout"
-	"github.com/lmn/aggregator/httpapi"
-	"github.com/lmn/aggregator/korean"
-	"github.com/lmn/aggregator/service"
-	"github.com/lmn/aggregator/sim"
 )
 
-// loadPaths are the requests the load mixes, in turn.
-var loadPaths = []string{
-	"/v1/vehicles?make=Kia&model=Sorento&limit=50",
-	"/v1/vehicles?source=dealer&make=Hyundai&sort=price_asc&limit=50",
-	"/v1/vehicles?source=glovis&sort=year_desc&limit=200",
-	"/v1/vehicles?source=encar&make=BMW&limit=20",
-}
+// dealerQuery is the request a load run sends unless told otherwise: one
+// Encar call and four Danawa pages, the service's most expensive common
+// request, and the one the naive gateway reproduces.
+const dealerQuery = "/v1/vehicles?source=dealer&make=Hyundai&sort=price_asc&limit=50"
 
-// load measures the service under a steady request rate, over loopback,
-// against the simulator with a fixed upstream latency: the performance
-// budget says p99 stays within the slowest healthy upstream's p99 + 5 ms.
+// load drives an already running service open-loop: requests leave at the
+// scheduled rate whatever the answers do, every latency is measured from the
+// request's scheduled send time (so a service that stalls is not let off by
+// a generator that waits for it), and every answer is counted by status and
+// partial header. The service's CPU and allocations per request come from
+// its own /metrics. A naive gateway making the same upstream calls is driven
+// the same way in the same run, so the ratio of the two is printed.
 func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	rate := fs.Int("rate", 300, "requests per second (1..2000)")
-	duration := fs.Duration("duration", 10*time.Second, "how long to send (at most 60s)")
-	latency := fs.Duration("upstream-latency", 20*time.Millisecond, "latency the simulated dealer upstreams add")
-	profile := fs.String("cpuprofile", "", "write a CPU profile of the run (service, simulator and load together) to this file")
+	api := fs.String("url", "http://127.0.0.1:8080", "public API of the running service")
+	admin := fs.String("admin", "http://127.0.0.1:9090", "its admin listener, for /metrics")
+	simURL := fs.String("sim", "http://127.0.0.1:9300", "the simulator's fault control, for upstream latency and calls; empty to skip")
+	key := fs.String("key", DemoKey, "API key to send")
+	path := fs.String("path", dealerQuery, "request to send")
+	rate := fs.Int("rate", 100, "requests per second (1..5000)")
+	duration := fs.Duration("duration", 10*time.Second, "how long to send, after the warm-up (at most 5m)")
+	warmup := fs.Duration("warmup", 2*time.Second, "how long to send first without counting (fills connection pools)")
+	baseline := fs.Bool("baseline", true, "also drive a naive gateway making the same upstream calls, started as a child process (for -path "+dealerQuery+" only)")
+	encarURL := fs.String("encar-url", "http://127.0.0.1:9301", "Encar upstream of the naive gateway (the simulator's)")
+	danawaURL := fs.String("danawa-url", "http://127.0.0.1:9302", "Danawa upstream of the naive gateway (the simulator's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *rate < 1 || *rate > 2000 || *duration <= 0 || *duration > time.Minute {
-		return errors.New("load: -rate must be 1..2000 and -duration at most 60s")
+	if *rate < 1 || *rate > 5000 || *duration <= 0 || *duration > 5*time.Minute || *warmup < 0 {
+		return errors.New("load: -rate must be 1..5000, -duration positive and at most 5m, -warmup not negative")
 	}
-	s := sim.New()
-	servers, err := s.Start()
-	if err != nil {
-		return err
+	if *baseline && *path != dealerQuery {
+		return fmt.Errorf("load: the naive gateway only reproduces %s; add -baseline=false for another -path", dealerQuery)
 	}
-	defer servers.Close()
-	for _, src := range []string{"encar", "danawa"} {
-		if err := s.SetFault(src, sim.Fault{Mode: sim.Slow, LatencyMS: int(latency.Milliseconds())}); err != nil {
-			return err
-		}
-	}
-	keys := httpapi.NewKeys("stg")
-	if err := keys.Add(DemoKey); err != nil {
-		return err
-	}
-	codec, _ := cursor.NewCodec("load")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app := service.New(service.Config{EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: 2 * time.Second, DanawaTimeout: 2 * time.Second, GlovisTimeout: 10 * time.Second,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: fanout.DefaultBreakerConfig,
-		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 3 * time.Second}}, log)
-	if err := app.Crawler.Refresh(ctx); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: app.API, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4096}}
+	d := driver{client: client, key: *key, rate: *rate, duration: *duration, warmup: *warmup, sim: *simURL}
 
-	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		failures  int
-		wg        sync.WaitGroup
-	)
-	tick := time.NewTicker(time.Second / time.Duration(*rate))
-	defer tick.Stop()
-	end := time.After(*duration)
-	if *profile != "" {
-		f, err := os.Create(*profile)
+	var upstreamLatency time.Duration
+	if *simURL != "" {
+		st, err := simStatus(ctx, client, *simURL)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+		for _, src := range []string{"encar", "danawa"} {
+			if st[src].Mode == "slow" {
+				upstreamLatency = max(upstreamLatency, time.Duration(st[src].LatencyMS)*time.Millisecond)
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "open loop: %d req/s for %s after a %s warm-up: GET %s\n", *rate, *duration, *warmup, *path)
+	if *simURL != "" {
+		fmt.Fprintf(stdout, "dealer upstreams (simulator) answer after %s\n", upstreamLatency)
+	}
+	svc, err := d.run(ctx, "service", *api+*path, *admin)
+	if err != nil {
+		return err
+	}
+	results := []*result{svc}
+	if *baseline {
+		base, err := d.runNaive(ctx, *path, *encarURL, *danawaURL)
+		if err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
+		results = append(results, base)
 	}
-	fmt.Fprintf(stdout, "sending %d requests/s for %s; dealer upstreams answer after %s\n", *rate, *duration, *latency)
-loop:
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			break loop
-		case <-end:
-			break loop
-		case <-tick.C:
+	report(stdout, results, upstreamLatency)
+	return nil
+}
+
+type driver struct {
+	client           *http.Client
+	key              string
+	rate             int
+	duration, warmup time.Duration
+	sim              string
+}
+
+// result is one target's run.
+type result struct {
+	name       string
+	sent       int
+	answers    map[string]int // "200", "200 partial", "503 overloaded", "error: timeout", …
+	latencies  []time.Duration
+	complete   []time.Duration // 200s without the partial header
+	before     metricsSample
+	after      metricsSample
+	simBefore  map[string]simSource
+	simAfter   map[string]simSource
+	hasMetrics bool
+}
+
+// runNaive starts the naive gateway as a child process of this binary and
+// drives it like the service.
+func (d driver) runNaive(ctx context.Context, path, encarURL, danawaURL string) (*result, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("load: naive gateway: %w", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, exe, "naive", "-encar-url", encarURL, "-danawa-url", danawaURL)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("load: naive gateway: %w", err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("load: naive gateway: %w", err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	base, ok := strings.CutPrefix(strings.TrimSpace(line), "naive gateway on ")
+	if err != nil || !ok {
+		return nil, fmt.Errorf("load: naive gateway did not start: %q %v", line, err)
+	}
+	return d.run(ctx, "naive", base+path, base)
+}
+
+// run warms target up, then drives it for the measured duration between two
+// samples of its metrics (and of the simulator's call counts).
+func (d driver) run(ctx context.Context, name, target, metricsBase string) (*result, error) {
+	if d.warmup > 0 {
+		d.drive(ctx, target, d.warmup)
+	}
+	r := &result{name: name}
+	var err error
+	if r.before, err = scrape(ctx, d.client, metricsBase+"/metrics"); err != nil {
+		return nil, err
+	}
+	if d.sim != "" {
+		if r.simBefore, err = simStatus(ctx, d.client, d.sim); err != nil {
+			return nil, err
 		}
-		wg.Go(func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+loadPaths[i%len(loadPaths)], nil)
-			req.Header.Set("x-api-key", DemoKey)
-			start := time.Now()
-			resp, err := client.Do(req)
-			d := time.Since(start)
-			ok := err == nil && resp.StatusCode == http.StatusOK && resp.Header.Get("X-LMN-Partial-Dealer-Unavailable") == ""
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+	}
+	got := d.drive(ctx, target, d.duration)
+	if r.after, err = scrape(ctx, d.client, metricsBase+"/metrics"); err != nil {
+		return nil, err
+	}
+	if d.sim != "" {
+		if r.simAfter, err = simStatus(ctx, d.client, d.sim); err != nil {
+			return nil, err
+		}
+	}
+	r.sent, r.answers, r.latencies, r.complete = got.sent, got.answers, got.latencies, got.complete
+	return r, ctx.Err()
+}
+
+type driven struct {
+	sent                int
+	answers             map[string]int
+	latencies, complete []time.Duration
+}
+
+// drive sends requests to target at d.rate for dur. The i-th request is
+// scheduled at start + i/rate; a generator running late sends the missed
+// requests at once rather than dropping them, and each latency runs from
+// the scheduled time, so a stall of the target shows in full.
+func (d driver) drive(ctx context.Context, target string, dur time.Duration) driven {
+	n := int(dur.Seconds() * float64(d.rate))
+	interval := float64(time.Second) / float64(d.rate)
+	out := driven{answers: map[string]int{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	timer := time.NewTimer(0)
+	<-timer.C
+	start := time.Now().Add(5 * time.Millisecond)
+	for i := range n {
+		at := start.Add(time.Duration(float64(i) * interval))
+		if wait := time.Until(at); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				wg.Wait()
+				return out
+			case <-timer.C:
 			}
+		}
+		out.sent++
+		wg.Go(func() {
+			kind := d.send(ctx, target)
+			took := time.Since(at)
 			mu.Lock()
 			defer mu.Unlock()
-			if !ok {
-				failures++
-				return
+			out.answers[kind]++
+			out.latencies = append(out.latencies, took)
+			if kind == "200" {
+				out.complete = append(out.complete, took)
 			}
-			latencies = append(latencies, d)
 		})
 	}
 	wg.Wait()
-	if len(latencies) == 0 {
-		return errors.New("load: no request succeeded")
+	return out
+}
+
+// send makes one request and names its answer: the status, "partial" when
+// a dealer source was left out, and the error code of a non-200.
+func (d driver) send(ctx context.Context, target string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return "error: " + err.Error()
 	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
-	fmt.Fprintf(stdout, "requests: %d ok, %d failed or partial\nlatency: p50 %s  p90 %s  p99 %s  max %s\n",
-		len(latencies), failures, pct(.50).Round(10*time.Microsecond), pct(.90).Round(10*time.Microsecond),
-		pct(.99).Round(10*time.Microsecond), latencies[len(latencies)-1].Round(10*time.Microsecond))
-	fmt.Fprintf(stdout, "budget: p99 <= upstream p99 (%s) + 5ms\n", *latency)
-	return nil
+	req.Header.Set("x-api-key", d.key)
+	resp, err := d.client.Do(req)
+	if err != nil {
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			return "error: timeout"
+		}
+		return "error: connection"
+	}
+	defer resp.Body.Close()
+	kind := strconv.Itoa(resp.StatusCode)
+	if resp.StatusCode == http.StatusOK {
+		_, err := io.Copy(io.Discard, resp.Body)
+		if err != nil {
+			return "error: body cut short"
+		}
+		if resp.Header.Get("X-LMN-Partial-Dealer-Unavailable") != "" {
+			kind += " partial"
+		}
+		return kind
+	}
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) == nil && e.Error.Code != "" {
+		kind += " " + e.Error.Code
+	}
+	return kind
+}
+
+// metricsSample is the counters a run reads from a target's /metrics.
+type metricsSample map[string]float64
+
+// sampled are the series summed over their labels.
+var sampled = []string{"process_cpu_seconds_total", "go_memstats_mallocs_total", "go_memstats_alloc_bytes_total",
+	"lmn_breaker_transitions_total", "lmn_api_overloaded_total"}
+
+// scrape reads the Prometheus text format at url, summing each sampled
+// series over its labels.
+func scrape(ctx context.Context, c *http.Client, url string) (metricsSample, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("load: metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("load: metrics: %s answered %d", url, resp.StatusCode)
+	}
+	m := metricsSample{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+			_, rest, _ = strings.Cut(line, "} ")
+		}
+		if !slices.Contains(sampled, name) {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		if err != nil {
+			return nil, fmt.Errorf("load: metrics: %q: %w", line, err)
+		}
+		m[name] += v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("load: metrics: %w", err)
+	}
+	if _, ok := m["process_cpu_seconds_total"]; !ok {
+		return nil, fmt.Errorf("load: metrics: %s has no process_cpu_seconds_total", url)
+	}
+	return m, nil
+}
+
+type simSource struct {
+	Mode      string `json:"mode"`
+	LatencyMS int    `json:"latency_ms"`
+	Requests  int64  `json:"requests"`
+}
+
+func simStatus(ctx context.Context, c *http.Client, base string) (map[string]simSource, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/sim", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("load: simulator: %w", err)
+	}
+	defer resp.Body.Close()
+	var st map[string]simSource
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, fmt.Errorf("load: simulator: %s/sim: %w", base, err)
+	}
+	return st, nil
+}
+
+// percentile is the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(rank, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
+}
+
+func report(w io.Writer, results []*result, upstream time.Duration) {
+	fmt.Fprintf(w, "\n| target | sent | answers | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU ms/req | allocs/req | KB alloc/req | upstream calls/req |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	cpu := map[string]float64{}
+	for _, r := range results {
+		slices.Sort(r.latencies)
+		n := float64(max(r.sent, 1))
+		delta := func(name string) float64 { return r.after[name] - r.before[name] }
+		cpu[r.name] = delta("process_cpu_seconds_total") * 1000 / n
+		var answers []string
+		for _, k := range slices.Sorted(maps.Keys(r.answers)) {
+			answers = append(answers, fmt.Sprintf("%s: %d", k, r.answers[k]))
+		}
+		calls := "n/a"
+		if r.simAfter != nil {
+			var parts []string
+			for _, src := range []string{"encar", "danawa"} {
+				parts = append(parts, fmt.Sprintf("%s %.2f", src, float64(r.simAfter[src].Requests-r.simBefore[src].Requests)/n))
+			}
+			calls = strings.Join(parts, ", ")
+		}
+		l := r.latencies
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s | %.2f | %.0f | %.0f | %s |\n", r.name, r.sent, strings.Join(answers, ", "),
+			ms(percentile(l, .50)), ms(percentile(l, .90)), ms(percentile(l, .99)), ms(percentile(l, .999)), ms(percentile(l, 1)),
+			cpu[r.name], delta("go_memstats_mallocs_total")/n, delta("go_memstats_alloc_bytes_total")/1024/n, calls)
+	}
+	fmt.Fprintln(w)
+	for _, r := range results {
+		slices.Sort(r.complete)
+		fmt.Fprintf(w, "%s: p99 of every answer %sms, of complete answers %sms", r.name, ms(percentile(r.latencies, .99)), ms(percentile(r.complete, .99)))
+		if upstream > 0 {
+			fmt.Fprintf(w, "; p99 over the upstreams' latency: +%sms", ms(percentile(r.latencies, .99)-upstream))
+		}
+		if r.name == "service" {
+			fmt.Fprintf(w, "; breaker transitions: %.0f; shed as overloaded: %.0f",
+				r.after["lmn_breaker_transitions_total"]-r.before["lmn_breaker_transitions_total"],
+				r.after["lmn_api_overloaded_total"]-r.before["lmn_api_overloaded_total"])
+		}
+		fmt.Fprintln(w)
+	}
+	if b, ok := cpu["naive"]; ok && b > 0 {
+		fmt.Fprintf(w, "CPU per request, service / naive gateway: %.2f\n", cpu["service"]/b)
+	}
 }

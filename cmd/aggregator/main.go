@@ -4,7 +4,9 @@
 //	aggregator serve [-sim] [flags]    run the service
 //	aggregator breakers [action]        inspect and override the breakers
 //	aggregator extract -source S FILE   run an extractor on a saved page
-//	aggregator load [-rate N]           measure latency against the simulator
+//	aggregator sim [-latency D]         run the simulated upstreams on their own
+//	aggregator load [-rate N]           drive a running service open-loop and measure it
+//	aggregator naive                    the baseline gateway load compares the service with
 package main
 
 import (
@@ -31,7 +33,9 @@ commands:
   serve     run the service (add -sim for a self-contained demo)
   breakers  show and override the upstreams' circuit breakers
   extract   run an extractor on a saved upstream page
-  load      measure latency under a steady request rate against the simulator
+  sim       run the simulated upstreams as a process of their own
+  load      drive a running service open-loop at a fixed rate; compare it with a naive gateway
+  naive     the naive gateway load starts as its baseline
 
 Run "aggregator <command> -h" for the flags of a command.
 `
@@ -48,8 +52,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return breakers(ctx, args[1:], getenv, stdout, stderr)
 	case "extract":
 		return extract(args[1:], os.Stdin, stdout, stderr)
+	case "sim":
+		return simulate(ctx, args[1:], stdout, stderr)
 	case "load":
 		return load(ctx, args[1:], stdout, stderr)
+	case "naive":
+		return naive(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -225,16 +225,6 @@ func TestServeNeedsKeysAndSecret(t *testing.T) {
 	assert.Contains(t, err.Error(), "no API keys")
 }
 
-func TestLoad(t *testing.T) {
-	var out bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"load", "-rate", "20", "-duration", "500ms", "-upstream-latency", "1ms"}, noenv, &out, &out))
-	// How many requests met their deadline depends on the machine; that
-	// the command runs and reports is what is tested here.
-	assert.Regexp(t, `requests: [1-9]\d* ok, \d+ failed or partial\nlatency: p50 `, out.String())
-	err := run(t.Context(), []string{"load", "-rate", "0"}, noenv, &out, &out)
-	assert.Error(t, err)
-}
-
 func TestServeConfig(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	for _, tc := range []struct {

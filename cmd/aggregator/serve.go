@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -27,11 +28,12 @@ import (
 // with HMAC-SHA256, and a short secret can be guessed offline.
 const minSecretLen = 16
 
-// defaultMaxInFlight bounds the requests one instance works on at once. A
-// dealer request costs a few milliseconds of CPU, so on two cores 128
-// requests in flight already wait a few hundred milliseconds for a core:
-// more would let queueing inside the service eat the upstreams' deadlines.
-const defaultMaxInFlight = 128
+// maxInFlightPerCore bounds the requests one instance works on at once, per
+// core it may use. A dealer request costs several milliseconds of CPU, so 32
+// requests per core in flight already wait a few hundred milliseconds for a
+// core: more would let queueing inside the service eat the upstreams'
+// deadlines and open their breakers.
+const maxInFlightPerCore = 32
 
 // DemoKey is the staging key -sim accepts.
 const DemoKey = "lmn_stg_demo000000000000000000000000"
@@ -102,7 +104,7 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	str(&c.logFormat, "log-format", "LMN_LOG_FORMAT", "json", "log format: json or text (text with -sim)")
 	dur(&c.shutdownGrace, "shutdown-grace", "LMN_SHUTDOWN_GRACE", 10*time.Second, "how long in-flight requests get to finish on shutdown")
 	env["max-in-flight"] = "LMN_MAX_IN_FLIGHT"
-	fs.IntVar(&c.maxInFlight, "max-in-flight", defaultMaxInFlight, "requests this instance works on at once; beyond it 503 overloaded ($LMN_MAX_IN_FLIGHT)")
+	fs.IntVar(&c.maxInFlight, "max-in-flight", maxInFlightPerCore*runtime.GOMAXPROCS(0), "requests this instance works on at once; beyond it 503 overloaded ($LMN_MAX_IN_FLIGHT)")
 	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
 	return c, env
 }

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/sim"
+)
+
+// startSim runs the sim command on ephemeral ports and returns the flags it
+// printed for serve and its fault-control URL.
+func startSim(t *testing.T, args ...string) (urls map[string]string, control string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"sim", "-control-addr", "127.0.0.1:0", "-encar-addr", "127.0.0.1:0",
+			"-danawa-addr", "127.0.0.1:0", "-glovis-addr", "127.0.0.1:0"}, args...), noenv, &out, &out)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	flagsRe := regexp.MustCompile(`-(encar|danawa|glovis)-url (http://127\.0\.0\.1:\d+)`)
+	controlRe := regexp.MustCompile(`fault control: (http://127\.0\.0\.1:\d+)/sim`)
+	require.Eventually(t, func() bool { return controlRe.MatchString(out.String()) }, 10*time.Second, 10*time.Millisecond, "sim printed: %s", out.String())
+	urls = map[string]string{}
+	for _, m := range flagsRe.FindAllStringSubmatch(out.String(), -1) {
+		urls[m[1]] = m[2]
+	}
+	require.Len(t, urls, 3)
+	return urls, controlRe.FindStringSubmatch(out.String())[1]
+}
+
+func TestSimCommand(t *testing.T) {
+	urls, control := startSim(t, "-latency", "7ms", "-glovis-mode", "down")
+	st, err := simStatus(t.Context(), http.DefaultClient, control)
+	require.NoError(t, err)
+	assert.Equal(t, simSource{Mode: "slow", LatencyMS: 7}, st["encar"])
+	assert.Equal(t, simSource{Mode: "slow", LatencyMS: 7}, st["danawa"])
+	assert.Equal(t, "down", st["glovis"].Mode)
+
+	resp, err := http.Get(urls["danawa"] + "/usedcar/?Work=list&Tab=list&Page=1&Order=2&Brand=303")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	st, err = simStatus(t.Context(), http.DefaultClient, control)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), st["danawa"].Requests)
+
+	var out strings.Builder
+	err = run(t.Context(), []string{"sim", "-encar-mode", "sideways"}, noenv, &out, &out)
+	assert.ErrorContains(t, err, "-encar-mode")
+}
+
+// TestNaiveGatewayMakesTheServiceCalls: one request to the naive gateway is
+// one Encar search and four Danawa pages, like the service's answer to the
+// dealer query, and one JSON document out.
+func TestNaiveGatewayMakesTheServiceCalls(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	gw := httptest.NewServer(naiveHandler(servers.EncarURL, servers.DanawaURL))
+	t.Cleanup(gw.Close)
+	resp, err := http.Get(gw.URL + dealerQuery)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var body struct {
+		Encar  map[string]any `json:"encar"`
+		Danawa [][]string     `json:"danawa"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	assert.NotEmpty(t, body.Encar["SearchResults"])
+	assert.Len(t, body.Danawa, 4)
+	assert.Equal(t, int64(1), s.Hits("encar"))
+	assert.Equal(t, int64(4), s.Hits("danawa"))
+
+	require.NoError(t, s.SetFault("danawa", sim.Fault{Mode: sim.Down}))
+	resp, err = http.Get(gw.URL + dealerQuery)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode, "a failed upstream is not an answer")
+}
+
+// TestLoadCountsEveryAnswer drives a stand-in service that answers in turn
+// complete, partial and overloaded, and stalls some answers: every request
+// scheduled is sent and counted, and the stalls show in the latencies.
+func TestLoadCountsEveryAnswer(t *testing.T) {
+	var n atomic.Int64
+	release := make(chan struct{})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("x-api-key") != DemoKey {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		switch n.Add(1) % 4 {
+		case 1:
+			w.Header().Set("X-LMN-Partial-Dealer-Unavailable", "danawa")
+		case 2:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"error":{"code":"overloaded"}}`)
+			return
+		case 3:
+			<-release // held until the generator has sent everything
+		}
+		fmt.Fprint(w, `{"data":[]}`)
+	}))
+	t.Cleanup(api.Close)
+	var cpu atomic.Int64
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Each scrape reports 0.02 s more CPU and 1000 more allocations.
+		c := cpu.Add(1)
+		fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\ngo_memstats_mallocs_total %d\n"+
+			"lmn_breaker_transitions_total{from=\"closed\",source=\"encar\",to=\"open\"} %d\n", 0.02*float64(c), 1000*c, c-1)
+	}))
+	t.Cleanup(admin.Close)
+	go func() {
+		// Let the stalled requests go once the run is nearly over, so they
+		// are counted late rather than never.
+		for n.Load() < 20 {
+			time.Sleep(time.Millisecond)
+		}
+		close(release)
+	}()
+	var out strings.Builder
+	require.NoError(t, run(t.Context(), []string{"load", "-url", api.URL, "-admin", admin.URL, "-sim", "", "-baseline=false",
+		"-path", "/v1/vehicles?source=encar&make=Kia", "-rate", "40", "-duration", "500ms", "-warmup", "0s"}, noenv, &out, &out))
+	t.Log(out.String())
+	assert.Contains(t, out.String(), "| service | 20 | 200: 10, 200 partial: 5, 503 overloaded: 5 |")
+	assert.Contains(t, out.String(), "| 1.00 | 50 |", "CPU ms and allocations per request from the two scrapes")
+	assert.Contains(t, out.String(), "breaker transitions: 1")
+
+	err := run(t.Context(), []string{"load", "-rate", "0"}, noenv, &out, &out)
+	assert.Error(t, err)
+	err = run(t.Context(), []string{"load", "-path", "/v1/vehicles?source=glovis"}, noenv, &out, &out)
+	assert.ErrorContains(t, err, "-baseline=false")
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 1000; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	// Nearest rank: the smallest value with at least p of the values at or below it.
+	assert.Equal(t, 500*time.Millisecond, percentile(d, .50))
+	assert.Equal(t, 990*time.Millisecond, percentile(d, .99))
+	assert.Equal(t, 999*time.Millisecond, percentile(d, .999))
+	assert.Equal(t, 1000*time.Millisecond, percentile(d, 1))
+	assert.Equal(t, 7*time.Millisecond, percentile([]time.Duration{7 * time.Millisecond}, .99))
+	assert.Zero(t, percentile(nil, .5))
+}
