@@ -68,23 +68,26 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// statusWriter remembers the status for the access log.
+// statusWriter remembers the status for the access log, and whether the
+// client had gone (ctx canceled) before the answer began.
 type statusWriter struct {
 	http.ResponseWriter
+	ctx    context.Context
 	status int
 	wrote  bool
+	gone   bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
-		w.status, w.wrote = code, true
+		w.status, w.wrote, w.gone = code, true, clientGone(w.ctx)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
-		w.status, w.wrote = http.StatusOK, true
+		w.status, w.wrote, w.gone = http.StatusOK, true, clientGone(w.ctx)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -98,9 +101,10 @@ func withAccessLog(log *slog.Logger, mux *http.ServeMux, observe func(route stri
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			sw := &statusWriter{ResponseWriter: w, ctx: r.Context(), status: http.StatusOK}
 			next.ServeHTTP(sw, r)
 			d := time.Since(start)
+			status := sw.answered()
 			route := "unmatched"
 			if _, pattern := mux.Handler(r); pattern != "" && pattern != "/" {
 				route = pattern
@@ -108,7 +112,7 @@ func withAccessLog(log *slog.Logger, mux *http.ServeMux, observe func(route stri
 			attrs := []slog.Attr{
 				slog.String("request_id", requestID(r.Context())),
 				slog.String("route", route),
-				slog.Int("status", sw.status),
+				slog.Int("status", status),
 				slog.Duration("duration", d),
 			}
 			if ri := info(r.Context()); ri != nil {
@@ -124,7 +128,7 @@ func withAccessLog(log *slog.Logger, mux *http.ServeMux, observe func(route stri
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 			if observe != nil {
-				observe(route, sw.status, d)
+				observe(route, status, d)
 			}
 		})
 	}
@@ -146,23 +150,6 @@ func withRecover(log *slog.Logger) middleware {
 				}
 			}()
 			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-// withAPIKey requires a known x-api-key.
-func withAPIKey(keys *Keys) middleware {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			key := r.Header.Get("x-api-key")
-			switch {
-			case key == "":
-				writeError(w, r, nil, errMissingKey)
-			case !keys.Valid(key):
-				writeError(w, r, nil, errInvalidKey)
-			default:
-				next.ServeHTTP(w, r)
-			}
 		})
 	}
 }

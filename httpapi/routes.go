@@ -7,7 +7,7 @@ import (
 
 // addRoutes lists every public route.
 func addRoutes(mux *http.ServeMux, d Deps) {
-	auth := withAPIKey(d.Keys)
+	auth := withAccess(d)
 	mux.Handle("GET /v1/vehicles", auth(handleSearch(d)))
 	mux.Handle("GET /v1/vehicles/facets", auth(handleFacets(d)))
 	mux.HandleFunc("GET /v1/openapi.json", handleOpenAPI)

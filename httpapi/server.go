@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/lmn/aggregator/cursor"
@@ -23,8 +24,14 @@ type Deps struct {
 	Keys     *Keys
 	FXRate   float64       // won per dollar
 	Deadline time.Duration // whole-request deadline
-	Metrics  Observer      // nil for none
+	Metrics  Observer      // nil for none; told partners too when it is a PartnerObserver
 	Overload *Overload     // bound of requests in flight; nil for none
+	// Limiter keeps keys to their rates; nil for one in this process.
+	Limiter Limiter
+	// TrustedProxies may set X-Forwarded-For (SPEC §9).
+	TrustedProxies []netip.Prefix
+	// Now is the clock of the rate limits; nil for time.Now.
+	Now func() time.Time
 }
 
 // Observer is told what the API did, for metrics.

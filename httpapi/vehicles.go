@@ -24,7 +24,9 @@ func handleSearch(d Deps) http.HandlerFunc {
 			writeError(w, r, log, err)
 			return
 		}
-		binding, requested := bindingOf(q), sourceList(q.Sources)
+		// A cursor is bound to the partner too: one partner's cursors are
+		// no use to another.
+		binding, requested := cursor.Digest(bindingOf(q), "partner="+partnerOf(r.Context())), sourceList(q.Sources)
 		if raw := r.URL.Query().Get("cursor"); raw != "" {
 			// Checked before the cursor is decoded: no cursor makes a mixed
 			// request pageable.

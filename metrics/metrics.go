@@ -30,6 +30,7 @@ type Metrics struct {
 	partial      *prometheus.CounterVec
 	unavailable  prometheus.Counter
 	panics       *prometheus.CounterVec
+	partnerReqs  *prometheus.CounterVec
 }
 
 // New creates the metrics on their own registry (not the global one, so tests
@@ -63,7 +64,10 @@ func New() *Metrics {
 		Name: "lmn_panics_total", Help: "Panics recovered in a source's share of a request (a bug; the stack is in the log), by source.",
 	}, []string{"source"})
 	m.reg.MustRegister(m.panics)
-	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable,
+	m.partnerReqs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_partner_requests_total", Help: "Requests with a known API key by partner and status (403 ip_not_allowed, 429 rate_limited, 499 client gone, …).",
+	}, []string{"partner", "status"})
+	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable, m.partnerReqs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(fieldMissing{prometheus.NewDesc("lmn_extract_field_missing_total",
 		"Pages of 10 or more rows on which an optional field was empty on every row, by source and field: a renamed field.",
@@ -151,6 +155,12 @@ func (m *Metrics) UpstreamCall(source, outcome string, d time.Duration) {
 func (m *Metrics) Request(route string, status int, d time.Duration) {
 	m.apiReqs.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.apiDur.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// PartnerRequest counts one request with a known key. Partners come from
+// the keys file, so the label set is bounded.
+func (m *Metrics) PartnerRequest(partner string, status int) {
+	m.partnerReqs.WithLabelValues(partner, strconv.Itoa(status)).Inc()
 }
 
 // Partial counts a response that left failed dealer sources out.

@@ -7,6 +7,7 @@
 //	aggregator sim [-latency D]         run the simulated upstreams on their own
 //	aggregator load [-rate N]           drive a running service open-loop and measure it
 //	aggregator naive                    the baseline gateway load compares the service with
+//	aggregator keys hash < key          print the sha256 form of an API key
 package main
 
 import (
@@ -36,6 +37,7 @@ commands:
   sim       run the simulated upstreams as a process of their own
   load      drive a running service open-loop at a fixed rate; compare it with a naive gateway
   naive     the naive gateway load starts as its baseline
+  keys      print the sha256 form of an API key read from stdin (keys hash)
 
 Run "aggregator <command> -h" for the flags of a command.
 `
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return load(ctx, args[1:], stdout, stderr)
 	case "naive":
 		return naive(ctx, args[1:], stdout, stderr)
+	case "keys":
+		return keys(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -276,4 +279,67 @@ func listedLots() int {
 		}
 	}
 	return n
+}
+
+// TestServeReloadsKeysOnSIGHUP: a key added to the file works and a key
+// removed from it stops, without a restart.
+func TestServeReloadsKeysOnSIGHUP(t *testing.T) {
+	const acme, beta = "lmn_stg_acme0000000000000001", "lmn_stg_beta0000000000000002"
+	file := filepath.Join(t.TempDir(), "keys.json")
+	write := func(partner, key string) {
+		require.NoError(t, os.WriteFile(file, []byte(`{"keys": [{"partner": "`+partner+`", "key": "`+key+`"}]}`), 0o600))
+	}
+	write("acme", acme)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-sim", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-log-format", "json",
+			"-api-keys-file", file}, noenv, &stdout, &stderr)
+	}()
+	var api string
+	require.Eventually(t, func() bool {
+		a := apiRe.FindStringSubmatch(stdout.String())
+		if a != nil {
+			api = a[1]
+		}
+		return a != nil
+	}, 10*time.Second, 20*time.Millisecond, "serve printed no address: %s", stderr.String())
+	status := func(key string) int {
+		req, _ := http.NewRequest(http.MethodGet, api+"/v1/vehicles/encar_39000000", nil)
+		req.Header.Set("x-api-key", key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.NotEqual(t, http.StatusUnauthorized, status(acme))
+	assert.NotEqual(t, http.StatusUnauthorized, status(DemoKey), "-sim adds the demo key")
+	assert.Equal(t, http.StatusUnauthorized, status(beta))
+
+	write("beta", beta)
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "API keys reloaded") },
+		10*time.Second, 20*time.Millisecond, "no reload logged: %s", stderr.String())
+	assert.Equal(t, http.StatusUnauthorized, status(acme), "a removed key stops at once")
+	assert.NotEqual(t, http.StatusUnauthorized, status(beta), "an added key works")
+
+	// A broken file keeps the keys in service.
+	require.NoError(t, os.WriteFile(file, []byte(`{"keys": [`), 0o600))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "API keys not reloaded") },
+		10*time.Second, 20*time.Millisecond)
+	assert.NotEqual(t, http.StatusUnauthorized, status(beta))
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestKeysHash(t *testing.T) {
+	var out, errOut bytes.Buffer
+	// The expected value is sha256 of the key, computed by sha256sum.
+	require.NoError(t, keys([]string{"hash"}, strings.NewReader(DemoKey+"\n"), &out, &errOut))
+	assert.Equal(t, "ecc23a4f651154b7ad4c0a171487210c5f00d199262b8c2b44ea6af1775f7944\n", out.String())
+	assert.Error(t, keys([]string{"hash"}, strings.NewReader("not a key\n"), &out, &errOut))
+	assert.Error(t, keys(nil, strings.NewReader(""), &out, &errOut))
 }

@@ -10,9 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lmn/aggregator/cursor"
@@ -53,6 +55,9 @@ type config struct {
 	sim                            bool
 	shutdownGrace                  time.Duration
 	maxInFlight                    int
+	ratePerSecond                  float64
+	rateBurst                      int
+	trustedProxies                 string
 }
 
 // positive is a flag value that must be a positive number.
@@ -72,7 +77,7 @@ func (p *positive) Set(s string) error {
 // flags defines every setting of serve. env maps each flag to the
 // environment variable that sets it too.
 func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
-	c = &config{fxRate: 1350}
+	c = &config{fxRate: 1350, ratePerSecond: 10}
 	env = map[string]string{}
 	str := func(p *string, name, envName, def, help string) {
 		env[name] = envName
@@ -95,8 +100,13 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	env["fx-rate"] = "LMN_FX_RATE"
 	fs.Var((*positive)(&c.fxRate), "fx-rate", "won per US dollar used for prices ($LMN_FX_RATE)")
 	str(&c.cursorSecrets, "cursor-secrets", "LMN_CURSOR_SECRETS", "", "comma-separated cursor signing secrets, newest first; required unless -sim")
-	str(&c.keysFile, "api-keys-file", "LMN_API_KEYS_FILE", "", "file with one accepted API key per line")
+	str(&c.keysFile, "api-keys-file", "LMN_API_KEYS_FILE", "", "keys file: JSON {\"keys\": [{\"partner\", \"key\" or \"sha256\", \"allow\", \"rate\"}]}, or one key per line; reread on SIGHUP")
 	str(&c.keys, "api-keys", "LMN_API_KEYS", "", "comma-separated accepted API keys (prefer -api-keys-file)")
+	env["rate-per-second"] = "LMN_RATE_PER_SECOND"
+	fs.Var((*positive)(&c.ratePerSecond), "rate-per-second", "requests per second of a key whose entry names no rate ($LMN_RATE_PER_SECOND)")
+	env["rate-burst"] = "LMN_RATE_BURST"
+	fs.IntVar(&c.rateBurst, "rate-burst", 20, "burst of a key whose entry names no rate ($LMN_RATE_BURST)")
+	str(&c.trustedProxies, "trusted-proxies", "LMN_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed")
 	str(&c.env, "env", "LMN_ENV", "stg", "key environment this deployment accepts: stg or live")
 	str(&c.glovisSession, "glovis-session", "LMN_GLOVIS_SESSION", "", "Glovis member session cookie (JSESSIONID)")
 	str(&c.glovisSites, "glovis-sites", "LMN_GLOVIS_SITES", strings.Join(korean.SiteCodes(), ","), "Glovis site codes to crawl")
@@ -134,6 +144,12 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	}
 	if c.maxInFlight < 1 {
 		return nil, fmt.Errorf("serve: -max-in-flight must be at least 1, got %d", c.maxInFlight)
+	}
+	if c.rateBurst < 1 {
+		return nil, fmt.Errorf("serve: -rate-burst must be at least 1, got %d", c.rateBurst)
+	}
+	if _, err := httpapi.ParsePrefixes(c.trustedProxies); err != nil {
+		return nil, fmt.Errorf("serve: -trusted-proxies: %w", err)
 	}
 	if c.env != "stg" && c.env != "live" {
 		return nil, fmt.Errorf("serve: -env must be stg or live, got %q", c.env)
@@ -174,18 +190,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			c.cursorSecrets = "sim-only-cursor-secret-not-for-production"
 		}
 	}
-	keys := httpapi.NewKeys(c.env)
-	if c.sim {
-		if err := keys.Add(DemoKey); err != nil {
-			return err
-		}
-	}
-	if err := loadKeys(keys, c); err != nil {
+	keys, err := loadKeys(c)
+	if err != nil {
 		return err
 	}
-	if keys.Len() == 0 {
-		return errors.New("serve: no API keys: set -api-keys-file or $LMN_API_KEYS (or use -sim)")
-	}
+	trusted, _ := httpapi.ParsePrefixes(c.trustedProxies) // checked by parseConfig
 	secrets := strings.Split(c.cursorSecrets, ",")
 	for i, sec := range secrets {
 		if sec != "" && len(sec) < minSecretLen {
@@ -205,7 +214,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		EncarTimeout: c.encarTimeout, DanawaTimeout: c.danawaTimeout, GlovisTimeout: c.glovisTimeout,
 		GlovisSession: c.glovisSession, GlovisSites: strings.Split(c.glovisSites, ","),
 		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig, Metrics: m,
-		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload},
+		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload,
+			TrustedProxies: trusted},
 	}
 	if simulator != nil {
 		cfg.Admin.Sim = simulator.Control()
@@ -226,6 +236,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	admin := &http.Server{Addr: c.adminAddr, Handler: app.Admin, ReadHeaderTimeout: 5 * time.Second}
 
+	// Listening for SIGHUP before serving: a reload sent as soon as the
+	// service answers must not kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	publicLn, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -243,10 +258,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		printDemo(stdout, publicLn.Addr().String(), adminLn.Addr().String())
 	}
 
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		case <-hup:
+			reloadKeys(log, keys, c)
+		}
 	}
 	log.Info("shutting down; letting in-flight requests finish", "grace", c.shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
@@ -256,27 +277,53 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return errors.Join(errPublic, errAdmin)
 }
 
-func loadKeys(keys *httpapi.Keys, c *config) error {
+// loadKeys reads the keys of -api-keys and -api-keys-file into a new set;
+// with -sim the demo key is added unless they list it themselves.
+func loadKeys(c *config) (*httpapi.Keys, error) {
+	keys := httpapi.NewKeys(c.env)
+	if err := keys.SetDefaultRate(httpapi.Rate{PerSecond: c.ratePerSecond, Burst: c.rateBurst}); err != nil {
+		return nil, fmt.Errorf("serve: -rate-per-second, -rate-burst: %w", err)
+	}
 	for _, k := range strings.Split(c.keys, ",") {
 		if strings.TrimSpace(k) == "" {
 			continue
 		}
 		if err := keys.Add(k); err != nil {
-			return fmt.Errorf("serve: -api-keys: %w", err)
+			return nil, fmt.Errorf("serve: -api-keys: %w", err)
 		}
 	}
-	if c.keysFile == "" {
-		return nil
+	if c.keysFile != "" {
+		f, err := os.Open(c.keysFile)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		defer f.Close()
+		if err := keys.AddFrom(f); err != nil {
+			return nil, fmt.Errorf("serve: %s: %w", c.keysFile, err)
+		}
 	}
-	f, err := os.Open(c.keysFile)
+	if c.sim && !keys.Valid(DemoKey) {
+		if err := keys.AddEntry(httpapi.Entry{Partner: "demo", Key: DemoKey}); err != nil {
+			return nil, err
+		}
+	}
+	if keys.Len() == 0 {
+		return nil, errors.New("serve: no API keys: set -api-keys-file or $LMN_API_KEYS (or use -sim)")
+	}
+	return keys, nil
+}
+
+// reloadKeys rereads the keys (on SIGHUP) and swaps them in whole; keys no
+// longer listed stop working with the next request. A bad file keeps the
+// keys in service: refusing every partner is worse than a stale key.
+func reloadKeys(log *slog.Logger, live *httpapi.Keys, c *config) {
+	next, err := loadKeys(c)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		log.Error("API keys not reloaded; the previous keys stay in service", "err", err)
+		return
 	}
-	defer f.Close()
-	if err := keys.AddFrom(f); err != nil {
-		return fmt.Errorf("serve: %s: %w", c.keysFile, err)
-	}
-	return nil
+	live.Replace(next)
+	log.Info("API keys reloaded", "keys", next.Len(), "partners", len(next.Partners()))
 }
 
 func newLogger(format string, w io.Writer) (*slog.Logger, error) {
