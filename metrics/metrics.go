@@ -69,9 +69,12 @@ func New() *Metrics {
 	}, []string{"partner", "status"})
 	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable, m.partnerReqs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.reg.MustRegister(fieldMissing{prometheus.NewDesc("lmn_extract_field_missing_total",
+	m.reg.MustRegister(pairCounts{prometheus.NewDesc("lmn_extract_field_missing_total",
 		"Pages of 10 or more rows on which an optional field was empty on every row, by source and field: a renamed field.",
-		[]string{"source", "field"}, nil)})
+		[]string{"source", "field"}, nil), sources.MissingCounts})
+	m.reg.MustRegister(pairCounts{prometheus.NewDesc("lmn_extract_rows_skipped_total",
+		"Rows left out of a page because their shape was never seen (e.g. a Danawa link without an identifier), by source and reason.",
+		[]string{"source", "reason"}, nil), sources.SkippedCounts})
 	for k := range korean.Unmapped() {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "lmn_dictionary_unmapped_total", Help: "Upstream values the Korean dictionary could not translate, by kind.",
@@ -128,15 +131,19 @@ func (m *Metrics) WatchAuction(store *glovis.Store) {
 	}, func() float64 { return float64(store.Status().DetailErrors) }))
 }
 
-// fieldMissing exports sources.MissingCounts: its labels are the
-// extractors' declared optional fields, so they are bounded.
-type fieldMissing struct{ desc *prometheus.Desc }
+// pairCounts exports counts kept by sources (fields missing, rows
+// skipped): their labels are the extractors' declared field names and
+// reasons, so they are bounded.
+type pairCounts struct {
+	desc  *prometheus.Desc
+	count func() map[[2]string]int64
+}
 
-func (f fieldMissing) Describe(ch chan<- *prometheus.Desc) { ch <- f.desc }
+func (p pairCounts) Describe(ch chan<- *prometheus.Desc) { ch <- p.desc }
 
-func (f fieldMissing) Collect(ch chan<- prometheus.Metric) {
-	for k, n := range sources.MissingCounts() {
-		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, float64(n), k[0], k[1])
+func (p pairCounts) Collect(ch chan<- prometheus.Metric) {
+	for k, n := range p.count() {
+		ch <- prometheus.MustNewConstMetric(p.desc, prometheus.CounterValue, float64(n), k[0], k[1])
 	}
 }
 

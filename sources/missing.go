@@ -47,3 +47,33 @@ func MissingCounts() map[[2]string]int64 {
 	}
 	return out
 }
+
+var (
+	skippedMu sync.Mutex
+	skipped   = map[[2]string]int64{} // {source, reason} → rows
+)
+
+// NoteSkipped records rows of a page left out for reason (a bounded word
+// such as "link_shape"), and logs one line naming the first example.
+func NoteSkipped(source, reason string, rows int, example string) {
+	skippedMu.Lock()
+	skipped[[2]string{source, reason}] += int64(rows)
+	skippedMu.Unlock()
+	l := missingLog.Load()
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Warn("rows skipped: their shape was never seen", "source", source, "reason", reason, "rows", rows, "example", example)
+}
+
+// SkippedCounts returns how many rows were skipped per {source, reason}
+// since the process started.
+func SkippedCounts() map[[2]string]int64 {
+	skippedMu.Lock()
+	defer skippedMu.Unlock()
+	out := make(map[[2]string]int64, len(skipped))
+	for k, v := range skipped {
+		out[k] = v
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
@@ -53,6 +54,11 @@ func (c *Client) Search(ctx context.Context, s Search) (*List, error) {
 	l, err := ExtractList(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("danawa list: %w", err)
+	}
+	// Danawa has no detail page: a row's detail is this list row, as fetched now.
+	now := time.Now()
+	for i := range l.Rows {
+		l.Rows[i].FetchedAt = now
 	}
 	return l, nil
 }

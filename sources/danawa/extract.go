@@ -2,9 +2,13 @@ package danawa
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,19 +36,33 @@ type List struct {
 	Total int // the count Danawa shows above the list; -1 when the page does not say
 	Rows  []vehicle.Vehicle
 	// Raw is how many car rows the page carried (ads and spacers excluded),
-	// including rows left out for having no price; paging advances by it.
+	// including rows left out for having no price or no readable id;
+	// paging advances by it.
 	Raw int
+	// Skipped is how many car rows were left out because their link has a
+	// shape never seen (no identifier found in it).
+	Skipped int
 }
 
+// PublicList is the list page partners' browsers open; relative links on
+// a page resolve against the page's <base href>, else against it, so a
+// row's source_url is absolute whatever base the client was configured with.
+var PublicList = &url.URL{Scheme: "https", Host: "auto.danawa.com", Path: "/usedcar/"}
+
 var (
-	idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	idRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,48}$`)
+	yearRe = regexp.MustCompile(`^(19|20)\d\d$`)
 )
 
 // ExtractList reads a Danawa used-car list page. A page without the list
 // container is ErrDrift (or ErrBlocked when it is a bot check); a list with
-// no rows is a success with zero rows. Rows whose price is not a number
-// (상담, "ask") are left out: a car without a price cannot be sorted or
-// filtered by price.
+// no rows is a success with zero rows, unless the count above it says
+// otherwise. A row without a year, mileage or price column, or with one in
+// a form not seen before ("79.959km", a price outside the plausible range),
+// is ErrDrift. Rows whose price is not a number (상담, "ask") are left out:
+// a car without a price cannot be sorted or filtered by price. A row whose
+// link carries no identifier this reader knows is left out, counted and
+// logged; when every row is, the page is drift.
 func ExtractList(body []byte) (*List, error) {
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
@@ -57,16 +75,31 @@ func ExtractList(body []byte) (*List, error) {
 		}
 		return nil, sources.Drift("missing #usedcarList")
 	}
+	base := PublicList
+	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
+		if u, err := PublicList.Parse(href); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+			base = u
+		}
+	}
 	out := &List{Total: total(doc), Rows: []vehicle.Vehicle{}}
 	var rowErr error
+	var firstSkip string
 	list.Find("ul > li").EachWithBreak(func(_ int, li *goquery.Selection) bool {
 		name := li.FindMatcher(selName).First()
 		if name.Length() == 0 {
 			return true // an ad or a spacer
 		}
 		out.Raw++
-		v, ok, err := row(li, name)
-		if err != nil {
+		v, ok, err := row(li, name, base)
+		var shape linkShapeError
+		switch {
+		case errors.As(err, &shape):
+			out.Skipped++
+			if firstSkip == "" {
+				firstSkip = shape.href
+			}
+			return true
+		case err != nil:
 			rowErr = err
 			return false
 		}
@@ -78,12 +111,49 @@ func ExtractList(body []byte) (*List, error) {
 	if rowErr != nil {
 		return nil, rowErr
 	}
-	if items := list.Find("ul > li").Length(); out.Raw == 0 && items > 0 && out.Total != 0 {
-		// Items, none of them a car, while the count says there are cars:
-		// the row markup changed, which must not read as "no cars".
-		return nil, sources.Drift("%d list items but none has a.name", items)
+	if out.Skipped > 0 {
+		if out.Skipped == out.Raw {
+			return nil, sources.Drift("no row's link carries an identifier (first: %q)", firstSkip)
+		}
+		sources.NoteSkipped(string(vehicle.Danawa), "link_shape", out.Skipped, firstSkip)
 	}
+	if items := list.Find("ul > li").Length(); out.Raw == 0 && out.Total > 0 {
+		// No car while the count says there are cars: the row markup
+		// changed, which must not read as "no cars".
+		return nil, sources.Drift("%d list items but no car row while the count says %d", items, out.Total)
+	}
+	noteMissing(out.Rows)
 	return out, nil
+}
+
+// optional are the row fields a car may lack; empty on every row of a big
+// page, they are counted (sources.NoteMissing).
+var optional = []struct {
+	name  string
+	empty func(v *vehicle.Vehicle) bool
+}{
+	{"region", func(v *vehicle.Vehicle) bool { return v.Seller == nil || v.Seller.Region == "" }},
+	{"listed_at", func(v *vehicle.Vehicle) bool { return v.ListedAt.IsZero() }},
+	{"photo", func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
+	{"trim", func(v *vehicle.Vehicle) bool { return v.Trim == "" }},
+}
+
+func noteMissing(rows []vehicle.Vehicle) {
+	if len(rows) < sources.MinRowsForMissing {
+		return
+	}
+	for _, f := range optional {
+		all := true
+		for i := range rows {
+			if !f.empty(&rows[i]) {
+				all = false
+				break
+			}
+		}
+		if all {
+			sources.NoteMissing(string(vehicle.Danawa), f.name, len(rows))
+		}
+	}
 }
 
 func isBotCheck(doc *goquery.Document) bool {
@@ -92,46 +162,68 @@ func isBotCheck(doc *goquery.Document) bool {
 		strings.Contains(text, "비정상적인 접근")
 }
 
-// total reads "총 12,345대" above the list.
+// total reads "총 12,345대" above the list; -1 when the page does not say
+// (nothing confirms where real pages put it).
 func total(doc *goquery.Document) int {
-	n, ok := sources.Number(doc.Find(".list_top .count em").First().Text())
+	n, ok := sources.Quantity(doc.Find(".list_top .count em").First().Text(), "", "")
 	if !ok {
 		return -1
 	}
 	return n
 }
 
-func row(li, name *goquery.Selection) (vehicle.Vehicle, bool, error) {
+func row(li, name *goquery.Selection, base *url.URL) (vehicle.Vehicle, bool, error) {
 	title := strings.Join(strings.Fields(name.Text()), " ")
 	href, _ := name.Attr("href")
-	id, err := rowID(href)
+	link, err := base.Parse(strings.TrimSpace(href))
 	if err != nil {
-		return vehicle.Vehicle{}, false, err
+		return vehicle.Vehicle{}, false, linkShapeError{href}
 	}
-	year, ok := sources.Number(li.FindMatcher(selYear).First().Text())
+	id, ok := rowID(link.Query())
 	if !ok {
-		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.year", id)
+		return vehicle.Vehicle{}, false, linkShapeError{href}
 	}
-	km, ok := sources.Number(li.FindMatcher(selKm).First().Text())
+	if title == "" {
+		return vehicle.Vehicle{}, false, sources.Drift("row %s: empty a.name", id)
+	}
+	yearText := strings.TrimSpace(li.FindMatcher(selYear).First().Text())
+	if !yearRe.MatchString(yearText) {
+		return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.year %q is not a year", id, yearText)
+	}
+	year, _ := strconv.Atoi(yearText)
+	kmText := strings.ReplaceAll(li.FindMatcher(selKm).First().Text(), " ", "")
+	km, ok := sources.Quantity(strings.ToLower(kmText), "", "km")
 	if !ok {
-		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.km", id)
+		return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.km %q is not a whole number of km", id, strings.TrimSpace(kmText))
+	}
+	if err := sources.CheckMileage(float64(km)); err != nil {
+		return vehicle.Vehicle{}, false, fmt.Errorf("row %s: %w", id, err)
 	}
 	priceSel := li.FindMatcher(selPrice).First()
 	if priceSel.Length() == 0 {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.price .num", id)
 	}
-	price, ok := sources.Number(priceSel.Text())
-	if !ok || price <= 0 {
+	priceText := strings.TrimSpace(priceSel.Text())
+	price, ok := sources.Quantity(priceText, "", "")
+	if !ok {
+		if strings.ContainsAny(priceText, "0123456789") {
+			// Digits in another form ("3.750", "3750만"): a changed page, not "ask".
+			return vehicle.Vehicle{}, false, sources.Drift("row %s: price %q is not a whole number of 만원", id, priceText)
+		}
 		return vehicle.Vehicle{}, false, nil // 상담: no price
+	}
+	krw := int64(price) * 10000
+	if err := sources.CheckPrice(float64(krw)); err != nil {
+		return vehicle.Vehicle{}, false, fmt.Errorf("row %s: %w", id, err)
 	}
 	v := vehicle.Vehicle{
 		ID:        "danawa_" + id,
 		Source:    vehicle.Danawa,
 		Year:      year,
 		MileageKm: km,
-		PriceKRW:  int64(price) * 10000,
+		PriceKRW:  krw,
 		Options:   []string{},
-		SourceURL: href,
+		SourceURL: link.String(),
 	}
 	mk, rest, ok := korean.MakePrefix(title)
 	if !ok {
@@ -146,8 +238,10 @@ func row(li, name *goquery.Selection) (vehicle.Vehicle, bool, error) {
 	}
 	v.Fuel = korean.FuelInText(v.Trim)
 	v.Drivetrain = korean.Drivetrain(v.Trim)
-	if src, ok := li.FindMatcher(selImg).First().Attr("src"); ok && strings.HasPrefix(src, "http") {
-		v.PhotoURL = src
+	if src, ok := li.FindMatcher(selImg).First().Attr("src"); ok {
+		if u, err := base.Parse(strings.TrimSpace(src)); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+			v.PhotoURL = u.String()
+		}
 	}
 	if region := strings.TrimSpace(li.FindMatcher(selArea).First().Text()); region != "" {
 		v.Seller = &vehicle.Seller{Type: "dealer", Region: region}
@@ -160,24 +254,108 @@ func row(li, name *goquery.Selection) (vehicle.Vehicle, bool, error) {
 	return v, true, nil
 }
 
-// rowID derives the row id from the loadingBridge link: Danawa has no detail
-// page, so the partner site and its ad number are what identify the car.
-func rowID(href string) (string, error) {
-	u, err := url.Parse(href)
-	if err != nil || !strings.Contains(u.Path, "loadingBridge") {
-		return "", sources.Drift("a.name does not link through loadingBridge: %q", href)
+// linkShapeError is a row whose link carries no identifier this reader
+// knows: the row is skipped and counted, the page still read.
+type linkShapeError struct{ href string }
+
+func (e linkShapeError) Error() string { return fmt.Sprintf("no identifier in link %q", e.href) }
+
+// Danawa has no detail page: a row is known by the partner site holding
+// the ad and that site's ad number, found in the bridge link. No real page
+// has confirmed the parameter names, so the whole query is searched: the
+// names working crawlers used first, then any parameter whose name says it
+// is an id, then the partner link's own query and path.
+var (
+	adNames      = []string{"carSeq", "carseq", "carId", "carid", "carNo", "carno", "seq", "id", "no"}
+	partnerNames = []string{"partner", "site", "siteCode", "cp", "siteCd"}
+	idNameRe     = regexp.MustCompile(`(?i)(seq|id|no|num|code|cd|key)$`)
+	// volatileNames change on every page view: never part of an id.
+	volatileNames = regexp.MustCompile(`(?i)^(t|ts|time|timestamp|rand|rnd|nonce|_|page|order|sort|ref|referer|returnurl|utm_.*|callback)$`)
+	tokenRe       = regexp.MustCompile(`[^a-z0-9]+`)
+)
+
+// rowID derives a stable id from a bridge link's query; false when it
+// carries none.
+func rowID(q url.Values) (string, bool) {
+	partner := ""
+	for _, n := range partnerNames {
+		if p := tokenRe.ReplaceAllString(strings.ToLower(q.Get(n)), ""); p != "" {
+			partner = p
+			break
+		}
 	}
-	q := u.Query()
-	ad := q.Get("carSeq")
+	ad := firstID(q, adNames)
 	if ad == "" {
-		return "", sources.Drift("bridge link without carSeq")
+		// Any other parameter that names an id, in name order so the
+		// choice never depends on the link's parameter order.
+		var names []string
+		for n := range q {
+			if idNameRe.MatchString(n) && !volatileNames.MatchString(n) && !slices.Contains(partnerNames, n) {
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
+		ad = firstID(q, names)
+	}
+	if ad == "" {
+		// The partner's own link: its query, else a number ending its path.
+		for _, n := range []string{"url", "link", "target", "goUrl", "returnUrl"} {
+			u, err := url.Parse(q.Get(n))
+			if err != nil || u.Host == "" {
+				continue
+			}
+			if partner == "" {
+				partner = tokenRe.ReplaceAllString(hostLabel(u.Hostname()), "")
+			}
+			if id, ok := rowID(u.Query()); ok {
+				ad = id
+			} else if last := path.Base(u.Path); len(last) >= 4 && isDigits(last) {
+				ad = last
+			}
+			if ad != "" {
+				break
+			}
+		}
+	}
+	if ad == "" {
+		return "", false
 	}
 	id := ad
-	if p := q.Get("partner"); p != "" {
-		id = p + "-" + ad
+	if partner != "" && !strings.HasPrefix(ad, partner+"-") {
+		id = partner + "-" + ad
 	}
-	if !idRe.MatchString(id) {
-		return "", sources.Drift("bridge link id %q is not url-safe", id)
+	if len(id) > 64 {
+		return "", false
 	}
-	return id, nil
+	return id, true
+}
+
+func firstID(q url.Values, names []string) string {
+	for _, n := range names {
+		if v := strings.TrimSpace(q.Get(n)); idRe.MatchString(v) {
+			return v
+		}
+	}
+	return ""
+}
+
+// hostLabel is the name of a site from its host: "www.kcar.com" is kcar.
+func hostLabel(host string) string {
+	parts := strings.Split(strings.TrimPrefix(strings.ToLower(host), "www."), ".")
+	if len(parts) >= 3 && (parts[len(parts)-2] == "co" || parts[len(parts)-2] == "com") {
+		return parts[len(parts)-3]
+	}
+	if len(parts) >= 2 {
+		return parts[len(parts)-2]
+	}
+	return parts[0]
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
