@@ -64,7 +64,7 @@ func extract(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		out, err = encar.ExtractDetail(body)
 	case "danawa list":
 		var l *danawa.List
-		if l, err = danawa.ExtractList(body); err == nil {
+		if l, err = danawa.ExtractList(body, 1); err == nil {
 			out = l
 		}
 	case "glovis list":

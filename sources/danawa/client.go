@@ -51,7 +51,7 @@ func (c *Client) Search(ctx context.Context, s Search) (*List, error) {
 	if resp.Status != http.StatusOK {
 		return nil, fmt.Errorf("danawa list: unexpected status %d", resp.Status)
 	}
-	l, err := ExtractList(resp.Body)
+	l, err := ExtractList(resp.Body, max(s.Page, 1))
 	if err != nil {
 		return nil, fmt.Errorf("danawa list: %w", err)
 	}

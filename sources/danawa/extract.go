@@ -56,14 +56,15 @@ var (
 
 // ExtractList reads a Danawa used-car list page. A page without the list
 // container is ErrDrift (or ErrBlocked when it is a bot check); a list with
-// no rows is a success with zero rows, unless the count above it says
-// otherwise. A row without a year, mileage or price column, or with one in
+// no rows is a success with zero rows, unless it is page 1 and the count
+// above it says otherwise (past the last page, a list is empty whatever
+// the count says: searches read ahead). A row without a year, mileage or price column, or with one in
 // a form not seen before ("79.959km", a price outside the plausible range),
 // is ErrDrift. Rows whose price is not a number (상담, "ask") are left out:
 // a car without a price cannot be sorted or filtered by price. A row whose
 // link carries no identifier this reader knows is left out, counted and
 // logged; when every row is, the page is drift.
-func ExtractList(body []byte) (*List, error) {
+func ExtractList(body []byte, page int) (*List, error) {
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
 		return nil, sources.Drift("list HTML: %v", err)
@@ -117,7 +118,7 @@ func ExtractList(body []byte) (*List, error) {
 		}
 		sources.NoteSkipped(string(vehicle.Danawa), "link_shape", out.Skipped, firstSkip)
 	}
-	if items := list.Find("ul > li").Length(); out.Raw == 0 && out.Total > 0 {
+	if items := list.Find("ul > li").Length(); out.Raw == 0 && out.Total > 0 && (page <= 1 || items > 0) {
 		// No car while the count says there are cars: the row markup
 		// changed, which must not read as "no cars".
 		return nil, sources.Drift("%d list items but no car row while the count says %d", items, out.Total)

@@ -12,7 +12,7 @@ import (
 func FuzzExtractList(f *testing.F) {
 	golden.Seed(f, testdata)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		l, err := ExtractList(body)
+		l, err := ExtractList(body, 1)
 		if err != nil {
 			return
 		}

@@ -20,6 +20,7 @@ import (
 type mutation struct {
 	name    string
 	edit    func(string) string
+	page    int                     // the page asked for; 0 is 1
 	drift   bool                    // want ErrDrift
 	correct func(*testing.T, *List) // else: what must still be read, and read right
 }
@@ -89,6 +90,8 @@ var danawaMutations = []mutation{
 	{name: "a.name renamed", edit: replaceAll(`class="name"`, `class="title"`), drift: true},
 	{name: "list container renamed", edit: replace(`id="usedcarList"`, `id="carList"`), drift: true},
 	{name: "list emptied while the count says 1,234", edit: replaceAll(`(?s)<ul>.*</ul>`, "<ul></ul>"), drift: true},
+	{name: "a page past the end: empty, the count still 1,234", page: 63, edit: replaceAll(`(?s)<ul>.*</ul>`, "<ul></ul>"),
+		correct: func(t *testing.T, l *List) { assert.Empty(t, l.Rows); assert.Zero(t, l.Raw) }},
 	{name: "columns reordered", edit: replace(`<div class="col year"><span class="top">연식</span><span class="middle">2021</span></div>
       <div class="col km"><span class="middle">79,959km</span></div>`, `<div class="col km"><span class="middle">79,959km</span></div>
       <div class="col year"><span class="top">연식</span><span class="middle">2021</span></div>`),
@@ -137,7 +140,7 @@ func TestMutations(t *testing.T) {
 	drift, correct := 0, 0
 	for _, m := range danawaMutations {
 		t.Run(m.name, func(t *testing.T) {
-			l, err := ExtractList([]byte(m.edit(string(base))))
+			l, err := ExtractList([]byte(m.edit(string(base))), max(m.page, 1))
 			if m.drift {
 				require.ErrorIs(t, err, sources.ErrDrift)
 				drift++
