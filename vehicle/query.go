@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Sort is the order of a search.
@@ -133,15 +134,25 @@ func matchesKeyword(kw string, v *Vehicle) bool {
 	return true
 }
 
-// vanWords mark cargo and two-seat variants in model and trim text.
-var vanWords = []string{"van", "밴", "카고", "cargo", "2인승", "3인승", "porter", "bongo", "damas", "labo", "포터", "봉고", "다마스", "라보"}
+// vanWords are the words of model and trim text that mark a van: the van
+// and minivan models themselves, and the words of cargo and two- or
+// three-seat variants ("레이 밴", "카고 3인승"). A word is compared whole, so
+// "Avante" is not a van for containing "van".
+var vanWords = map[string]bool{
+	"van": true, "밴": true, "cargo": true, "카고": true, "2인승": true, "3인승": true,
+	"staria": true, "스타리아": true, "starex": true, "스타렉스": true, "carnival": true, "카니발": true,
+	"solati": true, "쏠라티": true, "porter": true, "포터": true, "bongo": true, "봉고": true,
+	"damas": true, "다마스": true, "labo": true, "라보": true, "master": true, "마스터": true,
+}
 
-// IsVan is the body_style=van heuristic: a cargo or two-seat variant by its
-// model or trim text.
+// IsVan is the body_style=van heuristic. The model and trim are cut into
+// words at anything that is not a letter or digit; the car is a van when a
+// word, or a word without the generation number run into it ("포터2",
+// "Porter2"), is one of vanWords.
 func IsVan(v *Vehicle) bool {
-	text := strings.ToLower(v.Model + " " + v.Trim)
-	for _, w := range vanWords {
-		if strings.Contains(text, w) {
+	isWord := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	for _, w := range strings.FieldsFunc(strings.ToLower(v.Model+" "+v.Trim), isWord) {
+		if vanWords[w] || vanWords[strings.TrimRight(w, "0123456789")] {
 			return true
 		}
 	}

@@ -70,5 +70,31 @@ func TestMatches(t *testing.T) {
 	}
 	dealer := Vehicle{Make: "Kia", Model: "Sorento"}
 	assert.False(t, Query{AuctionStatuses: []string{AuctionUpcoming}}.Matches(&dealer), "auction-only filters exclude dealer rows")
-	assert.True(t, IsVan(&Vehicle{Model: "Porter", Trim: "2 초장축"}))
+}
+
+func TestIsVanByWord(t *testing.T) {
+	for _, tc := range []struct {
+		model, trim string
+		want        bool
+	}{
+		{"Porter", "2 초장축", true},
+		{"Porter II", "초장축 슈퍼캡", true},
+		{"포터2", "", true},
+		{"Bongo", "III 1톤 킹캡", true},
+		{"Staria", "2.2 투어러 9인승", true},
+		{"Carnival", "2.2 9인승 노블레스", true},
+		{"Grand Starex", "밴 3인승 스마트", true},
+		{"Ray", "밴 1.0", true},
+		{"Ray Van", "", true},
+		{"Ray", "1.0 프레스티지", false},
+		{"Avante", "1.6 인스퍼레이션", false},
+		{"Avante", "CN7 1.6 모던", false},
+		{"Tucson", "2.0 디젤 5인승", false},
+		{"Santa Fe", "카고 2인승", true},
+		{"Sorento", "2.2 (밴)", true},
+		{"Sonata", "2.0 12인승", false},
+		{"K5", "Vantage", false},
+	} {
+		assert.Equal(t, tc.want, IsVan(&Vehicle{Model: tc.model, Trim: tc.trim}), "%s %s", tc.model, tc.trim)
+	}
 }
