@@ -57,9 +57,9 @@ type Service struct {
 
 const userAgent = "lmn-aggregator/1 (+partner API)"
 
-// recentDanawaRows bounds the memory of Danawa rows kept for detail
-// requests: about 20 MB at 2 KB a row.
-const recentDanawaRows = 10000
+// recentDanawaRows bounds the Danawa rows kept for detail requests: about
+// 72 MB at ~720 bytes a row (the README derives it from the expected load).
+const recentDanawaRows = 100_000
 
 // glovisDetailTimeout is the default budget of reading a Glovis detail page
 // for a request: well inside the request's deadline, so a slow Glovis costs a
