@@ -363,6 +363,14 @@ func TestRequestErrors(t *testing.T) {
 		{"twice", "/v1/vehicles?make=Kia&make=Hyundai", demoKey, 400, "validation_error", "make"},
 		{"bad cursor", "/v1/vehicles?source=glovis&cursor=x", demoKey, 400, "invalid_cursor", ""},
 		{"unknown route", "/v2/cars", demoKey, 404, "not_found", ""},
+		{"bad escape", "/v1/vehicles?make=%ZZ", demoKey, 400, "validation_error", "make"},
+		{"bad escape in a number", "/v1/vehicles?make=Kia&year_min=20%2", demoKey, 400, "validation_error", "year_min"},
+		{"semicolon", "/v1/vehicles?make=Kia;fuel=x", demoKey, 400, "validation_error", "make"},
+		{"facets bad escape", "/v1/vehicles/facets?source=%ZZ", demoKey, 400, "validation_error", "source"},
+		{"key before query", "/v1/vehicles?make=%ZZ", "", 401, "missing_api_key", ""},
+		{"double slash", "//v1/vehicles?make=Kia", demoKey, 404, "not_found", ""},
+		{"dot segment", "/v1/./vehicles?make=Kia", demoKey, 404, "not_found", ""},
+		{"mixed cursor", "/v1/vehicles?source=glovis,encar&make=Kia&cursor=x", demoKey, 400, "mixed_source_pagination_unsupported", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := st.get(t, tc.path, tc.key)

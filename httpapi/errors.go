@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/lmn/aggregator/search"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // Error is an error with its place in the public contract: the HTTP status,
@@ -42,6 +43,33 @@ var (
 	errVehicleNotFound  = &Error{Status: http.StatusNotFound, Code: "vehicle_not_found", Message: "no vehicle with that id"}
 	errInternal         = &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "internal error"}
 )
+
+// mixedPagination refuses a cursor on a request that mixes auction and
+// dealer sources. details.restart names the queries to page instead, one
+// per kind, of exactly the sources requested: dealer only when both dealer
+// sources were asked for, otherwise the one that was.
+func mixedPagination(srcs []vehicle.Source) *Error {
+	var restart []map[string]string
+	var dealers []vehicle.Source
+	for _, s := range srcs {
+		if s.IsDealer() {
+			dealers = append(dealers, s)
+		} else {
+			restart = append(restart, map[string]string{"source": string(s)})
+		}
+	}
+	switch {
+	case len(dealers) == len(vehicle.DealerSources):
+		restart = append(restart, map[string]string{"source": "dealer"})
+	default:
+		for _, s := range dealers {
+			restart = append(restart, map[string]string{"source": string(s)})
+		}
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "mixed_source_pagination_unsupported",
+		Message: "pagination across auction and dealer sources is not supported; page each kind separately",
+		Details: map[string]any{"restart": restart}}
+}
 
 // dealerRetryAfter is how long partners are told to wait after a 503: about
 // the time a breaker stays open before it probes again.

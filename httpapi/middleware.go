@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/lmn/aggregator/fanout"
@@ -149,6 +151,51 @@ func withRecover(log *slog.Logger) middleware {
 					writeError(w, r, log, errInternal)
 				}
 			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// withCleanPath answers a path that is not in its clean form ("//v1/vehicles",
+// "/v1/./vehicles") with 404 in the error envelope. ServeMux would redirect
+// it with an HTML body, which a partner's client either follows without
+// noticing its own bug or fails to parse.
+func withCleanPath(log *slog.Logger) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if clean := cleanPath(r.URL.Path); clean != r.URL.Path && r.Method != http.MethodConnect {
+				writeError(w, r, log, &Error{Status: http.StatusNotFound, Code: "not_found",
+					Message: "no such route; the path is not in its clean form", Details: map[string]any{"clean_path": clean}})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// cleanPath is the path ServeMux would redirect p to: p cleaned, keeping a
+// trailing slash.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean
+}
+
+// withWellFormedQuery answers a query string that does not parse with a
+// 400 listing every malformed pair, before the handler reads r.URL.Query(),
+// which would silently leave those pairs out.
+func withWellFormedQuery(log *slog.Logger) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if issues := queryIssues(r.URL.RawQuery); len(issues) > 0 {
+				writeError(w, r, log, validationError(issues))
+				return
+			}
 			next.ServeHTTP(w, r)
 		})
 	}

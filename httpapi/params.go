@@ -120,6 +120,32 @@ func (p *parser) rangeCheck(minKey, maxKey string, min, max *int) {
 	}
 }
 
+// queryIssues reports the pairs of a raw query string that url.ParseQuery
+// drops: bad percent-encoding, or a semicolon, which older servers took for
+// a separator. r.URL.Query() silently leaves them out, so "make=%ZZ" would
+// be a search of every make and "make=Kia;fuel=x" one without either filter.
+func queryIssues(raw string) []Issue {
+	var issues []Issue
+	for _, pair := range strings.Split(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		name, keyErr := url.QueryUnescape(key)
+		if keyErr != nil {
+			name = key
+		}
+		_, valueErr := url.QueryUnescape(value)
+		switch {
+		case strings.Contains(pair, ";"):
+			issues = append(issues, Issue{Path: name, Message: fmt.Sprintf("a semicolon in %q: separate parameters with &, and write a semicolon in a value as %%3B", pair)})
+		case keyErr != nil || valueErr != nil:
+			issues = append(issues, Issue{Path: name, Message: fmt.Sprintf("malformed percent-encoding in %q", pair)})
+		}
+	}
+	return issues
+}
+
 // parseSearch turns the query string into a Query, reporting every problem
 // at once.
 func parseSearch(values url.Values, fx float64) (vehicle.Query, error) {
@@ -191,10 +217,11 @@ func parseSearch(values url.Values, fx float64) (vehicle.Query, error) {
 	}
 
 	if raw, ok := p.one("sort"); ok {
-		if !slices.Contains(vehicle.Sorts, vehicle.Sort(raw)) {
+		i := slices.IndexFunc(vehicle.Sorts, func(s vehicle.Sort) bool { return strings.EqualFold(string(s), raw) })
+		if i < 0 {
 			p.add("sort", "unknown sort %q; use one of %s", raw, joinSorts())
 		} else {
-			q.Sort = vehicle.Sort(raw)
+			q.Sort = vehicle.Sorts[i]
 		}
 	}
 	if raw, ok := p.one("limit"); ok {

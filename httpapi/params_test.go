@@ -103,3 +103,61 @@ func TestParseSearchAccepts(t *testing.T) {
 	assert.Equal(t, 50, q.Limit, "default limit")
 	assert.Equal(t, vehicle.SortAuctionDateAsc, q.Sort, "default sort")
 }
+
+// TestEnumsIgnoreCase: every enum value, sort included, is accepted in any
+// case and normalised to the contract's spelling.
+func TestEnumsIgnoreCase(t *testing.T) {
+	v, _ := url.ParseQuery("source=GLOVIS,Encar&make=KIA&sort=Price_Desc&fuel=Diesel&transmission=AUTO&color=Black" +
+		"&options_include=SunRoof&body_style=VAN&accident_grade=a&exterior_grade=b&auction_status=Upcoming")
+	q, err := parseSearch(v, 1350)
+	require.NoError(t, err)
+	assert.Equal(t, []vehicle.Source{vehicle.Glovis, vehicle.Encar}, q.Sources)
+	assert.Equal(t, vehicle.SortPriceDesc, q.Sort)
+	assert.Equal(t, []string{"diesel"}, q.Fuels)
+	assert.Equal(t, []string{"auto"}, q.Transmissions)
+	assert.Equal(t, []string{"black"}, q.Colors)
+	assert.Equal(t, []string{"sunroof"}, q.Options)
+	assert.True(t, q.Van)
+	assert.Equal(t, []string{"A"}, q.AccidentGrades)
+	assert.Equal(t, []string{"B"}, q.ExteriorGrades)
+	assert.Equal(t, []string{"upcoming"}, q.AuctionStatuses)
+}
+
+func TestQueryIssues(t *testing.T) {
+	for _, tc := range []struct {
+		raw   string
+		paths []string
+	}{
+		{"make=Kia&fuel=diesel", nil},
+		{"keyword=%EB%85%B8%EB%B8%94%EB%A0%88%EC%8A%A4&make=Kia%2CHyundai", nil},
+		{"make=Kia&&limit=5&", nil},
+		{"make=%ZZ", []string{"make"}},
+		{"make=Kia&year_min=20%2", []string{"year_min"}},
+		{"make=Kia;fuel=x", []string{"make"}},
+		{"make=Kia&fuel=x;y&%G1=2", []string{"fuel", "%G1"}},
+		{"keyword=a%3Bb", nil},
+	} {
+		var paths []string
+		for _, i := range queryIssues(tc.raw) {
+			paths = append(paths, i.Path)
+		}
+		assert.Equal(t, tc.paths, paths, tc.raw)
+	}
+}
+
+func TestMixedPaginationRestartsTheRequestedSources(t *testing.T) {
+	restart := func(srcs ...vehicle.Source) any { return mixedPagination(srcs).Details["restart"] }
+	type r = []map[string]string
+	assert.Equal(t, r{{"source": "glovis"}, {"source": "encar"}}, restart(vehicle.Glovis, vehicle.Encar))
+	assert.Equal(t, r{{"source": "glovis"}, {"source": "danawa"}}, restart(vehicle.Glovis, vehicle.Danawa))
+	assert.Equal(t, r{{"source": "glovis"}, {"source": "dealer"}}, restart(vehicle.Glovis, vehicle.Encar, vehicle.Danawa))
+}
+
+func TestCleanPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/v1/vehicles": "/v1/vehicles", "//v1/vehicles": "/v1/vehicles", "/v1/./vehicles": "/v1/vehicles",
+		"/v1/x/../vehicles": "/v1/vehicles", "/v1/vehicles/": "/v1/vehicles/", "/": "/", "": "/",
+	} {
+		assert.Equal(t, want, cleanPath(in), in)
+	}
+}

@@ -8,8 +8,9 @@ import (
 // addRoutes lists every public route.
 func addRoutes(mux *http.ServeMux, d Deps) {
 	auth := withAccess(d)
-	mux.Handle("GET /v1/vehicles", auth(handleSearch(d)))
-	mux.Handle("GET /v1/vehicles/facets", auth(handleFacets(d)))
+	query := withWellFormedQuery(d.Log)
+	mux.Handle("GET /v1/vehicles", auth(query(handleSearch(d))))
+	mux.Handle("GET /v1/vehicles/facets", auth(query(handleFacets(d))))
 	mux.HandleFunc("GET /v1/openapi.json", handleOpenAPI)
 	mux.Handle("GET /v1/vehicles/{id}", auth(handleVehicle(d)))
 	mux.Handle("/", handleUnknown(d, mux))

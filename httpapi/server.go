@@ -59,6 +59,7 @@ func NewServer(d Deps) http.Handler {
 		withRequestID,
 		withAccessLog(d.Log, mux, d.Metrics.Request),
 		withRecover(d.Log),
+		withCleanPath(d.Log),
 		withOverload(d.Overload),
 		withDeadline(d.Deadline),
 	)
@@ -93,5 +94,5 @@ type AdminDeps struct {
 func NewAdmin(d AdminDeps) http.Handler {
 	mux := http.NewServeMux()
 	addAdminRoutes(mux, d)
-	return chain(mux, withRequestID, withRecover(d.Log))
+	return chain(mux, withRequestID, withRecover(d.Log), withCleanPath(d.Log))
 }

@@ -31,7 +31,7 @@ func handleSearch(d Deps) http.HandlerFunc {
 			// Checked before the cursor is decoded: no cursor makes a mixed
 			// request pageable.
 			if q.NeedsAuction() && q.NeedsDealer() {
-				writeError(w, r, log, errMixedPagination)
+				writeError(w, r, log, mixedPagination(q.Sources))
 				return
 			}
 			st, err := codec.Decode(raw, string(q.Sort), binding, requested)
@@ -83,10 +83,6 @@ func handleSearch(d Deps) http.HandlerFunc {
 func setLMNHeader(w http.ResponseWriter, name, value string) {
 	w.Header()[name] = []string{value}
 }
-
-var errMixedPagination = &Error{Status: http.StatusBadRequest, Code: "mixed_source_pagination_unsupported",
-	Message: "pagination across auction and dealer sources is not supported; page each kind separately",
-	Details: map[string]any{"restart": []map[string]string{{"source": "glovis"}, {"source": "dealer"}}}}
 
 // bindingOf digests every filter a cursor is bound to (not the limit: a
 // partner may change the page size between pages).
