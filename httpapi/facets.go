@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/lmn/aggregator/korean"
-	"github.com/lmn/aggregator/sources/glovis"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -61,7 +60,7 @@ func handleFacets(d Deps) http.HandlerFunc {
 		cache.mu.Lock()
 		e, ok := cache.entries[key]
 		if !ok || now.Sub(e.at) >= facetsTTL {
-			e = facetEntry{body: buildFacets(srcs, d.Search.Auction.Index(), now), at: now}
+			e = facetEntry{body: buildFacets(srcs, d.Search.AuctionRows(), now), at: now}
 			cache.entries[key] = e
 		}
 		cache.mu.Unlock()
@@ -70,7 +69,9 @@ func handleFacets(d Deps) http.HandlerFunc {
 	}
 }
 
-func buildFacets(srcs []vehicle.Source, ix *glovis.Index, now time.Time) facetsJSON {
+// buildFacets lists the values of srcs; auction are the auction index's rows
+// (nil before it has loaded).
+func buildFacets(srcs []vehicle.Source, auction []vehicle.Vehicle, now time.Time) facetsJSON {
 	f := facetsJSON{Models: map[string][]string{}, Fuels: []string{}, Transmissions: []string{}, AsOf: now.In(vehicle.KST).Format(time.RFC3339)}
 	for _, s := range srcs {
 		f.Sources = append(f.Sources, string(s))
@@ -90,8 +91,8 @@ func buildFacets(srcs []vehicle.Source, ix *glovis.Index, now time.Time) facetsJ
 		f.Fuels = slices.Clone(vehicle.Fuels)
 		f.Transmissions = slices.Clone(vehicle.Transmissions)
 	}
-	if slices.Contains(srcs, vehicle.Glovis) && ix != nil {
-		for _, v := range ix.Rows() {
+	if slices.Contains(srcs, vehicle.Glovis) {
+		for _, v := range auction {
 			mk, ok := korean.MakeByEnglish(v.Make)
 			if !ok {
 				continue // an untranslated make cannot be searched by its English name

@@ -12,7 +12,6 @@ import (
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
-	"github.com/lmn/aggregator/sources/glovis"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -84,10 +83,15 @@ func withDeadline(d time.Duration) middleware {
 type AdminDeps struct {
 	Log      *slog.Logger
 	Breakers []*fanout.Breaker
-	Auction  *glovis.Store
+	Auction  AuctionState
 	Metrics  http.Handler // served at /metrics when not nil
 	// Sim, when not nil, is mounted at /sim for the simulator's fault control.
 	Sim http.Handler
+}
+
+// AuctionState is the auction index as readiness and on-call see it.
+type AuctionState interface {
+	Status() search.AuctionStatus
 }
 
 // NewAdmin returns the admin handler: health, readiness, breakers, pprof.
