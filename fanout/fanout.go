@@ -25,6 +25,9 @@ type Outcome struct {
 	Source   vehicle.Source
 	Err      error
 	Duration time.Duration
+	// RetryAfter, when Err is set, is how long until the source may answer
+	// again (see Breaker.RetryAfter).
+	RetryAfter time.Duration
 }
 
 // Label is the outcome's bounded metrics label (success, timeout, blocked, …).
@@ -101,15 +104,19 @@ func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 		defer Contain(&err)
 		return t.Run(ctx)
 	}
-	var err error
+	o := Outcome{Source: t.Source}
 	if b := f.breakers[t.Source]; b != nil {
-		err = b.Do(func() error { return blame(request, ctx, call()) })
-	} else {
-		err = blame(request, ctx, call())
+		o.Err = b.Do(func() error { return blame(request, ctx, call()) })
+		if o.Err != nil {
+			o.RetryAfter = b.RetryAfter(time.Now())
+		}
+	} else if o.Err = blame(request, ctx, call()); o.Err != nil {
+		o.RetryAfter = FailureBackoff
 	}
 	var p *PanicError
-	if errors.As(err, &p) && f.Panicked != nil {
+	if errors.As(o.Err, &p) && f.Panicked != nil {
 		f.Panicked(t.Source, p)
 	}
-	return Outcome{Source: t.Source, Err: err, Duration: time.Since(start)}
+	o.Duration = time.Since(start)
+	return o
 }

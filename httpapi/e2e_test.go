@@ -215,7 +215,7 @@ func TestFaultMatrix(t *testing.T) {
 					switch {
 					case kind == "encar" && dealerDown && source == "encar":
 						assert.Equal(t, http.StatusServiceUnavailable, a.status, kind)
-						assert.Equal(t, "30", a.header.Get("Retry-After"))
+						assert.Equal(t, "5", a.header.Get("Retry-After"), "breakers closed: the short backoff")
 						e := a.body["error"].(map[string]any)
 						assert.Equal(t, "dealer_upstream_unavailable", e["code"])
 						assert.Equal(t, []any{"encar"}, e["details"].(map[string]any)["failed_sources"])
@@ -245,14 +245,16 @@ func TestBothDealersDown(t *testing.T) {
 
 	a := st.get(t, "/v1/vehicles?source=dealer&make=Kia", demoKey)
 	assert.Equal(t, http.StatusServiceUnavailable, a.status)
-	assert.Equal(t, "30", a.header.Get("Retry-After"))
+	assert.Equal(t, "5", a.header.Get("Retry-After"), "breakers closed: the short backoff")
 	e := a.body["error"].(map[string]any)
 	assert.Equal(t, "dealer_upstream_unavailable", e["code"])
 	assert.Equal(t, []any{"encar", "danawa"}, e["details"].(map[string]any)["failed_sources"])
+	assert.Equal(t, []failure{{"encar", "upstream_error", 5}, {"danawa", "timeout", 5}}, sourcesOf(t, a))
 
 	a = st.get(t, "/v1/vehicles?make=Kia", demoKey)
 	assert.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, "encar,danawa", a.header.Get("X-LMN-Partial-Dealer-Unavailable"))
+	assert.Equal(t, []failure{{"encar", "upstream_error", 5}, {"danawa", "timeout", 5}}, parseDetail(t, a.header))
 	assert.Equal(t, map[string]int{"glovis": 50}, countBy(rows(a)))
 }
 

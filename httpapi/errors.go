@@ -71,26 +71,27 @@ func mixedPagination(srcs []vehicle.Source) *Error {
 		Details: map[string]any{"restart": restart}}
 }
 
-// dealerRetryAfter is how long partners are told to wait after a 503: about
-// the time a breaker stays open before it probes again.
-const dealerRetryAfter = 30
-
 // toError maps every error a handler can return to its contract error. This
 // table is the one place statuses are decided.
 func toError(err error) *Error {
 	var e *Error
-	var du *search.DealersUnavailableError
+	var dd *dealersDownError
 	switch {
 	case errors.As(err, &e):
 		return e
-	case errors.As(err, &du):
-		failed := make([]string, len(du.Failed))
-		for i, s := range du.Failed {
-			failed[i] = string(s)
+	case errors.As(err, &dd):
+		// Retry-After is the soonest any of them may answer again: one
+		// source back is enough for a 200.
+		failed, retry := make([]string, len(dd.failures)), 0
+		for i, f := range dd.failures {
+			failed[i] = f.Source
+			if retry == 0 || f.RetryAfter < retry {
+				retry = f.RetryAfter
+			}
 		}
 		return &Error{Status: http.StatusServiceUnavailable, Code: "dealer_upstream_unavailable",
-			Message: "every dealer source this request needs is unavailable", RetryAfter: dealerRetryAfter,
-			Details: map[string]any{"failed_sources": failed}}
+			Message: "every dealer source this request needs is unavailable", RetryAfter: retry,
+			Details: map[string]any{"failed_sources": failed, "sources": dd.failures}}
 	case errors.Is(err, search.ErrNotFound):
 		return errVehicleNotFound
 	case errors.Is(err, search.ErrAuctionUnavailable):

@@ -54,6 +54,7 @@ func handleSearch(d Deps) http.HandlerFunc {
 			var du *search.DealersUnavailableError
 			if errors.As(err, &du) {
 				d.Metrics.DealersUnavailable()
+				err = explainDealers(err, res.Outcomes)
 			}
 			writeError(w, r, log, err)
 			return
@@ -61,6 +62,7 @@ func handleSearch(d Deps) http.HandlerFunc {
 		if len(res.FailedDealers) > 0 {
 			d.Metrics.Partial(res.FailedDealers)
 			setLMNHeader(w, "X-LMN-Partial-Dealer-Unavailable", sourceList(res.FailedDealers))
+			setLMNHeader(w, "X-LMN-Partial-Dealer-Detail", partialDetail(failuresOf(res.FailedDealers, res.Outcomes)))
 		}
 		if q.AuctionOnly() && q.NeedsDealer() && res.FilteredOut >= 0 {
 			setLMNHeader(w, "X-LMN-Filtered-Out", fmt.Sprintf("dealer=%d", res.FilteredOut))
@@ -180,11 +182,13 @@ func handleVehicle(d Deps) http.HandlerFunc {
 			return
 		}
 		v, outcome, err := d.Search.Vehicle(r.Context(), r.PathValue("id"))
+		var outcomes []fanout.Outcome
 		if outcome != nil {
-			noteOutcomes(r.Context(), []fanout.Outcome{*outcome})
+			outcomes = []fanout.Outcome{*outcome}
+			noteOutcomes(r.Context(), outcomes)
 		}
 		if err != nil {
-			writeError(w, r, d.Log, err)
+			writeError(w, r, d.Log, explainDealers(err, outcomes))
 			return
 		}
 		writeJSON(w, http.StatusOK, detail(&v, d.FXRate))
