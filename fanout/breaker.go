@@ -92,6 +92,10 @@ type Breaker struct {
 	rejected atomic.Uint64
 	lastOK   atomic.Int64 // unix nanos of the last success
 
+	// rejectedAtReset is rejected when the breaker was last reset: the
+	// total stays a counter for metrics, on-call sees the count since.
+	rejectedAtReset atomic.Uint64
+
 	mu         sync.Mutex
 	lastErr    string
 	lastErrAt  time.Time
@@ -303,8 +307,10 @@ func (b *Breaker) Reset(reason string) {
 	from := b.State()
 	b.forced.Store(int32(NotForced))
 	b.cur.Store(b.newGeneration())
+	b.rejectedAtReset.Store(b.rejected.Load())
 	b.mu.Lock()
 	b.tripCounts, b.tripErr = gobreaker.Counts{}, ""
+	b.lastErr, b.lastErrAt = "", time.Time{} // still in the history, with the trip that it caused
 	b.recordLocked(time.Now(), from, "closed", "operator: reset: "+reason)
 	b.mu.Unlock()
 }
@@ -330,6 +336,7 @@ type Snapshot struct {
 	Failures      uint32       `json:"failures_in_window"`
 	FailureRate   float64      `json:"failure_rate"`
 	Rejected      uint64       `json:"rejected_total"`
+	RejectedSince uint64       `json:"rejected_since_reset"` // since the last reset
 	ChangedAt     time.Time    `json:"last_change_at"`
 	NextProbeAt   *time.Time   `json:"next_probe_at"`
 	LastSuccessAt *time.Time   `json:"last_success_at"`
@@ -353,6 +360,7 @@ func (b *Breaker) Snapshot(withHistory bool) Snapshot {
 	state := b.State() // takes gobreaker's lock, and may move open → half-open
 	counts := cb.Counts()
 	s := Snapshot{Source: b.name, State: state, Forced: Forced(b.forced.Load()) != NotForced, Rejected: b.rejected.Load()}
+	s.RejectedSince = s.Rejected - b.rejectedAtReset.Load()
 	valid := counts.Requests - counts.TotalExclusions
 	s.Requests, s.Failures = valid, counts.TotalFailures
 	if valid > 0 {

@@ -55,12 +55,12 @@ type breakerView struct {
 }
 
 func view(d AdminDeps, b *fanout.Breaker, history bool) breakerView {
-	v := breakerView{Snapshot: b.Snapshot(history)}
+	v := breakerView{Snapshot: inKST(b.Snapshot(history))}
 	if b.Name() == string(vehicle.Glovis) && d.Auction != nil {
 		st := d.Auction.Status()
 		a := map[string]any{"loaded": st.Loaded, "rows": st.Rows}
 		if st.Loaded {
-			a["built_at"] = st.BuiltAt
+			a["built_at"] = st.BuiltAt.In(vehicle.KST)
 			a["age_seconds"] = int(time.Since(st.BuiltAt).Seconds())
 		}
 		if st.LastError != "" {
@@ -69,6 +69,25 @@ func view(d AdminDeps, b *fanout.Breaker, history bool) breakerView {
 		v.Auction = a
 	}
 	return v
+}
+
+// inKST gives every time of s Korea's offset, as the rest of the service
+// writes them (+09:00, never Z), so the admin view reads like the logs
+// partners quote.
+func inKST(s fanout.Snapshot) fanout.Snapshot {
+	kst := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		k := t.In(vehicle.KST)
+		return &k
+	}
+	s.ChangedAt = s.ChangedAt.In(vehicle.KST)
+	s.NextProbeAt, s.LastSuccessAt, s.LastErrorAt = kst(s.NextProbeAt), kst(s.LastSuccessAt), kst(s.LastErrorAt)
+	for i := range s.History {
+		s.History[i].At = s.History[i].At.In(vehicle.KST)
+	}
+	return s
 }
 
 func handleBreakers(d AdminDeps) http.HandlerFunc {
@@ -93,7 +112,7 @@ func handleBreaker(d AdminDeps) http.HandlerFunc {
 }
 
 // handleBreakerAction applies an operator's force_open, force_closed or
-// reset. The reason is required: it is what the next engineer reads.
+// reset. A forced state needs a reason: it is what the next engineer reads.
 func handleBreakerAction(d AdminDeps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		b := findBreaker(d, r.PathValue("source"))
@@ -111,8 +130,13 @@ func handleBreakerAction(d AdminDeps) http.HandlerFunc {
 			writeError(w, r, d.Log, badRequest(fmt.Sprintf("body must be {\"action\": …, \"reason\": …}: %v", err)))
 			return
 		}
+		if req.Reason == "" && req.Action == "reset" {
+			// Putting a source back needs less explaining than taking it
+			// out; the history still says who did it and from where.
+			req.Reason = "no reason given"
+		}
 		if req.Reason == "" {
-			writeError(w, r, d.Log, badRequest("reason is required"))
+			writeError(w, r, d.Log, badRequest("reason is required to force a breaker"))
 			return
 		}
 		who := r.Header.Get("X-Operator")

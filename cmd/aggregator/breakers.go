@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 const breakersUsage = `usage:
@@ -20,7 +21,7 @@ const breakersUsage = `usage:
   aggregator breakers [-admin URL] show SOURCE                  one breaker with its history
   aggregator breakers [-admin URL] force-open SOURCE -reason R  take a source out of rotation
   aggregator breakers [-admin URL] force-closed SOURCE -reason R
-  aggregator breakers [-admin URL] reset SOURCE -reason R       back to a normal, closed breaker
+  aggregator breakers [-admin URL] reset SOURCE [-reason R]     back to a normal, closed breaker
 `
 
 // breakerView is the admin listener's JSON for one breaker.
@@ -59,12 +60,38 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 		return printTable(stdout, out.Breakers, time.Now())
 	}
 	action, rest := rest[0], rest[1:]
-	if len(rest) == 0 {
+	verb := map[string]string{"show": "show", "force-open": "force_open", "force-closed": "force_closed", "reset": "reset"}[action]
+	if verb == "" {
 		fs.Usage()
+		return fmt.Errorf("breakers: unknown action %q", action)
+	}
+	// The action's own flags may come before or after the source.
+	afs := flag.NewFlagSet("breakers "+action, flag.ContinueOnError)
+	afs.SetOutput(stderr)
+	afs.Usage = func() { fmt.Fprint(stderr, breakersUsage); afs.PrintDefaults() }
+	var reason *string
+	if verb != "show" {
+		help := "why (required; it goes into the breaker's history)"
+		if verb == "reset" {
+			help = "why (it goes into the breaker's history; optional)"
+		}
+		reason = afs.String("reason", "", help)
+	}
+	if err := afs.Parse(rest); err != nil {
+		return err
+	}
+	if afs.NArg() == 0 {
+		afs.Usage()
 		return fmt.Errorf("breakers %s: which source?", action)
 	}
-	source, rest := rest[0], rest[1:]
-	if action == "show" {
+	source := afs.Arg(0)
+	if err := afs.Parse(afs.Args()[1:]); err != nil {
+		return err
+	}
+	if afs.NArg() > 0 {
+		return fmt.Errorf("breakers %s: unexpected %q", action, afs.Arg(0))
+	}
+	if verb == "show" {
 		var v breakerView
 		raw, err := c.do(ctx, http.MethodGet, "/debug/breakers/"+source, nil, &v)
 		if err != nil {
@@ -76,18 +103,8 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return printOne(stdout, v, time.Now())
 	}
-	verb := map[string]string{"force-open": "force_open", "force-closed": "force_closed", "reset": "reset"}[action]
-	if verb == "" {
-		fs.Usage()
-		return fmt.Errorf("breakers: unknown action %q", action)
-	}
-	afs := flag.NewFlagSet("breakers "+action, flag.ContinueOnError)
-	afs.SetOutput(stderr)
-	reason := afs.String("reason", "", "why (required; it goes into the breaker's history)")
-	if err := afs.Parse(rest); err != nil {
-		return err
-	}
-	if *reason == "" {
+	// The admin listener records "no reason given" for a bare reset.
+	if *reason == "" && verb != "reset" {
 		return fmt.Errorf("breakers %s: -reason is required", action)
 	}
 	body, _ := json.Marshal(map[string]string{"action": verb, "reason": *reason})
@@ -168,7 +185,7 @@ func printTable(w io.Writer, views []breakerView, now time.Time) error {
 			rate, requests = float64(v.Trip.Failures)/float64(v.Trip.Requests), v.Trip.Requests
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%d\t%d\t%s\t%s\t%s\n", v.Source, v.State, rate*100, requests,
-			v.Rejected, ago(v.ChangedAt, now), probe, lastErr)
+			v.RejectedSince, ago(v.ChangedAt, now), probe, lastErr)
 	}
 	return tw.Flush()
 }
@@ -189,7 +206,7 @@ func printOne(w io.Writer, v breakerView, now time.Time) error {
 	fmt.Fprintln(w, "\nhistory (newest first):")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, t := range v.History {
-		fmt.Fprintf(tw, "%s\t%s → %s\t%s\n", t.At.Format(time.RFC3339), t.From, t.To, t.Reason)
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\n", t.At.In(vehicle.KST).Format(time.RFC3339), t.From, t.To, t.Reason)
 	}
 	return tw.Flush()
 }

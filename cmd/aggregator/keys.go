@@ -19,6 +19,10 @@ file entry {"partner": …, "sha256": …} that does not hold the key itself.
 // keys runs the keys subcommand. The key is read from stdin, not taken as an
 // argument, so it stays out of shell history and the process list.
 func keys(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(stdout, keysUsage)
+		return nil
+	}
 	if len(args) != 1 || args[0] != "hash" {
 		fmt.Fprint(stderr, keysUsage)
 		return errors.New("keys: want the subcommand hash")

@@ -155,10 +155,23 @@ func TestServeSimAndBreakers(t *testing.T) {
 	sresp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	sresp.Body.Close()
-	for _, source := range []string{"encar", "danawa"} {
-		out.Reset()
-		require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "reset", source, "-reason", "done"}, noenv, &out, &out))
-	}
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "reset", "encar", "-reason", "done"}, noenv, &out, &out))
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "reset", "danawa"}, noenv, &out, &out), "a reset needs no reason")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin}, noenv, &out, &out))
+	assert.Regexp(t, `(?m)^danawa\s+closed\s+0%\s+0\s+0\s+\S+ ago\s+-\s+-$`, out.String(),
+		"after a reset: no requests, none rejected, no last error")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "show", "danawa"}, noenv, &out, &out))
+	assert.Regexp(t, `(?m)^\S+\+09:00\s+open → closed\s+operator: reset: no reason given \(by aggregator-cli from `, out.String())
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "-json", "show", "danawa"}, noenv, &out, &out))
+	assert.NotContains(t, out.String(), `Z"`, "admin timestamps are +09:00")
+	assert.Contains(t, out.String(), `+09:00"`)
+	err = run(ctx, []string{"breakers", "-admin", admin, "force-open", "danawa"}, noenv, &out, &out)
+	assert.ErrorContains(t, err, "-reason is required", "forcing needs a reason")
 	resp = get("/v1/vehicles?make=Kia&limit=5")
 	assert.Empty(t, resp.Header.Get("X-LMN-Partial-Dealer-Unavailable"))
 
@@ -212,6 +225,20 @@ func TestServeSimAndBreakers(t *testing.T) {
 		t.Fatal("serve did not stop after its context ended")
 	}
 	assert.True(t, strings.Contains(stderr.String(), "shutting down"), "shutdown is logged")
+}
+
+// TestHelpExitsZero: -h prints the usage and is not a failure, for every
+// command and every breakers action.
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{
+		{"-h"}, {"serve", "-h"}, {"breakers", "-h"}, {"breakers", "show", "-h"}, {"breakers", "force-open", "-h"},
+		{"breakers", "force-closed", "encar", "-h"}, {"breakers", "reset", "-h"}, {"extract", "-h"}, {"sim", "-h"},
+		{"load", "-h"}, {"naive", "-h"}, {"keys", "-h"},
+	} {
+		var out bytes.Buffer
+		assert.NoError(t, run(context.Background(), args, noenv, &out, &out), "%v", args)
+		assert.Contains(t, strings.ToLower(out.String()), "usage", "%v", args)
+	}
 }
 
 func TestBreakersUnreachable(t *testing.T) {
