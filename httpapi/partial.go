@@ -10,7 +10,6 @@ import (
 
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
-	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -23,11 +22,12 @@ type sourceFailure struct {
 	RetryAfter int    `json:"retry_after"` // whole seconds, at least 1
 }
 
-// reasonOf maps an upstream failure to the contract's fixed set of reasons
-// (SPEC §5). It goes by the failure's kind, so no upstream text ever reaches
-// a partner; a kind the table does not know is an upstream_error.
-func reasonOf(err error) string {
-	switch sources.Outcome(err) {
+// reasonOf maps a failed outcome to the contract's fixed set of reasons
+// (SPEC §5). It goes by the failure's kind (its metrics label), so no
+// upstream text ever reaches a partner; a kind the table does not know is an
+// upstream_error.
+func reasonOf(o fanout.Outcome) string {
+	switch o.Label() {
 	case "rejected":
 		return "breaker_open"
 	case "timeout", "canceled":
@@ -52,7 +52,7 @@ func failuresOf(failed []vehicle.Source, outcomes []fanout.Outcome) []sourceFail
 	for _, src := range failed {
 		f := sourceFailure{Source: string(src), Reason: "upstream_error", RetryAfter: wholeSeconds(fanout.FailureBackoff)}
 		if i := slices.IndexFunc(outcomes, func(o fanout.Outcome) bool { return o.Source == src && o.Err != nil }); i >= 0 {
-			f.Reason, f.RetryAfter = reasonOf(outcomes[i].Err), wholeSeconds(outcomes[i].RetryAfter)
+			f.Reason, f.RetryAfter = reasonOf(outcomes[i]), wholeSeconds(outcomes[i].RetryAfter)
 		}
 		out = append(out, f)
 	}
