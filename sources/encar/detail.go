@@ -17,12 +17,15 @@ import (
 // __PRELOADED_STATE__.cars.base).
 type detailJSON struct {
 	// QueryCarID is the ad's id, the one in URLs and search rows. VehicleID
-	// names the underlying vehicle record, which differs for re-listed ads.
+	// names the underlying vehicle record, which differs for re-listed ads;
+	// their answer may lack queryCarId and carry the ad's id in
+	// manage.dummyVehicleId.
 	QueryCarID number `json:"queryCarId"`
 	VehicleID  number `json:"vehicleId"`
 	VehicleNo  string `json:"vehicleNo"`
 	VIN        string `json:"vin"`
 	Manage     *struct {
+		DummyVehicleID          number `json:"dummyVehicleId"`
 		FirstAdvertisedDateTime string `json:"firstAdvertisedDateTime"`
 		RegistDateTime          string `json:"registDateTime"`
 	} `json:"manage"`
@@ -93,6 +96,12 @@ func ExtractDetail(body []byte) (vehicle.Vehicle, error) {
 	case !d.VehicleID.set:
 		return vehicle.Vehicle{}, sources.Drift("missing vehicleId")
 	}
+	if err := sources.CheckMileage(d.Spec.Mileage.v); err != nil {
+		return vehicle.Vehicle{}, err
+	}
+	if err := sources.CheckPrice(d.Advertisement.Price.v * 10000); err != nil {
+		return vehicle.Vehicle{}, err
+	}
 	if st := *d.Advertisement.Status; st != "ADVERTISE" {
 		return vehicle.Vehicle{}, fmt.Errorf("%w: advertisement status %s", sources.ErrNotFound, st)
 	}
@@ -142,8 +151,11 @@ func detailObject(body []byte) ([]byte, error) {
 func (d *detailJSON) vehicle() vehicle.Vehicle {
 	c, sp := d.Category, d.Spec
 	id := fmt.Sprint(d.VehicleID.int())
-	if d.QueryCarID.set {
+	switch {
+	case d.QueryCarID.set:
 		id = fmt.Sprint(d.QueryCarID.int())
+	case d.Manage != nil && d.Manage.DummyVehicleID.set:
+		id = fmt.Sprint(d.Manage.DummyVehicleID.int())
 	}
 	v := vehicle.Vehicle{
 		ID:           "encar_" + id,

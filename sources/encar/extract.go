@@ -39,14 +39,15 @@ func (n *number) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			// "NaN" parses, and once became -9,223,372,036,854,775,808 km.
 			return fmt.Errorf("not a number: %q", s)
 		}
 		n.v, n.set = f, true
 		return nil
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return fmt.Errorf("not a number: %s", b)
 	}
 	n.v, n.set = f, true
@@ -63,6 +64,7 @@ type listPage struct {
 type listRow struct {
 	ID              string  `json:"Id"`
 	Manufacturer    string  `json:"Manufacturer"`
+	ModelGroup      string  `json:"ModelGroup"` // the mobile and premium lists only
 	Model           string  `json:"Model"`
 	Badge           string  `json:"Badge"`
 	BadgeDetail     string  `json:"BadgeDetail"`
@@ -100,9 +102,25 @@ type List struct {
 const noBadgeDetail = "(세부등급 없음)"
 
 // ExtractList decodes a search answer. An HTML body is ErrBlocked, a body
-// without Count or SearchResults, or a row without an id, make, model, year,
-// mileage or price, is ErrDrift: a changed API must never read as "no cars".
-func ExtractList(body []byte) (*List, error) {
+// without Count or SearchResults, a row without an id, make, model, year,
+// mileage or price, or with one that is not plausible (NaN, negative, a
+// price in won where 만원 was due), is ErrDrift: a changed API must never
+// read as "no cars", nor as cars with wrong numbers. A page whose
+// SearchResults is empty while its Count says there are ads from offset
+// (the page's first row) on is drift too.
+func ExtractList(body []byte, offset int) (*List, error) {
+	l, err := extractList(body)
+	if err != nil {
+		return nil, err
+	}
+	if l.Raw == 0 && l.Total > offset {
+		return nil, sources.Drift("SearchResults is empty while Count says %d", l.Total)
+	}
+	noteMissing(l.Rows)
+	return l, nil
+}
+
+func extractList(body []byte) (*List, error) {
 	if err := checkJSON(body); err != nil {
 		return nil, err
 	}
@@ -168,7 +186,55 @@ func (r *listRow) check() error {
 	if missing != "" {
 		return sources.Drift("row %s: missing %s", r.ID, missing)
 	}
+	if err := sources.CheckMileage(r.Mileage.v); err != nil {
+		return fmt.Errorf("row %s: %w", r.ID, err)
+	}
+	if r.SellType == "리스" || r.SellType == "렌트" {
+		return nil // a lease transfer's price is not a sale price; the row is left out
+	}
+	if err := sources.CheckPrice(r.Price.v * 10000); err != nil {
+		return fmt.Errorf("row %s: %w", r.ID, err)
+	}
+	year := r.FormYear.int()
+	if !r.FormYear.set {
+		year = r.Year.int() / 100
+	}
+	if err := sources.CheckYear(year); err != nil {
+		return fmt.Errorf("row %s: %w", r.ID, err)
+	}
 	return nil
+}
+
+// optional are the row fields an ad may lack; empty on every row of a big
+// page, they are counted (sources.NoteMissing). ModifiedDate is not among
+// them: the mobile list never sends it.
+var optional = []struct {
+	name  string
+	empty func(v *vehicle.Vehicle) bool
+}{
+	{"fuel", func(v *vehicle.Vehicle) bool { return v.Fuel == "" }},
+	{"transmission", func(v *vehicle.Vehicle) bool { return v.Transmission == "" }},
+	{"trim", func(v *vehicle.Vehicle) bool { return v.Trim == "" }},
+	{"region", func(v *vehicle.Vehicle) bool { return v.Seller == nil }},
+	{"photo", func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
+}
+
+func noteMissing(rows []vehicle.Vehicle) {
+	if len(rows) < sources.MinRowsForMissing {
+		return
+	}
+	for _, f := range optional {
+		all := true
+		for i := range rows {
+			if !f.empty(&rows[i]) {
+				all = false
+				break
+			}
+		}
+		if all {
+			sources.NoteMissing(string(vehicle.Encar), f.name, len(rows))
+		}
+	}
 }
 
 func (r *listRow) vehicle() vehicle.Vehicle {
@@ -179,7 +245,7 @@ func (r *listRow) vehicle() vehicle.Vehicle {
 		PriceKRW:  int64(r.Price.int()) * 10000,
 		SourceURL: "https://fem.encar.com/cars/detail/" + r.ID,
 	}
-	v.Make, v.Model = names(r.Manufacturer, r.Model)
+	v.Make, v.Model = names(r.Manufacturer, strings.TrimSpace(r.ModelGroup+" "+r.Model))
 	v.Trim = strings.TrimSpace(r.Badge)
 	if d := strings.TrimSpace(r.BadgeDetail); d != "" && d != noBadgeDetail {
 		v.Trim = strings.TrimSpace(v.Trim + " " + d)

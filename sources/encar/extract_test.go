@@ -13,7 +13,7 @@ import (
 )
 
 func TestExtractListRealCaptures(t *testing.T) {
-	l, err := ExtractList(golden.Capture(t, "encar/search-list-compact.json"))
+	l, err := ExtractList(golden.Capture(t, "encar/search-list-compact.json"), 0)
 	require.NoError(t, err)
 	assert.Equal(t, 1, l.Total)
 	require.Len(t, l.Rows, 1)
@@ -30,11 +30,37 @@ func TestExtractListRealCaptures(t *testing.T) {
 	assert.Equal(t, "AWD", v.Drivetrain)
 	assert.Equal(t, PhotoBase+"/carpicture09/pic3939/39390555_001.jpg", v.PhotoURL)
 
-	l, err = ExtractList(golden.Capture(t, "encar/search-list-duplication.json"))
+	l, err = ExtractList(golden.Capture(t, "encar/search-list-duplication.json"), 0)
 	require.NoError(t, err)
 	assert.Equal(t, 27, l.Total)
 	assert.Equal(t, 1, l.Raw)
 	assert.Empty(t, l.Rows, "ServiceCopyCar=DUPLICATION rows are re-ads of another ad")
+}
+
+// TestExtractListMobileCapture: the /list/mobile answer (floats
+// everywhere, ModelGroup, 42 DUPLICATION rows); figures counted from the
+// file with a separate script.
+func TestExtractListMobileCapture(t *testing.T) {
+	l, err := ExtractList(golden.Capture(t, "encar/search-list-mobile-200.json"), 0)
+	require.NoError(t, err)
+	assert.Equal(t, 205, l.Total)
+	assert.Equal(t, 200, l.Raw)
+	require.Len(t, l.Rows, 158)
+	diesel := 0
+	for _, v := range l.Rows {
+		assert.Equal(t, [2]string{"Kia", "Sorento"}, [2]string{v.Make, v.Model}, v.ID)
+		assert.Regexp(t, `^https://fem\.encar\.com/cars/detail/\d+$`, v.SourceURL)
+		if v.Fuel == vehicle.FuelDiesel {
+			diesel++
+		}
+	}
+	assert.Equal(t, 138, diesel)
+	v := l.Rows[0]
+	assert.Equal(t, "encar_35418097", v.ID)
+	assert.Equal(t, [4]int{2019, 99731, 0, 0}, [4]int{v.Year, v.MileageKm})
+	assert.Equal(t, int64(22_000_000), v.PriceKRW)
+	assert.Equal(t, "2018-12", v.FirstRegistration)
+	assert.Equal(t, "디젤 2.0 4WD 프레스티지", v.Trim)
 }
 
 func TestExtractListFailures(t *testing.T) {
@@ -48,10 +74,10 @@ func TestExtractListFailures(t *testing.T) {
 		"price not a num": {`{"Count":1,"SearchResults":[{"Id":"1","Manufacturer":"기아","Model":"K5","FormYear":"2020","Mileage":1,"Price":"상담"}]}`, sources.ErrDrift},
 		"empty body":      {``, sources.ErrDrift},
 	} {
-		_, err := ExtractList([]byte(tc.body))
+		_, err := ExtractList([]byte(tc.body), 0)
 		assert.ErrorIs(t, err, tc.want, name)
 	}
-	l, err := ExtractList([]byte(`{"Count":0,"SearchResults":[]}`))
+	l, err := ExtractList([]byte(`{"Count":0,"SearchResults":[]}`), 0)
 	require.NoError(t, err, "a well-formed empty answer is a success")
 	assert.Empty(t, l.Rows)
 }
@@ -68,6 +94,7 @@ func TestExtractDetailRealCapture(t *testing.T) {
 	v, err := ExtractDetail(golden.Capture(t, "encar/readside-vehicle-40849700.json"))
 	require.NoError(t, err)
 	assert.Equal(t, "encar_40849700", v.ID, "the ad id (queryCarId), not the vehicle record's")
+	assert.Equal(t, "https://fem.encar.com/cars/detail/40849700", v.SourceURL)
 	assert.Equal(t, "Kia", v.Make)
 	assert.Equal(t, "Sportage", v.Model)
 	assert.Equal(t, "Diesel 2WD Noblesse", v.Trim, "Encar's own English names win")

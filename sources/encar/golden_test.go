@@ -23,7 +23,7 @@ func TestGolden(t *testing.T) {
 				}
 				var res golden.Result
 				if kind == "list" {
-					res = golden.NewResult(ExtractList(body))
+					res = golden.NewResult(ExtractList(body, 0))
 				} else {
 					res = golden.NewResult(ExtractDetail(body))
 				}
