@@ -57,7 +57,7 @@ func extract(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch what {
 	case "encar list":
 		var l *encar.List
-		if l, err = encar.ExtractList(body, 0); err == nil {
+		if l, err = encar.ExtractList(body, 0, encar.MaxCount); err == nil {
 			out = l
 		}
 	case "encar detail":

@@ -69,7 +69,7 @@ func (c *Client) Search(ctx context.Context, s Search) (*List, error) {
 	if resp.Status != http.StatusOK {
 		return nil, fmt.Errorf("encar search: unexpected status %d", resp.Status)
 	}
-	l, err := ExtractList(resp.Body, s.Offset)
+	l, err := ExtractList(resp.Body, s.Offset, s.Count)
 	if err != nil {
 		return nil, fmt.Errorf("encar search: %w", err)
 	}

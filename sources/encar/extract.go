@@ -106,14 +106,15 @@ const noBadgeDetail = "(세부등급 없음)"
 // mileage or price, or with one that is not plausible (NaN, negative, a
 // price in won where 만원 was due), is ErrDrift: a changed API must never
 // read as "no cars", nor as cars with wrong numbers. A page whose
-// SearchResults is empty while its Count says there are ads from offset
-// (the page's first row) on is drift too.
-func ExtractList(body []byte, offset int) (*List, error) {
+// SearchResults is empty while count rows were asked for from offset and
+// its Count says there are some is drift too (a count-only call asks for
+// none).
+func ExtractList(body []byte, offset, count int) (*List, error) {
 	l, err := extractList(body)
 	if err != nil {
 		return nil, err
 	}
-	if l.Raw == 0 && l.Total > offset {
+	if l.Raw == 0 && count > 0 && l.Total > offset {
 		return nil, sources.Drift("SearchResults is empty while Count says %d", l.Total)
 	}
 	noteMissing(l.Rows)

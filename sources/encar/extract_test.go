@@ -13,7 +13,7 @@ import (
 )
 
 func TestExtractListRealCaptures(t *testing.T) {
-	l, err := ExtractList(golden.Capture(t, "encar/search-list-compact.json"), 0)
+	l, err := ExtractList(golden.Capture(t, "encar/search-list-compact.json"), 0, 500)
 	require.NoError(t, err)
 	assert.Equal(t, 1, l.Total)
 	require.Len(t, l.Rows, 1)
@@ -30,7 +30,7 @@ func TestExtractListRealCaptures(t *testing.T) {
 	assert.Equal(t, "AWD", v.Drivetrain)
 	assert.Equal(t, PhotoBase+"/carpicture09/pic3939/39390555_001.jpg", v.PhotoURL)
 
-	l, err = ExtractList(golden.Capture(t, "encar/search-list-duplication.json"), 0)
+	l, err = ExtractList(golden.Capture(t, "encar/search-list-duplication.json"), 0, 500)
 	require.NoError(t, err)
 	assert.Equal(t, 27, l.Total)
 	assert.Equal(t, 1, l.Raw)
@@ -41,7 +41,7 @@ func TestExtractListRealCaptures(t *testing.T) {
 // everywhere, ModelGroup, 42 DUPLICATION rows); figures counted from the
 // file with a separate script.
 func TestExtractListMobileCapture(t *testing.T) {
-	l, err := ExtractList(golden.Capture(t, "encar/search-list-mobile-200.json"), 0)
+	l, err := ExtractList(golden.Capture(t, "encar/search-list-mobile-200.json"), 0, 500)
 	require.NoError(t, err)
 	assert.Equal(t, 205, l.Total)
 	assert.Equal(t, 200, l.Raw)
@@ -74,12 +74,20 @@ func TestExtractListFailures(t *testing.T) {
 		"price not a num": {`{"Count":1,"SearchResults":[{"Id":"1","Manufacturer":"기아","Model":"K5","FormYear":"2020","Mileage":1,"Price":"상담"}]}`, sources.ErrDrift},
 		"empty body":      {``, sources.ErrDrift},
 	} {
-		_, err := ExtractList([]byte(tc.body), 0)
+		_, err := ExtractList([]byte(tc.body), 0, 500)
 		assert.ErrorIs(t, err, tc.want, name)
 	}
-	l, err := ExtractList([]byte(`{"Count":0,"SearchResults":[]}`), 0)
+	l, err := ExtractList([]byte(`{"Count":0,"SearchResults":[]}`), 0, 500)
 	require.NoError(t, err, "a well-formed empty answer is a success")
 	assert.Empty(t, l.Rows)
+
+	emptied := []byte(`{"Count":214,"SearchResults":[]}`)
+	_, err = ExtractList(emptied, 0, 500)
+	assert.ErrorIs(t, err, sources.ErrDrift, "no rows while the count says 214")
+	_, err = ExtractList(emptied, 0, 0)
+	assert.NoError(t, err, "a count-only call asks for no rows")
+	_, err = ExtractList(emptied, 300, 500)
+	assert.NoError(t, err, "past the end")
 }
 
 func TestExpression(t *testing.T) {

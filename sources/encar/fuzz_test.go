@@ -12,7 +12,7 @@ import (
 func FuzzExtract(f *testing.F) {
 	golden.Seed(f, testdata)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if l, err := ExtractList(body, 0); err == nil {
+		if l, err := ExtractList(body, 0, 500); err == nil {
 			for _, v := range l.Rows {
 				if !strings.HasPrefix(v.ID, "encar_") || v.Make == "" || v.Model == "" {
 					t.Fatalf("accepted a row without id, make or model: %+v", v)

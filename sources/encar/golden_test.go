@@ -23,7 +23,7 @@ func TestGolden(t *testing.T) {
 				}
 				var res golden.Result
 				if kind == "list" {
-					res = golden.NewResult(ExtractList(body, 0))
+					res = golden.NewResult(ExtractList(body, 0, 500))
 				} else {
 					res = golden.NewResult(ExtractDetail(body))
 				}

@@ -132,7 +132,7 @@ func TestMutations(t *testing.T) {
 		return drift, correct
 	}
 	ld, lc := run(t, "list-mixed-numbers.json", listMutations, func(b []byte) ([]vehicle.Vehicle, error) {
-		l, err := ExtractList(b, 0)
+		l, err := ExtractList(b, 0, 500)
 		if err != nil {
 			return nil, err
 		}
