@@ -117,7 +117,7 @@ func ExtractDetail(body []byte) (Detail, error) {
 	if !ok {
 		return Detail{}, sources.Drift("missing 주행거리 (mileage)")
 	}
-	if d.MileageKm, err = quantity(strings.ReplaceAll(km, " ", ""), "", "km", "주행거리"); err != nil {
+	if d.MileageKm, err = quantity(strings.ToLower(strings.ReplaceAll(km, " ", "")), "", "km", "주행거리"); err != nil {
 		return Detail{}, err
 	}
 	if err := sources.CheckMileage(float64(d.MileageKm)); err != nil {

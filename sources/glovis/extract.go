@@ -349,6 +349,11 @@ func startPrice(item *goquery.Selection) (int64, error) {
 	return price, nil
 }
 
+// colorColumn is where the colour stands among the spans today. It is
+// used for one thing only: telling a colour word the dictionary lacks from
+// the usage word (both are Hangul), so the miss is counted.
+const colorColumn = 4
+
 // columns are the eight spans of div.option, recognised by what they say
 // (a unit, a word list, a pattern), not by their order: a column that
 // moves or disappears must not put the displacement into the mileage.
@@ -362,8 +367,7 @@ type columns struct {
 func optionColumns(spans *goquery.Selection) (columns, error) {
 	var c columns
 	var err error
-	usage := 0
-	spans.EachWithBreak(func(_ int, s *goquery.Selection) bool {
+	spans.EachWithBreak(func(i int, s *goquery.Selection) bool {
 		t := strings.Join(strings.Fields(s.Text()), " ")
 		compact := strings.ReplaceAll(t, " ", "")
 		switch {
@@ -380,7 +384,7 @@ func optionColumns(spans *goquery.Selection) (columns, error) {
 				err = sources.Drift("two mileage columns in div.option")
 				return false
 			}
-			if c.km, err = quantity(compact, "", "km", "mileage"); err != nil {
+			if c.km, err = quantity(strings.ToLower(compact), "", "km", "mileage"); err != nil {
 				return false
 			}
 			c.seenKm = true
@@ -401,8 +405,11 @@ func optionColumns(spans *goquery.Selection) (columns, error) {
 			c.fuel, _ = korean.Fuel(t)
 		case isColor(t):
 			c.color, _ = korean.Color(t)
+		case isUsage(t) && i == colorColumn:
+			// A Hangul word where the colour stands that the dictionary
+			// lacks: an unknown colour, counted as a dictionary miss.
+			c.color, _ = korean.Color(t)
 		case isUsage(t):
-			usage++
 		default:
 			// A grade without its slash ("A4"), a number without its unit:
 			// a column this extractor does not know is a changed page.
