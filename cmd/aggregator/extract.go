@@ -9,18 +9,22 @@ import (
 	"os"
 	"time"
 
+	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/sources/danawa"
 	"github.com/lmn/aggregator/sources/encar"
 	"github.com/lmn/aggregator/sources/glovis"
 	"github.com/lmn/aggregator/vehicle"
 )
 
-const extractUsage = `usage: aggregator extract -source encar|danawa|glovis -kind list|detail [-date YYYY-MM-DD] FILE
+const extractUsage = `usage: aggregator extract -source encar|danawa|glovis -kind list|detail [-date YYYY-MM-DD] [-fx-rate N] [-raw] FILE
 
 Runs an extractor on a saved upstream page (FILE "-" reads standard input)
-and prints the normalised rows, or the one vehicle, as JSON. A page the
-extractor rejects exits 1 with the reason: blocked, login required, drift
-(and what is missing), not found.
+and prints what the API would serve from it: {"data": [VehicleSummary…]}
+for a list, the Vehicle for a detail, in the API's own JSON (snake_case,
+prices in dollars at -fx-rate, unknown values null). -raw prints the
+extractor's internal form instead (Go field names, won, the page's total).
+A page the extractor rejects exits 1 with the reason: blocked, login
+required, drift (and what is missing), not found.
 `
 
 // maxPage bounds what extract reads: no real page is near it.
@@ -33,6 +37,9 @@ func extract(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	source := fs.String("source", "", "encar, danawa or glovis")
 	kind := fs.String("kind", "list", "list or detail")
 	date := fs.String("date", "", "auction date of a Glovis list, when the page does not carry it")
+	rate := 1350.0
+	fs.Var((*positive)(&rate), "fx-rate", "won per US dollar for prices, as serve's -fx-rate (default 1350)")
+	raw := fs.Bool("raw", false, "print the extractor's internal form, not the API's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,32 +60,59 @@ func extract(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}
-	var out any
+	var internal any           // what the extractor returned
+	var rows []vehicle.Vehicle // a list's rows
+	var one *vehicle.Vehicle   // a detail's vehicle
 	switch what {
 	case "encar list":
 		var l *encar.List
 		if l, err = encar.ExtractList(body, 0, encar.MaxCount); err == nil {
-			out = l
+			internal, rows = l, l.Rows
 		}
 	case "encar detail":
-		out, err = encar.ExtractDetail(body)
+		var v vehicle.Vehicle
+		if v, err = encar.ExtractDetail(body); err == nil {
+			internal, one = v, &v
+		}
 	case "danawa list":
 		var l *danawa.List
 		if l, err = danawa.ExtractList(body, 1); err == nil {
-			out = l
+			internal, rows = l, l.Rows
 		}
 	case "glovis list":
 		// A login or drifted page says so before a missing date does.
 		d, dateErr := glovisDate(body, *date)
 		var l *glovis.List
 		if l, err = glovis.ExtractList(body, d); err == nil {
-			out, err = l, dateErr
+			internal, err = l, dateErr
+			for _, lot := range l.Lots {
+				rows = append(rows, lot.Vehicle)
+			}
 		}
 	case "glovis detail":
-		out, err = glovis.ExtractDetail(body)
+		var d glovis.Detail
+		if d, err = glovis.ExtractDetail(body); err == nil {
+			// The page names no lot or auction date: the API merges it into
+			// the lot's list row. This shows what the page adds.
+			v := glovis.Enrich(vehicle.Vehicle{Source: vehicle.Glovis, Make: d.Make, Model: d.Model, Trim: d.Trim,
+				Year: d.Year, MileageKm: d.MileageKm, PriceKRW: d.PriceKRW, EngineCC: d.EngineCC}, d)
+			internal, one = d, &v
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	var out any = internal
+	switch {
+	case *raw:
+	case one != nil:
+		out = httpapi.Detail(one, rate)
+	default:
+		data := make([]any, len(rows))
+		for i := range rows {
+			data[i] = httpapi.Summary(&rows[i], rate)
+		}
+		out = map[string]any{"data": data}
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)

@@ -18,14 +18,44 @@ func TestExtract(t *testing.T) {
 	}{
 		{args: []string{"-source", "glovis", "-kind", "list", "-date", "2025-06-20", "../../testdata/glovis/list-live.html"},
 			check: func(t *testing.T, out map[string]any) {
-				lots := out["Lots"].([]any)
+				lots := out["data"].([]any)
 				require.Len(t, lots, 4)
-				assert.Equal(t, "glovis_20250620_3100_1001", lots[0].(map[string]any)["Vehicle"].(map[string]any)["ID"])
+				lot := lots[0].(map[string]any)
+				// The first lot of list-live.html, read off the page: 4,210 만원 at 1,350 won per dollar.
+				assert.Equal(t, "glovis_20250620_3100_1001", lot["id"])
+				assert.Equal(t, "glovis", lot["source"])
+				assert.Nil(t, lot["dealer_source"])
+				assert.Equal(t, 31687.0, lot["mileage_km"])
+				assert.Equal(t, map[string]any{"listing_price": 31185.0}, lot["pricing"])
+				assert.Equal(t, "2025-06-20T13:00:00+09:00", lot["auction"].(map[string]any)["date"])
+				assert.Nil(t, lot["listed_at"], "unknown is null, not a zero time")
 			}},
-		{args: []string{"-source", "encar", "-kind", "detail", "../../testdata/encar/detail-page.html"},
-			check: func(t *testing.T, out map[string]any) { assert.Equal(t, "encar_41230001", out["ID"]) }},
+		{args: []string{"-source", "glovis", "-kind", "list", "-date", "2025-06-20", "-raw", "../../testdata/glovis/list-live.html"},
+			check: func(t *testing.T, out map[string]any) {
+				assert.Equal(t, 4.0, out["Total"], "the internal form keeps the page's total")
+				assert.Equal(t, 42_100_000.0, out["Lots"].([]any)[0].(map[string]any)["Vehicle"].(map[string]any)["PriceKRW"])
+			}},
+		{args: []string{"-source", "encar", "-kind", "detail", "-fx-rate", "1000", "../../testdata/encar/detail-page.html"},
+			check: func(t *testing.T, out map[string]any) {
+				assert.Equal(t, "encar_41230001", out["id"])
+				assert.Equal(t, "dealer", out["source"])
+				assert.Equal(t, "encar", out["dealer_source"])
+				assert.Equal(t, "https://fem.encar.com/cars/detail/41230001", out["source_url"])
+				pricing := out["pricing"].(map[string]any)
+				assert.Equal(t, 1000.0, pricing["fx_rate"])
+				assert.Equal(t, pricing["listing_price_krw"].(float64)/1000, pricing["listing_price"])
+			}},
 		{args: []string{"-source", "danawa", "-kind", "list", "../../testdata/danawa/list-rows.html"},
-			check: func(t *testing.T, out map[string]any) { assert.Len(t, out["Rows"], 7) }},
+			check: func(t *testing.T, out map[string]any) {
+				rows := out["data"].([]any)
+				require.Len(t, rows, 7)
+				assert.Equal(t, "danawa_kcar-1001", rows[0].(map[string]any)["id"])
+			}},
+		{args: []string{"-source", "glovis", "-kind", "detail", "../../testdata/glovis/detail-unsold.html"},
+			check: func(t *testing.T, out map[string]any) {
+				assert.Equal(t, "KMTGB41CDRU000001", out["vin"])
+				assert.Equal(t, "2023-06", out["first_registration"])
+			}},
 		{args: []string{"-source", "glovis", "-kind", "list", "../../testdata/glovis/list-login.html"}, wantErr: "glovis list: login required"},
 		{args: []string{"-source", "glovis", "-kind", "list", "../../testdata/glovis/list-live.html"}, wantErr: "give -date"},
 		{args: []string{"-source", "encar", "-kind", "detail", "../../testdata/encar/detail-drift-no-status.json"}, wantErr: "encar detail: drift: missing advertisement.status"},
@@ -34,6 +64,7 @@ func TestExtract(t *testing.T) {
 		{args: []string{"-source", "danawa", "-kind", "detail", "x"}, wantErr: "no detail page"},
 		{args: []string{"-source", "kcar", "x"}, wantErr: "unknown -source"},
 		{args: []string{"-source", "encar", "no-such-file"}, wantErr: "no such file"},
+		{args: []string{"-source", "encar", "-fx-rate", "0", "x"}, wantErr: "fx-rate"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -49,4 +80,11 @@ func TestExtract(t *testing.T) {
 			tc.check(t, out)
 		})
 	}
+}
+
+// TestExtractHelp: -h prints the usage and is not a failure.
+func TestExtractHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"extract", "-h"}, noenv, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "usage: aggregator extract")
 }
