@@ -36,7 +36,11 @@ func handleReadyz(d AdminDeps) http.HandlerFunc {
 		if st.LastError != "" {
 			check["last_crawl_error"] = st.LastError
 		}
-		writeJSON(w, code, map[string]any{"status": status, "checks": []any{check}})
+		checks := []any{check}
+		if d.Fleet != nil {
+			checks = append(checks, d.Fleet())
+		}
+		writeJSON(w, code, map[string]any{"status": status, "checks": checks})
 	}
 }
 

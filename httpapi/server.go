@@ -87,6 +87,10 @@ type AdminDeps struct {
 	Metrics  http.Handler // served at /metrics when not nil
 	// Sim, when not nil, is mounted at /sim for the simulator's fault control.
 	Sim http.Handler
+	// Fleet, when not nil, reports the shared state's health in
+	// /readyz?verbose. It never makes the instance unready: without Redis
+	// an instance serves alone.
+	Fleet func() map[string]any
 }
 
 // AuctionState is the auction index as readiness and on-call see it.

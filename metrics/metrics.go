@@ -203,3 +203,24 @@ func (m *Metrics) WatchOverload(o interface {
 		}, func() float64 { return float64(o.Shed()) }),
 	)
 }
+
+// WatchFleet exports whether the instance shares state through Redis or
+// works alone, and Redis commands that failed, read when Prometheus scrapes.
+func (m *Metrics) WatchFleet(f interface {
+	Shared() bool
+	Errors() uint64
+}) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lmn_fleet_shared", Help: "1 while the instance shares rate limits, overrides, the auction and Danawa rows through Redis; 0 in per-instance mode (Redis unreachable).",
+		}, func() float64 {
+			if f.Shared() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lmn_fleet_redis_errors_total", Help: "Redis commands that failed (timeouts, refused connections); three in a row switch to per-instance mode.",
+		}, func() float64 { return float64(f.Errors()) }),
+	)
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/search"
@@ -35,6 +36,9 @@ type Config struct {
 	Snapshot                       string
 	Breaker                        fanout.BreakerConfig
 	Metrics                        *metrics.Metrics // nil for none
+	// Fleet, when not nil, shares state with the other replicas through
+	// Redis (see package fleet); nil serves alone.
+	Fleet *fleet.Fleet
 
 	// API and Admin are the two listeners' own settings (keys, cursors,
 	// deadline, the simulator's controls …). New fills in what it wires
@@ -152,6 +156,17 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 	if c.Metrics != nil {
 		a.Metrics = c.Metrics
 		d.Metrics = c.Metrics.Handler()
+	}
+	if c.Fleet != nil {
+		now := a.Now
+		if now == nil {
+			now = time.Now
+		}
+		a.Limiter = fleet.NewLimiter(c.Fleet, httpapi.NewLocalLimiter(now))
+		d.Fleet = c.Fleet.ReadyCheck
+		if c.Metrics != nil {
+			c.Metrics.WatchFleet(c.Fleet)
+		}
 	}
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
 }

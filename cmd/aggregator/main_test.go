@@ -271,6 +271,9 @@ func TestServeConfig(t *testing.T) {
 		{args: []string{"stray"}, wantErr: "unexpected arguments"},
 		{args: []string{"-max-in-flight", "0"}, wantErr: "-max-in-flight must be at least 1"},
 		{env: map[string]string{"LMN_MAX_IN_FLIGHT": "many"}, wantErr: "$LMN_MAX_IN_FLIGHT"},
+		{args: []string{"-redis", "http://cache:6379"}, wantErr: "-redis"},
+		{env: map[string]string{"LMN_REDIS_URL": "redis://cache:port"}, wantErr: "-redis"},
+		{args: []string{"-redis-timeout", "0s"}, wantErr: "-redis-timeout must be positive"},
 	} {
 		_, err := parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), tc.args, env(tc.env))
 		require.Error(t, err, "%v %v", tc.args, tc.env)
@@ -286,6 +289,11 @@ func TestServeConfig(t *testing.T) {
 	c, err = parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(map[string]string{"LMN_MAX_IN_FLIGHT": "40"}))
 	require.NoError(t, err)
 	assert.Equal(t, 40, c.maxInFlight)
+
+	c, err = parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(map[string]string{"LMN_REDIS_URL": "redis://cache:6379/2"}))
+	require.NoError(t, err)
+	assert.Equal(t, "redis://cache:6379/2", c.redisURL)
+	assert.Equal(t, 20*time.Millisecond, c.redisTimeout, "a few milliseconds on a request's path by default")
 }
 
 func TestServeRefusesShortCursorSecrets(t *testing.T) {

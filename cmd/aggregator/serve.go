@@ -19,6 +19,7 @@ import (
 
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/metrics"
@@ -58,6 +59,8 @@ type config struct {
 	ratePerSecond                  float64
 	rateBurst                      int
 	trustedProxies                 string
+	redisURL                       string
+	redisTimeout                   time.Duration
 }
 
 // positive is a flag value that must be a positive number.
@@ -115,6 +118,8 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	dur(&c.shutdownGrace, "shutdown-grace", "LMN_SHUTDOWN_GRACE", 10*time.Second, "how long in-flight requests get to finish on shutdown")
 	env["max-in-flight"] = "LMN_MAX_IN_FLIGHT"
 	fs.IntVar(&c.maxInFlight, "max-in-flight", maxInFlightPerCore*runtime.GOMAXPROCS(0), "requests this instance works on at once; beyond it 503 overloaded ($LMN_MAX_IN_FLIGHT)")
+	str(&c.redisURL, "redis", "LMN_REDIS_URL", "", "redis:// URL of the Redis shared by the replicas (rate limits, breaker overrides, the crawler's lease and auction, Danawa rows); empty: this instance alone")
+	dur(&c.redisTimeout, "redis-timeout", "LMN_REDIS_TIMEOUT", fleet.DefaultTimeout, "deadline of one Redis command on a request's path")
 	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
 	return c, env
 }
@@ -137,9 +142,15 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		return nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
 	for name, d := range map[string]time.Duration{"encar-timeout": c.encarTimeout, "danawa-timeout": c.danawaTimeout,
-		"glovis-timeout": c.glovisTimeout, "deadline": c.deadline, "crawl-interval": c.crawlInterval, "shutdown-grace": c.shutdownGrace} {
+		"glovis-timeout": c.glovisTimeout, "deadline": c.deadline, "crawl-interval": c.crawlInterval, "shutdown-grace": c.shutdownGrace,
+		"redis-timeout": c.redisTimeout} {
 		if d <= 0 {
 			return nil, fmt.Errorf("serve: -%s must be positive, got %s", name, d)
+		}
+	}
+	if c.redisURL != "" {
+		if err := fleet.CheckURL(c.redisURL); err != nil {
+			return nil, fmt.Errorf("serve: -redis: %w", err)
 		}
 	}
 	if c.maxInFlight < 1 {
@@ -219,6 +230,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if simulator != nil {
 		cfg.Admin.Sim = simulator.Control()
+	}
+	if c.redisURL != "" {
+		f, err := fleet.New(fleet.Config{URL: c.redisURL, Timeout: c.redisTimeout, Log: log})
+		if err != nil {
+			return fmt.Errorf("serve: -redis: %w", err)
+		}
+		defer f.Close()
+		go f.Run(ctx)
+		cfg.Fleet = f
 	}
 	app := service.New(cfg, log)
 	if err := app.Crawler.Restore(); err != nil {

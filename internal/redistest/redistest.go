@@ -1,0 +1,123 @@
+// Package redistest starts a real redis-server for tests: on a free loopback
+// port, in a temporary directory, stopped when the test ends. Tests of the
+// shared state run against the real thing, not a mock, because what they
+// check (scripts, expiry, pub/sub, a server that dies) is Redis's behaviour.
+package redistest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	t    testing.TB
+	Addr string // host:port on loopback
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// URL is the server's redis:// URL.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Start starts redis-server on a free loopback port; the test is skipped,
+// saying why, only when no redis-server can be found (CI installs it).
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not found on PATH (apt-get install redis-server; .ci/run does)")
+	}
+	s := &Server{t: t, dir: t.TempDir()}
+	s.Addr = freeAddr(t)
+	s.start(bin)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// freeAddr finds a loopback port nothing listens on. Another process could
+// take it before redis-server binds it; start then fails loudly, it never
+// talks to a stranger's server.
+func freeAddr(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (s *Server) start(bin string) {
+	s.t.Helper()
+	_, port, _ := net.SplitHostPort(s.Addr)
+	s.cmd = exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
+		"--logfile", filepath.Join(s.dir, "redis.log"))
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("redis-server: %v", err)
+	}
+	// Ready once it answers PING; a busy machine may take a while to start it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if ping(s.Addr) == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+			s.Stop()
+			s.t.Fatalf("redis-server on %s did not answer within 30s; its log:\n%s", s.Addr, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop kills the server (as a crash would: no save, no goodbye) and waits
+// for it to exit. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same address, empty, as a Redis
+// without persistence comes back.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.start(bin)
+}
+
+// ping speaks just enough RESP to see the server answer.
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if line != "+PONG\r\n" {
+		return fmt.Errorf("PING answered %s", strconv.Quote(line))
+	}
+	return nil
+}
