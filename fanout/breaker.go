@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,7 +161,8 @@ func (b *Breaker) newGeneration() *generation {
 		},
 		// A client that hung up, or a request whose own deadline passed
 		// first, says nothing about the upstream's health.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		// A service too busy to use the source's budget neither.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, ErrOverloaded) },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			if b.cur.Load() == g {
 				b.stateChanged(g, from, to)
@@ -227,7 +229,7 @@ func (b *Breaker) Do(fn func() error) error {
 	start := time.Now()
 	err := b.do(fn)
 	if b.hooks.OnCall != nil {
-		b.hooks.OnCall(sources.Outcome(err), time.Since(start))
+		b.hooks.OnCall(label(err), time.Since(start))
 	}
 	return err
 }
@@ -248,10 +250,10 @@ func (b *Breaker) do(fn func() error) error {
 		// Noted before gobreaker sees it, so a trip can name the error and
 		// ReadyToTrip sees this call in the run of timeouts.
 		b.note(err)
-		switch sources.Outcome(err) {
+		switch label(err) {
 		case "timeout":
 			g.timeouts.Add(1)
-		case "canceled":
+		case "canceled", "overloaded":
 			// Not an answer from the upstream: the run goes on.
 		default:
 			g.timeouts.Store(0)
@@ -276,7 +278,7 @@ func (b *Breaker) note(err error) {
 		b.lastOK.Store(time.Now().UnixNano())
 		return
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrOverloaded) {
 		return
 	}
 	msg := err.Error()
@@ -406,15 +408,30 @@ func withSourceDeadline(request context.Context, d time.Duration) (context.Conte
 }
 
 // blame returns err as the upstream's failure only when the upstream had its
-// whole budget. When the request ended first (its own deadline passed, its
-// client hung up) while the source's deadline had not, the call was
-// abandoned, not failed: it is marked so that breakers and metrics count it
-// as canceled, keeping the call's own error for the log.
-func blame(request, call context.Context, err error) error {
-	if err == nil || request.Err() == nil || context.Cause(call) == errSourceDeadline {
-		return err
+// whole budget and used it.
+//
+// When the request ended first (its own deadline passed, its client hung
+// up) while the source's deadline had not, the call was abandoned, not
+// failed: it matches context.Canceled, which breakers exclude.
+//
+// When the source's deadline passed but its requests had been waiting on
+// the upstream for less than half the budget, the rest went on this
+// service's own work: waiting for a core, for a connection of its own pool,
+// parsing. That is overload, not the upstream's failure: it is ErrOverloaded,
+// which breakers exclude too. Either way the call's own error is kept for
+// the log.
+func blame(request, call context.Context, budget time.Duration, clock *upstreamClock, err error) error {
+	if err == nil {
+		return nil
 	}
-	return &abandonedError{err}
+	own := context.Cause(call) == errSourceDeadline
+	switch {
+	case !own && request.Err() != nil:
+		return &abandonedError{err}
+	case own && clock.waited(time.Now()) < budget/2:
+		return &overloadedError{err}
+	}
+	return err
 }
 
 // abandonedError is a call the request gave up on before the source's own
@@ -426,3 +443,73 @@ func (e *abandonedError) Error() string {
 }
 func (e *abandonedError) Unwrap() error        { return e.err }
 func (e *abandonedError) Is(target error) bool { return target == context.Canceled }
+
+// ErrOverloaded marks a call whose deadline passed while this service, not
+// the upstream, was taking the time.
+var ErrOverloaded = errors.New("service overloaded")
+
+type overloadedError struct{ err error }
+
+func (e *overloadedError) Error() string {
+	return "the source's deadline passed while this service was busy: " + e.err.Error()
+}
+func (e *overloadedError) Unwrap() error        { return e.err }
+func (e *overloadedError) Is(target error) bool { return target == ErrOverloaded }
+
+// label is an outcome's metrics label: sources.Outcome's, and overloaded.
+func label(err error) string {
+	if errors.Is(err, ErrOverloaded) {
+		return "overloaded"
+	}
+	return sources.Outcome(err)
+}
+
+// upstreamClock measures how long one source call spent waiting on its
+// upstream: the time during which at least one of its requests had been
+// written and had no response yet. net/http reports both moments through
+// the context's httptrace hooks, so the clients need not know about it.
+type upstreamClock struct {
+	mu      sync.Mutex
+	pending int
+	since   time.Time
+	total   time.Duration
+}
+
+// withUpstreamClock returns ctx with hooks that run a new clock.
+func withUpstreamClock(ctx context.Context) (context.Context, *upstreamClock) {
+	c := &upstreamClock{}
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest:         func(httptrace.WroteRequestInfo) { c.sent(time.Now()) },
+		GotFirstResponseByte: func() { c.answered(time.Now()) },
+	}), c
+}
+
+func (c *upstreamClock) sent(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == 0 {
+		c.since = now
+	}
+	c.pending++
+}
+
+func (c *upstreamClock) answered(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == 0 {
+		return
+	}
+	c.pending--
+	if c.pending == 0 {
+		c.total += now.Sub(c.since)
+	}
+}
+
+func (c *upstreamClock) waited(now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending > 0 {
+		return c.total + now.Sub(c.since)
+	}
+	return c.total
+}

@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -31,7 +30,7 @@ type Outcome struct {
 }
 
 // Label is the outcome's bounded metrics label (success, timeout, blocked, …).
-func (o Outcome) Label() string { return sources.Outcome(o.Err) }
+func (o Outcome) Label() string { return label(o.Err) }
 
 // Fanout runs tasks under their sources' breakers and deadlines.
 type Fanout struct {
@@ -95,22 +94,24 @@ func (f *Fanout) Call(ctx context.Context, t Task) Outcome {
 func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 	start := time.Now()
 	request := ctx
-	if d := f.timeouts[t.Source]; d > 0 {
+	d := f.timeouts[t.Source]
+	if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = withSourceDeadline(ctx, d)
 		defer cancel()
 	}
+	ctx, clock := withUpstreamClock(ctx)
 	call := func() (err error) {
 		defer Contain(&err)
 		return t.Run(ctx)
 	}
 	o := Outcome{Source: t.Source}
 	if b := f.breakers[t.Source]; b != nil {
-		o.Err = b.Do(func() error { return blame(request, ctx, call()) })
+		o.Err = b.Do(func() error { return blame(request, ctx, d, clock, call()) })
 		if o.Err != nil {
 			o.RetryAfter = b.RetryAfter(time.Now())
 		}
-	} else if o.Err = blame(request, ctx, call()); o.Err != nil {
+	} else if o.Err = blame(request, ctx, d, clock, call()); o.Err != nil {
 		o.RetryAfter = FailureBackoff
 	}
 	var p *PanicError

@@ -32,7 +32,7 @@ func TestRunKeepsSourcesApart(t *testing.T) {
 		danawaDone := false
 		start := time.Now()
 		out := f.Run(context.Background(), []Task{
-			{Source: vehicle.Encar, Run: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }},
+			{Source: vehicle.Encar, Run: hang},
 			{Source: vehicle.Danawa, Run: func(ctx context.Context) error {
 				select {
 				case <-time.After(100 * time.Millisecond): // outlives Encar's failure

@@ -30,6 +30,8 @@ func reasonOf(o fanout.Outcome) string {
 	switch o.Label() {
 	case "rejected":
 		return "breaker_open"
+	case "overloaded":
+		return "overloaded" // this instance was too busy to give the source its budget
 	case "timeout", "canceled":
 		return "timeout"
 	case "connection":

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/fanout"
 )
 
 // TestOverloadSheds holds the bound's worth of requests inside a handler
@@ -83,4 +87,15 @@ func TestOverloadSlotFreedAfterPanic(t *testing.T) {
 		assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	}
 	assert.Zero(t, o.InFlight())
+}
+
+// TestReasonOfOverload: a source whose deadline passed while this instance
+// was busy is reported as overloaded, not as the upstream's timeout.
+func TestReasonOfOverload(t *testing.T) {
+	for err, want := range map[error]string{
+		fmt.Errorf("danawa list: %w", context.DeadlineExceeded):                           "timeout",
+		fmt.Errorf("danawa list: %w: %w", fanout.ErrOverloaded, context.DeadlineExceeded): "overloaded",
+	} {
+		assert.Equal(t, want, reasonOf(fanout.Outcome{Err: err}), "%v", err)
+	}
 }
