@@ -78,6 +78,13 @@ var auctionSnapshot = sync.OnceValues(func() ([]byte, error) {
 // it, over loopback, with the auction index restored from auctionSnapshot.
 func newStack(t *testing.T, breaker fanout.BreakerConfig, options ...func(*service.Config)) *stack {
 	t.Helper()
+	return newStackAltered(t, breaker, nil, options...)
+}
+
+// newStackAltered is newStack with alter applied to the wired service before
+// it serves, for a test that breaks a part of it on purpose.
+func newStackAltered(t *testing.T, breaker fanout.BreakerConfig, alter func(*service.Service), options ...func(*service.Config)) *stack {
+	t.Helper()
 	snapshot, err := auctionSnapshot()
 	require.NoError(t, err, "crawling the simulator's auction")
 	file := filepath.Join(t.TempDir(), "auction.json")
@@ -102,6 +109,9 @@ func newStack(t *testing.T, breaker fanout.BreakerConfig, options ...func(*servi
 	}
 	svc := service.New(cfg, discard)
 	require.NoError(t, svc.Crawler.Restore())
+	if alter != nil {
+		alter(svc)
+	}
 	api := httptest.NewServer(svc.API)
 	t.Cleanup(api.Close)
 	admin := httptest.NewServer(svc.Admin)
