@@ -116,7 +116,7 @@ func handleBreaker(d AdminDeps) http.HandlerFunc {
 }
 
 // handleBreakerAction applies an operator's force_open, force_closed or
-// reset. A forced state needs a reason: it is what the next engineer reads.
+// reset sent as JSON.
 func handleBreakerAction(d AdminDeps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		b := findBreaker(d, r.PathValue("source"))
@@ -134,35 +134,44 @@ func handleBreakerAction(d AdminDeps) http.HandlerFunc {
 			writeError(w, r, d.Log, badRequest(fmt.Sprintf("body must be {\"action\": …, \"reason\": …}: %v", err)))
 			return
 		}
-		if req.Reason == "" && req.Action == "reset" {
-			// Putting a source back needs less explaining than taking it
-			// out; the history still says who did it and from where.
-			req.Reason = "no reason given"
-		}
-		if req.Reason == "" {
-			writeError(w, r, d.Log, badRequest("reason is required to force a breaker"))
-			return
-		}
 		who := r.Header.Get("X-Operator")
 		if who == "" {
 			who = "unknown operator"
 		}
-		reason := fmt.Sprintf("%s (by %s from %s)", req.Reason, who, r.RemoteAddr)
-		switch req.Action {
-		case "force_open":
-			b.Force(fanout.ForcedOpen, reason)
-		case "force_closed":
-			b.Force(fanout.ForcedClosed, reason)
-		case "reset":
-			b.Reset(reason)
-		default:
-			writeError(w, r, d.Log, badRequest("action must be force_open, force_closed or reset"))
+		if err := operate(r, d, b, req.Action, req.Reason, who); err != nil {
+			writeError(w, r, d.Log, err)
 			return
 		}
-		d.Log.Warn("breaker changed by operator", "source", b.Name(), "action", req.Action, "reason", reason,
-			"request_id", requestID(r.Context()))
 		writeJSON(w, http.StatusOK, view(d, b, true))
 	}
+}
+
+// operate applies an operator's action to b, recording why, who and from
+// where; the JSON API and the status page's forms both come here. A forced
+// state needs a reason: it is what the next engineer reads. Putting a
+// source back needs less explaining, so a reset without one is recorded as
+// such.
+func operate(r *http.Request, d AdminDeps, b *fanout.Breaker, action, why, who string) error {
+	if why == "" && action == "reset" {
+		why = "no reason given"
+	}
+	if why == "" {
+		return badRequest("reason is required to force a breaker")
+	}
+	reason := fmt.Sprintf("%s (by %s from %s)", why, who, r.RemoteAddr)
+	switch action {
+	case "force_open":
+		b.Force(fanout.ForcedOpen, reason)
+	case "force_closed":
+		b.Force(fanout.ForcedClosed, reason)
+	case "reset":
+		b.Reset(reason)
+	default:
+		return badRequest("action must be force_open, force_closed or reset")
+	}
+	d.Log.Warn("breaker changed by operator", "source", b.Name(), "action", action, "reason", reason,
+		"request_id", requestID(r.Context()))
+	return nil
 }
 
 func badRequest(msg string) error {

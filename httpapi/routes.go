@@ -36,6 +36,20 @@ func addAdminRoutes(mux *http.ServeMux, d AdminDeps) {
 		mux.Handle("/sim", d.Sim)
 		mux.Handle("/sim/", d.Sim)
 	}
+	addStatusRoutes(mux, d)
+}
+
+// addStatusRoutes lists the status page's routes: the page, its forms, and
+// the login that trades the admin token for a cookie.
+func addStatusRoutes(mux *http.ServeMux, d AdminDeps) {
+	token := withStatusToken(d)
+	mux.Handle("GET /{$}", http.RedirectHandler("/status", http.StatusSeeOther))
+	mux.Handle("GET /status", token(handleStatus(d)))
+	mux.Handle("POST /status/breakers/{source}", withOwnPage(token(handleStatusBreaker(d))))
+	if d.Sim != nil {
+		mux.Handle("POST /status/sim/{source}", withOwnPage(token(handleStatusSim(d))))
+	}
+	mux.Handle("POST /status/login", withOwnPage(handleStatusLogin(d)))
 }
 
 // handleUnknown answers what no route matched: 405 when the path exists

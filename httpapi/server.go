@@ -91,6 +91,15 @@ type AdminDeps struct {
 	// /readyz?verbose. It never makes the instance unready: without Redis
 	// an instance serves alone.
 	Fleet func() map[string]any
+	// SimModes are the simulator's modes, offered as buttons on the status
+	// page when Sim is set.
+	SimModes []string
+	// Timeline, when not nil, draws each source's last hour on the status
+	// page; its owner runs it.
+	Timeline *Timeline
+	// Token, when set, is required as Authorization: Bearer on control
+	// routes, pprof and /sim.
+	Token string
 }
 
 // AuctionState is the auction index as readiness and on-call see it.

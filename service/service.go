@@ -57,6 +57,9 @@ type Service struct {
 
 	API   http.Handler // the public API
 	Admin http.Handler // the admin listener
+	// Timeline samples the breakers for the status page's last hour; the
+	// caller runs it.
+	Timeline *httpapi.Timeline
 }
 
 const userAgent = "lmn-aggregator/1 (+partner API)"
@@ -74,6 +77,10 @@ const glovisDetailTimeout = time.Second
 // is not the crawler's: a few slow detail views must not open the breaker
 // the crawler needs and leave the index to go stale.
 const glovisDetail = "glovis_detail"
+
+// timelineEvery is how often the status page's charts sample the breakers:
+// 360 samples an hour per source.
+const timelineEvery = 10 * time.Second
 
 // New builds the service. Nothing runs until the caller starts the crawler.
 func New(c Config, log *slog.Logger) *Service {
@@ -144,6 +151,7 @@ func New(c Config, log *slog.Logger) *Service {
 			Breaker: breakers[vehicle.Glovis], Details: true,
 		},
 	}
+	svc.Timeline = httpapi.NewTimeline(list, timelineEvery, time.Hour)
 	svc.API, svc.Admin = handlers(c, log, svc)
 	return svc
 }
@@ -152,7 +160,7 @@ func New(c Config, log *slog.Logger) *Service {
 func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler) {
 	a, d := c.API, c.Admin
 	a.Log, a.Search = log, svc.Search
-	d.Log, d.Breakers, d.Auction = log, svc.Breakers, svc.Auction
+	d.Log, d.Breakers, d.Auction, d.Timeline = log, svc.Breakers, svc.Auction, svc.Timeline
 	if c.Metrics != nil {
 		a.Metrics = c.Metrics
 		d.Metrics = c.Metrics.Handler()

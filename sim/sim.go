@@ -35,6 +35,9 @@ const (
 
 var modes = []string{Healthy, Down, Hang, Slow, HTTP403, Blocked, Drift, Truncated, Huge}
 
+// Modes lists every mode an upstream can be switched to.
+func Modes() []string { return slices.Clone(modes) }
+
 // Sources the simulator plays.
 var Sources = []string{"encar", "danawa", "glovis"}
 

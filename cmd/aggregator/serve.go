@@ -229,7 +229,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			TrustedProxies: trusted},
 	}
 	if simulator != nil {
-		cfg.Admin.Sim = simulator.Control()
+		cfg.Admin.Sim, cfg.Admin.SimModes = simulator.Control(), sim.Modes()
 	}
 	if c.redisURL != "" {
 		f, err := fleet.New(fleet.Config{URL: c.redisURL, Timeout: c.redisTimeout, Log: log})
@@ -245,6 +245,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
 	}
 	go app.Crawler.Run(ctx)
+	go app.Timeline.Run(ctx)
 
 	public := &http.Server{
 		Addr:              c.addr,
