@@ -24,6 +24,9 @@ func handleReadyz(d AdminDeps) http.HandlerFunc {
 		if !st.Loaded {
 			status, code = "not ready", http.StatusServiceUnavailable
 		}
+		if d.Draining != nil && d.Draining() {
+			status, code = "draining", http.StatusServiceUnavailable
+		}
 		if _, verbose := r.URL.Query()["verbose"]; !verbose {
 			writeJSON(w, code, map[string]string{"status": status})
 			return

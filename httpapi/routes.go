@@ -17,24 +17,31 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 }
 
 // addAdminRoutes lists every admin route. The admin listener binds to
-// loopback by default and is never the public address.
+// loopback by default and is never the public address. Routes that change
+// something or show the process's insides need the admin token when one is
+// set; control requests must also be JSON or a same-origin form (CSRF).
 func addAdminRoutes(mux *http.ServeMux, d AdminDeps) {
+	guard := withAdminToken(d.Token)
+	control := func(h http.Handler) http.Handler { return guard(withControlGuard(h)) }
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", handleReadyz(d))
 	mux.HandleFunc("GET /debug/breakers", handleBreakers(d))
 	mux.HandleFunc("GET /debug/breakers/{source}", handleBreaker(d))
-	mux.HandleFunc("POST /debug/breakers/{source}", handleBreakerAction(d))
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	if d.Metrics != nil {
+	mux.Handle("POST /debug/breakers/{source}", control(handleBreakerAction(d)))
+	mux.Handle("GET /debug/pprof/", guard(http.HandlerFunc(pprof.Index)))
+	// Not served: the command line holds whatever secrets were given as flags.
+	mux.HandleFunc("GET /debug/pprof/cmdline", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, d.Log, errNotFound)
+	})
+	mux.Handle("GET /debug/pprof/profile", guard(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/symbol", guard(http.HandlerFunc(pprof.Symbol)))
+	mux.Handle("GET /debug/pprof/trace", guard(http.HandlerFunc(pprof.Trace)))
+	if d.Metrics != nil && !d.MetricsApart {
 		mux.Handle("GET /metrics", d.Metrics)
 	}
 	if d.Sim != nil {
-		mux.Handle("/sim", d.Sim)
-		mux.Handle("/sim/", d.Sim)
+		mux.Handle("/sim", guard(d.Sim))
+		mux.Handle("/sim/", guard(d.Sim))
 	}
 	addStatusRoutes(mux, d)
 }

@@ -85,6 +85,14 @@ type AdminDeps struct {
 	Breakers []*fanout.Breaker
 	Auction  AuctionState
 	Metrics  http.Handler // served at /metrics when not nil
+	// MetricsApart: /metrics has a listener of its own (-metrics-addr).
+	MetricsApart bool
+	// Token, when set, is required as Authorization: Bearer on control
+	// routes, pprof and /sim.
+	Token string
+	// Draining, when it reports true, fails /readyz: the instance is
+	// shutting down and load balancers should stop sending to it.
+	Draining func() bool
 	// Sim, when not nil, is mounted at /sim for the simulator's fault control.
 	Sim http.Handler
 	// Fleet, when not nil, reports the shared state's health in

@@ -43,7 +43,8 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c := &adminClient{base: strings.TrimRight(*admin, "/"), http: &http.Client{Timeout: 5 * time.Second}}
+	c := &adminClient{base: strings.TrimRight(*admin, "/"), http: &http.Client{Timeout: 5 * time.Second},
+		token: getenv("LMN_ADMIN_TOKEN")}
 	rest := fs.Args()
 	if len(rest) == 0 {
 		var out struct {
@@ -117,8 +118,9 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 type adminClient struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string // the service's -admin-token, sent as a bearer token when set
 }
 
 func (c *adminClient) do(ctx context.Context, method, path string, body []byte, out any) ([]byte, error) {
@@ -128,6 +130,9 @@ func (c *adminClient) do(ctx context.Context, method, path string, body []byte, 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Operator", "aggregator-cli")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("admin listener at %s is unreachable (is the service running, and is -admin right?): %w", c.base, err)

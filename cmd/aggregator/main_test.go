@@ -13,8 +13,10 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -269,6 +271,13 @@ func TestServeConfig(t *testing.T) {
 		{args: []string{"-env", "prod"}, wantErr: "-env must be stg or live"},
 		{args: []string{"-glovis-sites", "1100,9999"}, wantErr: "unknown site code"},
 		{args: []string{"stray"}, wantErr: "unexpected arguments"},
+		{args: []string{"-admin-addr", "0.0.0.0:9090"}, wantErr: "set -admin-token"},
+		{args: []string{"-admin-addr", ":9090"}, wantErr: "set -admin-token"},
+		{args: []string{"-admin-addr", "10.0.0.5:9090", "-admin-token", "short"}, wantErr: "at least 16"},
+		{args: []string{"-drain-delay", "10s", "-shutdown-grace", "10s"}, wantErr: "-drain-delay"},
+		{args: []string{"-rate-burst", "0"}, wantErr: "-rate-burst"},
+		{args: []string{"-rate-per-second", "0"}, wantErr: "positive"},
+		{args: []string{"-trusted-proxies", "10.0.0.0/8,proxy"}, wantErr: "-trusted-proxies"},
 		{args: []string{"-max-in-flight", "0"}, wantErr: "-max-in-flight must be at least 1"},
 		{env: map[string]string{"LMN_MAX_IN_FLIGHT": "many"}, wantErr: "$LMN_MAX_IN_FLIGHT"},
 		{args: []string{"-redis", "http://cache:6379"}, wantErr: "-redis"},
@@ -331,7 +340,7 @@ func TestServeReloadsKeysOnSIGHUP(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "-sim", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-log-format", "json",
-			"-api-keys-file", file}, noenv, &stdout, &stderr)
+			"-api-keys-file", file, "-drain-delay", "0s"}, noenv, &stdout, &stderr)
 	}()
 	var api string
 	require.Eventually(t, func() bool {
@@ -377,4 +386,71 @@ func TestKeysHash(t *testing.T) {
 	assert.Equal(t, "ecc23a4f651154b7ad4c0a171487210c5f00d199262b8c2b44ea6af1775f7944\n", out.String())
 	assert.Error(t, keys([]string{"hash"}, strings.NewReader("not a key\n"), &out, &errOut))
 	assert.Error(t, keys(nil, strings.NewReader(""), &out, &errOut))
+}
+
+func TestServeAdminOffLoopbackWithToken(t *testing.T) {
+	_, err := parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"-admin-addr", "0.0.0.0:9090"},
+		func(k string) string { return map[string]string{"LMN_ADMIN_TOKEN": "admin-token-0123456789"}[k] })
+	assert.NoError(t, err, "a token from the environment allows an admin listener off loopback")
+}
+
+// TestServeMetricsApart: with -metrics-addr, /metrics is there alone and no
+// longer on the admin listener.
+func TestServeMetricsApart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-sim", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0",
+			"-log-format", "json", "-drain-delay", "0s"}, noenv, &stdout, &stderr)
+	}()
+	metricsRe := regexp.MustCompile(`"metrics_addr":"(127\.0\.0\.1:\d+)"`)
+	var metricsURL, admin string
+	require.Eventually(t, func() bool {
+		m, a := metricsRe.FindStringSubmatch(stderr.String()), adminRe.FindStringSubmatch(stdout.String())
+		if m == nil || a == nil {
+			return false
+		}
+		metricsURL, admin = "http://"+m[1], a[1]
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "serve logged no metrics address: %s", stderr.String())
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := get(metricsURL + "/metrics")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "lmn_breaker_state")
+	status, _ = get(metricsURL + "/debug/breakers")
+	assert.Equal(t, http.StatusNotFound, status, "the metrics listener serves nothing else")
+	status, _ = get(admin + "/metrics")
+	assert.Equal(t, http.StatusNotFound, status)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// TestDrain: /readyz fails first, requests are served through the delay,
+// and only then do the listeners close. On synctest's clock.
+func TestDrain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var draining atomic.Bool
+		// Not started: a real socket would keep synctest's clock from moving.
+		srv := &http.Server{}
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- drain(draining.Store, 5*time.Second, 10*time.Second, []*http.Server{srv}) }()
+		synctest.Wait()
+		assert.True(t, draining.Load(), "readiness fails at once")
+		select {
+		case <-done:
+			t.Fatal("the listeners closed before the drain delay")
+		default:
+		}
+		require.NoError(t, <-done)
+		assert.Equal(t, 5*time.Second, time.Since(start), "closed after the delay")
+	})
 }

@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -61,6 +63,8 @@ type config struct {
 	trustedProxies                 string
 	redisURL                       string
 	redisTimeout                   time.Duration
+	metricsAddr, adminToken        string
+	drainDelay                     time.Duration
 }
 
 // positive is a flag value that must be a positive number.
@@ -109,6 +113,9 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	fs.Var((*positive)(&c.ratePerSecond), "rate-per-second", "requests per second of a key whose entry names no rate ($LMN_RATE_PER_SECOND)")
 	env["rate-burst"] = "LMN_RATE_BURST"
 	fs.IntVar(&c.rateBurst, "rate-burst", 20, "burst of a key whose entry names no rate ($LMN_RATE_BURST)")
+	str(&c.metricsAddr, "metrics-addr", "LMN_METRICS_ADDR", "", "serve /metrics alone on this address instead of on the admin listener")
+	str(&c.adminToken, "admin-token", "LMN_ADMIN_TOKEN", "", "bearer token the admin listener's controls, pprof and /sim require; required when -admin-addr is not loopback (prefer the environment variable)")
+	dur(&c.drainDelay, "drain-delay", "LMN_DRAIN_DELAY", 5*time.Second, "on shutdown, how long /readyz fails while requests are still served, so load balancers stop sending first")
 	str(&c.trustedProxies, "trusted-proxies", "LMN_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed")
 	str(&c.env, "env", "LMN_ENV", "stg", "key environment this deployment accepts: stg or live")
 	str(&c.glovisSession, "glovis-session", "LMN_GLOVIS_SESSION", "", "Glovis member session cookie (JSESSIONID)")
@@ -155,6 +162,15 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	}
 	if c.maxInFlight < 1 {
 		return nil, fmt.Errorf("serve: -max-in-flight must be at least 1, got %d", c.maxInFlight)
+	}
+	if c.drainDelay < 0 || c.drainDelay >= c.shutdownGrace {
+		return nil, fmt.Errorf("serve: -drain-delay must be at least 0 and less than -shutdown-grace (%s), got %s", c.shutdownGrace, c.drainDelay)
+	}
+	if c.adminToken == "" && !loopback(c.adminAddr) {
+		return nil, fmt.Errorf("serve: -admin-addr %q is not a loopback address: set -admin-token (or $LMN_ADMIN_TOKEN) so its controls are not open to the network", c.adminAddr)
+	}
+	if c.adminToken != "" && len(c.adminToken) < minSecretLen {
+		return nil, fmt.Errorf("serve: -admin-token has %d bytes; use at least %d random bytes", len(c.adminToken), minSecretLen)
 	}
 	if c.rateBurst < 1 {
 		return nil, fmt.Errorf("serve: -rate-burst must be at least 1, got %d", c.rateBurst)
@@ -240,6 +256,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		go f.Run(ctx)
 		cfg.Fleet = f
 	}
+	var draining atomic.Bool
+	cfg.Admin.Token, cfg.Admin.MetricsApart, cfg.Admin.Draining = c.adminToken, c.metricsAddr != "", draining.Load
 	app := service.New(cfg, log)
 	if err := app.Crawler.Restore(); err != nil {
 		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
@@ -271,9 +289,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		publicLn.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
-	errc := make(chan error, 2)
+	servers := []*http.Server{public, admin}
+	errc := make(chan error, 3)
 	go func() { errc <- public.Serve(publicLn) }()
 	go func() { errc <- admin.Serve(adminLn) }()
+	if c.metricsAddr != "" {
+		metricsLn, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			publicLn.Close()
+			adminLn.Close()
+			return fmt.Errorf("serve: -metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		servers = append(servers, ms)
+		go func() { errc <- ms.Serve(metricsLn) }()
+		log.Info("serving metrics", "metrics_addr", metricsLn.Addr().String())
+	}
 	log.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "sim", c.sim)
 	if c.sim {
 		printDemo(stdout, publicLn.Addr().String(), adminLn.Addr().String())
@@ -290,12 +323,39 @@ wait:
 			reloadKeys(log, keys, c)
 		}
 	}
-	log.Info("shutting down; letting in-flight requests finish", "grace", c.shutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
+	log.Info("shutting down: /readyz fails now, then in-flight requests finish", "drain_delay", c.drainDelay, "grace", c.shutdownGrace)
+	return drain(draining.Store, c.drainDelay, c.shutdownGrace, servers)
+}
+
+// drain takes the instance out of rotation before it stops: /readyz fails
+// at once, requests are still served for delay (load balancers notice and
+// stop sending), then the listeners close and in-flight requests get the
+// rest of grace to finish.
+func drain(setDraining func(bool), delay, grace time.Duration, servers []*http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	errPublic := public.Shutdown(sctx)
-	errAdmin := admin.Shutdown(sctx)
-	return errors.Join(errPublic, errAdmin)
+	setDraining(true)
+	time.Sleep(delay)
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Go(func() { errs[i] = s.Shutdown(ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// loopback reports whether addr (host:port) listens on loopback only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // loadKeys reads the keys of -api-keys and -api-keys-file into a new set;
