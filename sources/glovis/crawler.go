@@ -310,7 +310,8 @@ func carKey(l *Lot) string {
 
 // count records every lot's round against its physical car and sets
 // auction.count: how many rounds the car had been put up in by this lot's
-// round, this one included, within HistoryKeep. Older rounds are forgotten.
+// round, this one included, within HistoryKeep of the newest round crawled.
+// Older rounds are forgotten.
 func (c *Crawler) count(lots []Lot) []Lot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -325,7 +326,17 @@ func (c *Crawler) count(lots []Lot) []Lot {
 			c.history[k][lots[i].Vehicle.Auction.Round] = lots[i].Vehicle.Auction.Date
 		}
 	}
-	horizon := c.now().Add(-HistoryKeep)
+	// Rounds older than HistoryKeep before the newest round crawled are
+	// forgotten. The newest round, not the clock, is the reference: a
+	// crawler whose clock disagrees with the site's (the simulator's is
+	// in 2025) must not forget the rounds it has just read.
+	var newest time.Time
+	for i := range lots {
+		if d := lots[i].Vehicle.Auction.Date; d.After(newest) {
+			newest = d
+		}
+	}
+	horizon := newest.Add(-HistoryKeep)
 	for k, rounds := range c.history {
 		for r, d := range rounds {
 			if d.Before(horizon) {

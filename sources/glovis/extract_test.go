@@ -1,6 +1,9 @@
 package glovis
 
 import (
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +114,55 @@ func TestPagerBounds(t *testing.T) {
 	l, err := ExtractList(page("0", "1"), time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, l.LastPage)
+}
+
+// TestRealListEveryLot: every lot of the real list capture, make, model,
+// fuel, colour and displacement as the page shows them (titles and the
+// option spans read by hand).
+func TestRealListEveryLot(t *testing.T) {
+	l, err := ExtractList(golden.Capture(t, "glovis/exhibit-list-acc20-yangsan.html"), time.Date(2025, 6, 19, 13, 0, 0, 0, vehicle.KST))
+	require.NoError(t, err)
+	want := [][5]string{
+		{"Genesis", "G80", "gasoline", "gray", "2497"},
+		{"Hyundai", "Sonata", "lpg", "white", "1999"},
+		{"Hyundai", "Grandeur", "gasoline", "black", "2999"},
+		{"Hyundai", "Sonata", "gasoline", "black", "1998"},
+		{"Hyundai", "Sonata", "lpg", "white", "1999"},
+		{"Kia", "K3", "gasoline", "black", "1591"},
+		{"Genesis", "G80", "gasoline", "gray", "2497"},
+		{"Hyundai", "Grandeur", "lpg", "black", "2999"},
+		{"Hyundai", "Ioniq 6", "electric", "white", "0"}, // "111cc" on an electric car is not a displacement
+		{"Hyundai", "Sonata", "lpg", "white", "1999"},
+		{"Hyundai", "Grandeur", "hybrid", "black", "1598"},
+		{"Hyundai", "Sonata", "lpg", "white", "1999"},
+		{"Hyundai", "Grandeur", "hybrid", "gray", "1598"},
+		{"Renault Korea", "SM6", "gasoline", "gray", "1618"},
+		{"Kia", "K7", "gasoline", "gray", "2359"},
+		{"Kia", "K9", "gasoline", "black", "3778"},
+		{"Kia", "K5", "gasoline", "white", "1999"},
+		{"Kia", "K7", "gasoline", "black", "2656"},
+	}
+	require.Len(t, l.Lots, len(want))
+	for i, lot := range l.Lots {
+		v := lot.Vehicle
+		assert.Equal(t, want[i], [5]string{v.Make, v.Model, v.Fuel, v.Color, strconv.Itoa(v.EngineCC)}, v.ID)
+		assert.Equal(t, vehicle.AuctionUpcoming, v.Auction.Status, "a page from before the auction")
+		assert.True(t, strings.HasPrefix(v.SourceURL, "https://auction.autobell.co.kr/auction/exhibitView.do?"), v.SourceURL)
+	}
+}
+
+// TestOptionalFieldMissingIsCounted: an optional field empty on every lot
+// of a page of 10 or more is counted per source and field.
+func TestOptionalFieldMissingIsCounted(t *testing.T) {
+	body := golden.Capture(t, "glovis/exhibit-list-acc20-yangsan.html")
+	key := [2]string{"glovis", "color"}
+	before := sources.MissingCounts()[key]
+	_, err := ExtractList(body, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, before, sources.MissingCounts()[key], "the real page has colours")
+
+	noColour := regexp.MustCompile(`<span> (검정|흰색|회색) </span>`).ReplaceAll(body, []byte("<span> - </span>"))
+	_, err = ExtractList(noColour, time.Time{})
+	require.NoError(t, err, "an optional field gone is not drift")
+	assert.Equal(t, before+1, sources.MissingCounts()[key])
 }
