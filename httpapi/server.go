@@ -105,9 +105,6 @@ type AdminDeps struct {
 	// Timeline, when not nil, draws each source's last hour on the status
 	// page; its owner runs it.
 	Timeline *Timeline
-	// Token, when set, is required as Authorization: Bearer on control
-	// routes, pprof and /sim.
-	Token string
 }
 
 // AuctionState is the auction index as readiness and on-call see it.
