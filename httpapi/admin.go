@@ -174,6 +174,12 @@ func operate(r *http.Request, d AdminDeps, b *fanout.Breaker, action, why, who s
 	}
 	d.Log.Warn("breaker changed by operator", "source", b.Name(), "action", action, "reason", reason,
 		"request_id", requestID(r.Context()))
+	if d.Override != nil {
+		if err := d.Override(r.Context(), b.Name(), action, reason); err != nil {
+			d.Log.Error("operator action applied to this replica only", "source", b.Name(), "action", action,
+				"err", err, "request_id", requestID(r.Context()))
+		}
+	}
 	return nil
 }
 

@@ -105,6 +105,9 @@ type AdminDeps struct {
 	// Timeline, when not nil, draws each source's last hour on the status
 	// page; its owner runs it.
 	Timeline *Timeline
+	// Override, when not nil, tells the other replicas about an operator's
+	// action on a breaker, already applied here.
+	Override func(ctx context.Context, source, action, reason string) error
 }
 
 // AuctionState is the auction index as readiness and on-call see it.

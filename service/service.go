@@ -6,6 +6,7 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -54,6 +55,9 @@ type Service struct {
 	Breakers []*fanout.Breaker // encar, danawa, glovis, glovis_detail
 	Auction  *glovis.Store
 	Crawler  *glovis.Crawler
+	// Overrides shares operators' breaker actions with the other
+	// replicas; nil without a fleet.
+	Overrides *fleet.Overrides
 
 	API   http.Handler // the public API
 	Admin http.Handler // the admin listener
@@ -172,9 +176,20 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 		}
 		a.Limiter = fleet.NewLimiter(c.Fleet, httpapi.NewLocalLimiter(now))
 		d.Fleet = c.Fleet.ReadyCheck
+		svc.Overrides = fleet.NewOverrides(c.Fleet, svc.Breakers, log)
+		d.Override = svc.Overrides.Publish
 		if c.Metrics != nil {
 			c.Metrics.WatchFleet(c.Fleet)
 		}
 	}
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
+}
+
+// Run does the service's background work until ctx ends: the auction
+// crawler and, in a fleet, applying the other replicas' breaker overrides.
+func (s *Service) Run(ctx context.Context) {
+	if s.Overrides != nil {
+		go s.Overrides.Run(ctx)
+	}
+	s.Crawler.Run(ctx)
 }

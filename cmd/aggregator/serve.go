@@ -262,7 +262,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := app.Crawler.Restore(); err != nil {
 		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
 	}
-	go app.Crawler.Run(ctx)
+	go app.Run(ctx)
 	go app.Timeline.Run(ctx)
 
 	public := &http.Server{
