@@ -107,6 +107,11 @@ func New(c Config) (*Fleet, error) {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
+	// The client's own log (redials of a dead server, several a second)
+	// goes to ours at debug level: the breaker already says, once, that
+	// Redis is unreachable. The client has one log for the process: the
+	// first fleet's.
+	setClientLog.Do(func() { redis.SetLogger(clientLog{c.Log}) })
 	return &Fleet{rdb: redis.NewClient(opt), timeout: c.Timeout, instance: c.Instance, log: c.Log, changedAt: time.Now()}, nil
 }
 
@@ -248,4 +253,13 @@ func (f *Fleet) probe(ctx context.Context) {
 		return
 	}
 	f.observe(ctx, err)
+}
+
+var setClientLog sync.Once
+
+// clientLog passes the Redis client's messages to the service's log.
+type clientLog struct{ log *slog.Logger }
+
+func (l clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }

@@ -44,6 +44,7 @@ func (r *replica) act(t *testing.T, source, body string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", r.admin.URL+"/debug/breakers/"+source, strings.NewReader(body))
 	req.Header.Set("X-Operator", "kim")
+	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
