@@ -242,7 +242,8 @@ func notFound(*http.Request, bool) page {
 }
 
 // Control returns the fault-control API: GET /sim shows every source's
-// mode and how many requests reached it; PUT /sim/{source} with {"mode": …, "latency_ms": …} changes one.
+// mode and how many requests reached it; PUT /sim/{source} with {"mode": …, "latency_ms": …} changes one;
+// GET /sim/clock and PUT /sim/clock with {"now": RFC 3339} show and move the simulated clock.
 func (s *Sim) Control() http.Handler {
 	mux := http.NewServeMux()
 	type status struct {
@@ -255,6 +256,23 @@ func (s *Sim) Control() http.Handler {
 			out[src] = status{Fault: s.fault(src), Requests: s.Hits(src)}
 		}
 		writeJSON(w, http.StatusOK, out)
+	})
+	type clock struct {
+		Now time.Time `json:"now"`
+	}
+	mux.HandleFunc("GET /sim/clock", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, clock{s.Now()})
+	})
+	mux.HandleFunc("PUT /sim/clock", func(w http.ResponseWriter, r *http.Request) {
+		var c clock
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil || c.Now.IsZero() {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"now\": \"2025-06-20T18:00:00+09:00\"}"})
+			return
+		}
+		s.SetNow(c.Now.In(kst))
+		writeJSON(w, http.StatusOK, clock{s.Now()})
 	})
 	mux.HandleFunc("PUT /sim/{source}", func(w http.ResponseWriter, r *http.Request) {
 		var f Fault
