@@ -203,6 +203,9 @@ func (r *listRow) check() error {
 	if err := sources.CheckYear(year); err != nil {
 		return fmt.Errorf("row %s: %w", r.ID, err)
 	}
+	if ym := r.Year.int(); r.Year.set && (sources.CheckYear(ym/100) != nil || ym%100 < 1 || ym%100 > 12) {
+		return sources.Drift("row %s: Year %v is not a registration YYYYMM", r.ID, r.Year.v)
+	}
 	return nil
 }
 

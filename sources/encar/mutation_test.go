@@ -42,6 +42,7 @@ var listMutations = []mutation{
 	{name: "price as a float", old: `"Price":2890`, new: `"Price":2890.0`, correct: first(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, int64(28_900_000), v.PriceKRW) })},
 	{name: "model year gone, registration left", old: `"FormYear":"2021",`, new: ``, correct: first(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, 2021, v.Year) })},
 	{name: "model year implausible", old: `"FormYear":"2021"`, new: `"FormYear":"21"`, drift: true},
+	{name: "registration without its month", old: `"Year":202103,`, new: `"Year":2021,`, drift: true},
 	{name: "registration as a float", old: `"Year":202103,`, new: `"Year":202103.0,`, correct: first(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, "2021-03", v.FirstRegistration) })},
 	{name: "manufacturer renamed", old: `"Manufacturer":"기아","Model":"쏘렌토 4세대"`, new: `"Maker":"기아","Model":"쏘렌토 4세대"`, drift: true},
 	{name: "id as a number", old: `"Id":"40120001"`, new: `"Id":40120001`, drift: true},

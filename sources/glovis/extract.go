@@ -83,6 +83,11 @@ func ExhibitURL(l Lot) string {
 	return PublicBase + "/auction/exhibitView.do?" + q.Encode()
 }
 
+// MaxRoundLots is more lots than any round at any site has had (a busy
+// round has a few thousand). The total sizes the crawl's work, so a larger
+// one is a misread, not a round.
+const MaxRoundLots = 50_000
+
 // errEmptyPage is a list page with no lots while its total says there are
 // some. On the first page that is drift; past it, the round shrank while
 // the crawl walked it (the crawler knows which).
@@ -109,6 +114,9 @@ func ExtractList(body []byte, auctionDate time.Time) (*List, error) {
 	totalText := strings.TrimSpace(doc.Find("#div_total span.total > span").First().Text())
 	if out.Total, err = quantity(totalText, "", "", "#div_total span.total > span"); err != nil {
 		return nil, err
+	}
+	if out.Total > MaxRoundLots {
+		return nil, sources.Drift("a total of %d lots in one round", out.Total)
 	}
 	if onclick, ok := doc.Find("#exhibit_list_paging .paging-last").Attr("onclick"); ok {
 		m := pagingRe.FindStringSubmatch(onclick)

@@ -107,7 +107,8 @@ func TestPagerBounds(t *testing.T) {
 		return []byte(`<div id="div_total"><span class="total"> 총<span> ` + total + `</span>대</span></div><div id="div_list"></div>` +
 			`<div id="exhibit_list_paging"><button onclick="fnPaging(` + last + `)" class="paging-last"></button></div>`)
 	}
-	for _, tc := range []struct{ total, last string }{{"18", "0"}, {"18", "999999"}, {"1,184", "1185"}, {"0", "2"}, {"18", "99999999999999999999"}} {
+	for _, tc := range []struct{ total, last string }{{"18", "0"}, {"18", "999999"}, {"1,184", "1185"}, {"0", "2"}, {"18", "99999999999999999999"},
+		{"999,999,999", "999999999"}} {
 		_, err := ExtractList(page(tc.total, tc.last), time.Time{})
 		assert.ErrorIs(t, err, sources.ErrDrift, "total %s, last page %s", tc.total, tc.last)
 	}
