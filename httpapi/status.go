@@ -329,7 +329,7 @@ func withStatusToken(d AdminDeps) middleware {
 // page on another site can post a form to it without asking (CSRF).
 func withOwnPage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !fromOwnPage(r) {
+		if !sameOrigin(r) {
 			writeHTML(w, http.StatusForbidden, statusPage{Now: kst(time.Now()), Problem: "a form must be posted from this status page"})
 			return
 		}
@@ -351,18 +351,4 @@ func handleStatusLogin(d AdminDeps) http.HandlerFunc {
 			SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 		http.Redirect(w, r, "/status", http.StatusSeeOther)
 	}
-}
-
-// fromOwnPage reports whether the browser vouches that a post comes from a
-// page of this listener: a cross-site page can post a form without asking.
-func fromOwnPage(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
-		return site == "same-origin"
-	}
-	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return false
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
 }
