@@ -143,3 +143,26 @@ func TestChartDrawsStateAndRate(t *testing.T) {
 	assert.Equal(t, "open", c.Bands[1].State)
 	assert.Equal(t, "300.0,48.0 301.7,24.0 303.3,0.0", c.Line, "0% at the band (y=48), 100% at the top")
 }
+
+// TestStatusPageIsSelfContained: the page loads nothing from elsewhere,
+// refreshes itself without JavaScript, and writes Korean time.
+func TestStatusPageIsSelfContained(t *testing.T) {
+	srv, bs := statusAdmin(t, "")
+	bs[1].Force(fanout.ForcedOpen, "maintenance window")
+	resp, err := http.Get(srv.URL + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, srv.URL+"/status", resp.Request.URL.String(), "/ leads to the page")
+	assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'none'")
+	assert.Regexp(t, `<noscript><meta http-equiv="refresh" content="\d+"></noscript>`, page)
+	assert.NotRegexp(t, `(src|href|action)="(https?:)?//`, page, "nothing from another host")
+	// html/template writes + as &#43;, which a browser shows as +.
+	assert.Regexp(t, `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d&#43;09:00`, page)
+	assert.NotContains(t, page, "Z<")
+	assert.Regexp(t, `(?s)id="source-danawa".*?data-state="forced_open">forced_open</span> <span class="muted">\(operator\)</span>`, page)
+	assert.Contains(t, page, "operator: forced_open: maintenance window")
+}
