@@ -72,7 +72,7 @@ func (s *Sim) danawaList(r *http.Request, drift bool) page {
 		if i == start+3 {
 			b.WriteString(`<li class="ad_banner"><div class="ad">다나와 자동차 보험 비교 광고</div></li>`)
 		}
-		writeDanawaRow(&b, &matched[i], i)
+		writeDanawaRow(&b, &matched[i])
 	}
 	b.WriteString(`</ul></div><div class="paging">`)
 	for p := 1; p <= (len(matched)+danawaPageSize-1)/danawaPageSize && p <= 10; p++ {
@@ -84,13 +84,13 @@ func (s *Sim) danawaList(r *http.Request, drift bool) page {
 
 var partners = []string{"kcar", "kbchachacha", "encar", "bobaedream"}
 
-func writeDanawaRow(b *strings.Builder, c *car, i int) {
+func writeDanawaRow(b *strings.Builder, c *car) {
 	partner := partners[c.id%len(partners)]
 	link := fmt.Sprintf("/usedcar/loadingBridge.php?partner=%s&carSeq=%d&url=%s", partner, c.id,
 		"https%3A%2F%2Fpartner.example%2Fcar%2F"+strconv.Itoa(c.id))
 	title := c.m.danawa + " " + c.gen + " " + c.trim
 	price := comma(c.price)
-	if i%97 == 50 {
+	if askPrice(c) {
 		price = "상담"
 	}
 	fmt.Fprintf(b, `<li class="item"><div class="col photo"><a href="%s"><img src="https://img.danawa.com/usedcar/%d.jpg" alt=""></a></div>`,

@@ -12,8 +12,9 @@ import (
 )
 
 var (
-	manufacturerRe = regexp.MustCompile(`Manufacturer\.([^._()]+)\.`)
-	modelGroupRe   = regexp.MustCompile(`ModelGroup\.([^._()]+)\.`)
+	// Names may hold parentheses ("KG모빌리티(쌍용)"), never a dot.
+	manufacturerRe = regexp.MustCompile(`Manufacturer\.([^._]+)\.`)
+	modelGroupRe   = regexp.MustCompile(`ModelGroup\.([^._]+)\.`)
 	rangeRe        = regexp.MustCompile(`(Price|Mileage|Year)\.range\((\d+)\.\.(\d+)\)`)
 )
 

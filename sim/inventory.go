@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 )
 
@@ -116,6 +117,7 @@ func generate(r *rand.Rand, n, firstID int) []car {
 		if c.regYM%100 > 9 { // registered late in the year before: same model year
 			c.regYM = year*100 + 1 + r.IntN(3)
 		}
+		lateRegistration(&c)
 		switch x := r.IntN(40); {
 		case x == 0:
 			c.sellType = "리스"
@@ -131,3 +133,77 @@ func generate(r *rand.Rand, n, firstID int) []car {
 	}
 	return cars
 }
+
+// lateRegistration registers some cars at the edges Encar's year order is
+// read with (RegistrationLead and RegistrationLag in sources/encar): a car
+// sold in January of the year before its model year, and cars that sat in
+// stock and were registered one or two years after it, as late as the
+// December two years on. It draws nothing from the generator, so every
+// other value of the inventory stays as it was.
+func lateRegistration(c *car) {
+	switch c.id % 23 {
+	case 0:
+		c.regYM = (c.year-1)*100 + 1
+	case 5, 11:
+		lag := 1 + c.id%2
+		c.regYM = (c.year+lag)*100 + 1 + c.id%12
+		if c.id%3 == 0 {
+			c.regYM = (c.year+2)*100 + 12
+		}
+	}
+	if latest := epoch.Year()*100 + int(epoch.Month()); c.regYM > latest {
+		c.regYM = latest // not registered in the simulator's future
+	}
+}
+
+// Listing is one simulated ad in the upstream's own words, for tests that
+// check the service against the inventory (read-only copies).
+type Listing struct {
+	ID          string // Encar's Id, or Danawa's partner-carSeq of the bridge link
+	Make        string // Encar's manufacturer name
+	ModelGroup  string // Encar's model group
+	Generation  string // Encar's Model, the generation
+	Trim        string
+	Fuel        string // Encar's fuel word
+	Manual      bool
+	Year        int // model year
+	Registered  int // first registration, YYYYMM
+	MileageKm   int
+	PriceManwon int
+	Modified    time.Time
+	Lease       bool // 리스
+	Rental      bool // 렌트
+	Duplicate   bool // ServiceCopyCar DUPLICATION
+	Sold        bool // gone from search
+	AskPrice    bool // Danawa shows 상담 instead of a price
+}
+
+// EncarListings returns every Encar ad, the sold ones included.
+func (s *Sim) EncarListings() []Listing {
+	out := make([]Listing, len(s.encar))
+	for i := range s.encar {
+		out[i] = listing(&s.encar[i], strconv.Itoa(s.encar[i].id))
+	}
+	return out
+}
+
+// DanawaListings returns every Danawa ad.
+func (s *Sim) DanawaListings() []Listing {
+	out := make([]Listing, len(s.danawa))
+	for i := range s.danawa {
+		c := &s.danawa[i]
+		out[i] = listing(c, partners[c.id%len(partners)]+"-"+strconv.Itoa(c.id))
+		out[i].AskPrice = askPrice(c)
+	}
+	return out
+}
+
+func listing(c *car, id string) Listing {
+	return Listing{ID: id, Make: c.m.make_, ModelGroup: c.m.group, Generation: c.gen, Trim: c.trim, Fuel: c.fuel,
+		Manual: !c.auto, Year: c.year, Registered: c.regYM, MileageKm: c.km, PriceManwon: c.price, Modified: c.modified,
+		Lease: c.sellType == "리스", Rental: c.sellType == "렌트", Duplicate: c.dup, Sold: c.sold}
+}
+
+// askPrice: some Danawa ads show 상담 ("ask") instead of a price, whatever
+// the query that lists them.
+func askPrice(c *car) bool { return c.id%97 == 50 }
