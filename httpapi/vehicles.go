@@ -71,7 +71,7 @@ func handleSearch(d Deps) http.HandlerFunc {
 			setLMNHeader(w, "X-LMN-Partial-Auction-Unavailable", "glovis")
 		}
 		var next *string
-		if res.More && len(res.Rows) > 0 {
+		if res.More {
 			c := codec.Encode(nextState(q, res, binding, requested))
 			next = &c
 		}
@@ -146,24 +146,28 @@ func applyCursor(q *vehicle.Query, st cursor.State) {
 	}
 }
 
-// nextState is where the page after res starts: right after its last row,
-// with each dealer source's resume position and the dealer sources that
-// answered (a source down on page 1 is not mixed back in later).
+// nextState is where the page after res starts: after the position the
+// search reports (the last row served, or how far every source has been
+// read when a page was cut short), with each dealer source's resume
+// position and the dealer sources that answered (a source down on page 1
+// is not mixed back in later).
 func nextState(q vehicle.Query, res *search.Result, binding, requested string) cursor.State {
-	last := &res.Rows[len(res.Rows)-1]
-	a := &cursor.After{ID: last.ID, Price: last.PriceKRW, Year: last.Year, MileageKm: last.MileageKm}
-	if last.Auction != nil {
-		a.Date = last.Auction.Date.Unix()
+	st := cursor.State{Sort: string(q.Sort), Query: binding, Sources: requested}
+	if last := res.After; last != nil {
+		a := &cursor.After{ID: last.ID, Price: last.PriceKRW, Year: last.Year, MileageKm: last.MileageKm}
+		if last.Auction != nil {
+			a.Date = last.Auction.Date.Unix()
+		}
+		if !last.ListedAt.IsZero() {
+			a.Listed = last.ListedAt.Unix()
+		}
+		st.After = a
 	}
-	if !last.ListedAt.IsZero() {
-		a.Listed = last.ListedAt.Unix()
-	}
-	st := cursor.State{Sort: string(q.Sort), Query: binding, Sources: requested, After: a}
 	if !q.NeedsDealer() {
 		return st
 	}
 	st.Hints = map[string]int{}
-	for s, n := range res.Hints(q.Sort, last) {
+	for s, n := range res.Hints {
 		st.Hints[string(s)] = n
 	}
 	for _, s := range q.Sources {

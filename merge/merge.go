@@ -68,3 +68,37 @@ func DropSeen(rows []vehicle.Vehicle, seen map[string]bool) []vehicle.Vehicle {
 	}
 	return out
 }
+
+// Before returns the rows, in order, that sort by key strictly before
+// frontier, and whether any was held back. A source whose reading stopped
+// short knows only the rows before its frontier: a row past it could still
+// be preceded by one not yet read, so it waits for a later page. A nil
+// frontier holds nothing back.
+func Before(s vehicle.Sort, frontier *vehicle.Vehicle, rows []vehicle.Vehicle) (kept []vehicle.Vehicle, held bool) {
+	if frontier == nil {
+		return rows, false
+	}
+	kept = rows[:0:0]
+	for i := range rows {
+		if vehicle.CompareKey(s, &rows[i], frontier) < 0 {
+			kept = append(kept, rows[i])
+		} else {
+			held = true
+		}
+	}
+	return kept, held
+}
+
+// Earliest returns whichever of a and b sorts first by key; nil stands for
+// no bound and loses to any.
+func Earliest(s vehicle.Sort, a, b *vehicle.Vehicle) *vehicle.Vehicle {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case vehicle.CompareKey(s, b, a) < 0:
+		return b
+	}
+	return a
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lmn/aggregator/dealer"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
@@ -41,6 +42,10 @@ type Config struct {
 	// Redis (see package fleet); nil serves alone.
 	Fleet *fleet.Fleet
 
+	// DealerCalls overrides, per dealer source, how many upstream calls
+	// one request may make (tests shrink it to run budgets out).
+	DealerCalls map[vehicle.Source]int
+
 	// API and Admin are the two listeners' own settings (keys, cursors,
 	// deadline, the simulator's controls …). New fills in what it wires
 	// itself: the logger, the search, the breakers, the auction and metrics.
@@ -67,6 +72,13 @@ type Service struct {
 }
 
 const userAgent = "lmn-aggregator/1 (+partner API)"
+
+// Per-request call budgets of the dealer sources: Encar answers up to 500
+// rows a call, a Danawa list page holds 20.
+const (
+	encarCalls  = 8
+	danawaCalls = 24
+)
 
 // recentDanawaRows bounds the Danawa rows kept for detail requests: about
 // 72 MB at ~720 bytes a row (the README derives it from the expected load).
@@ -136,13 +148,25 @@ func New(c Config, log *slog.Logger) *Service {
 	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent})
 	glovisHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.GlovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: userAgent})
 	gclient := glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP)
+	eclient := encar.NewClient(c.EncarURL, encarHTTP)
+	recent := danawa.NewRecent(recentDanawaRows)
+	calls := map[vehicle.Source]int{vehicle.Encar: encarCalls, vehicle.Danawa: danawaCalls}
+	for s, n := range c.DealerCalls {
+		calls[s] = n
+	}
 	svc := &Service{
 		Search: &search.Service{
-			Encar:   encar.NewClient(c.EncarURL, encarHTTP),
-			Danawa:  danawa.NewClient(c.DanawaURL, danawaHTTP),
+			// Encar first: a car both list is served as its Encar ad, which
+			// has a detail page.
+			Dealers: []dealer.Dealer{
+				&encar.Dealer{Client: eclient},
+				&danawa.Dealer{Client: danawa.NewClient(c.DanawaURL, danawaHTTP), Recent: recent},
+			},
+			Calls:   calls,
+			Encar:   eclient,
 			Glovis:  gclient,
 			Auction: store,
-			Recent:  danawa.NewRecent(recentDanawaRows),
+			Recent:  recent,
 			Fanout:  fo,
 			Enrich:  enrich,
 		},

@@ -1,0 +1,495 @@
+package httpapi_test
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/cursor"
+	"github.com/lmn/aggregator/httpapi"
+	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/service"
+	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/vehicle"
+)
+
+// The oracle walks every page of seeded random dealer queries through the
+// real service and simulator and compares the walk with the simulator's
+// inventory, filtered, deduplicated and sorted by the plain code below,
+// which shares nothing with search, merge or vehicle.Query.Matches.
+//
+// LMN_ORACLE_CASES sets how many queries (default 200); LMN_ORACLE_SEED
+// moves the seed to see other queries.
+
+// oracleRow is a dealer ad as the public API must show it, derived here
+// from the simulator's own listing.
+type oracleRow struct {
+	id, source   string
+	make, model  string
+	text         string // make, model and trim, for keyword
+	vanText      string // model and trim, for body_style
+	year, km     int
+	krw          int64
+	fuel, trans  string
+	listed       time.Time
+	registeredYM int
+}
+
+// english names a simulated car's make and model group in the contract's words.
+func english(t *testing.T, l sim.Listing) (string, string) {
+	mk, ok := korean.MakeByName(l.Make)
+	require.True(t, ok, "the dictionary lacks the make %q", l.Make)
+	for _, md := range mk.Models {
+		if md.Korean == l.ModelGroup {
+			return mk.English, md.English
+		}
+	}
+	t.Fatalf("the dictionary lacks the model group %q of %q", l.ModelGroup, l.Make)
+	return "", ""
+}
+
+// encarFuels are Encar's fuel words.
+var encarFuels = map[string]string{"가솔린": "gasoline", "디젤": "diesel", "LPG": "lpg", "전기": "electric", "가솔린+전기": "hybrid",
+	"디젤+전기": "diesel_hybrid", "수소": "hydrogen"}
+
+// trimFuel is the fuel a Danawa title's trim names, if any (Danawa has no
+// fuel column): the first word that names one.
+func trimFuel(trim string) string {
+	for _, w := range strings.Fields(trim) {
+		switch u := strings.ToUpper(w); {
+		case strings.Contains(w, "하이브리드"):
+			return "hybrid"
+		case strings.Contains(w, "디젤"):
+			return "diesel"
+		case u == "LPE" || u == "LPG" || u == "LPI":
+			return "lpg"
+		case strings.Contains(w, "가솔린"):
+			return "gasoline"
+		case strings.Contains(w, "전기"):
+			return "electric"
+		}
+	}
+	return ""
+}
+
+// inventory is what the walk of a query may return: for-sale Encar ads
+// (no lease, rental, duplicate or sold ad) and priced Danawa ads.
+func inventory(t *testing.T, s *sim.Sim) (encar, danawa []oracleRow) {
+	for _, l := range s.EncarListings() {
+		if l.Sold || l.Lease || l.Rental || l.Duplicate {
+			continue
+		}
+		mk, md := english(t, l)
+		r := oracleRow{id: "encar_" + l.ID, source: "encar", make: mk, model: md, year: l.Year, km: l.MileageKm,
+			krw: int64(l.PriceManwon) * 10000, fuel: encarFuels[l.Fuel], trans: "auto", listed: l.Modified,
+			registeredYM: l.Registered}
+		if l.Manual {
+			r.trans = "manual"
+		}
+		r.text = mk + " " + md + " " + l.Trim
+		r.vanText = md + " " + l.Trim
+		encar = append(encar, r)
+	}
+	for _, l := range s.DanawaListings() {
+		if l.AskPrice {
+			continue
+		}
+		mk, md := english(t, l)
+		m := l.Modified.In(vehicle.KST)
+		// Danawa's title is make, generation and trim; the trim is read as
+		// what follows the model's word, so the generation's other words
+		// may be part of it (no keyword below uses them).
+		trim := l.Generation + " " + l.Trim
+		danawa = append(danawa, oracleRow{id: "danawa_" + l.ID, source: "danawa", make: mk, model: md, year: l.Year,
+			km: l.MileageKm, krw: int64(l.PriceManwon) * 10000, fuel: trimFuel(l.Trim),
+			listed:  time.Date(m.Year(), m.Month(), m.Day(), 0, 0, 0, 0, vehicle.KST),
+			text:    mk + " " + md + " " + trim,
+			vanText: md + " " + trim})
+	}
+	return encar, danawa
+}
+
+// oracleQuery is one generated query.
+type oracleQuery struct {
+	sources               []string
+	makes, models         []string
+	keyword               string
+	van                   bool
+	yearMin, yearMax      int
+	kmMax                 int
+	priceMin, priceMax    int // dollars
+	fuels, trans, colors  []string
+	sort                  string
+	limit                 int
+	hasKmMax, hasPriceMin bool
+	hasPriceMax           bool
+}
+
+func (q oracleQuery) path() string {
+	v := url.Values{}
+	v.Set("source", strings.Join(q.sources, ","))
+	v.Set("make", strings.Join(q.makes, ","))
+	if len(q.models) > 0 {
+		v.Set("model", strings.Join(q.models, ","))
+	}
+	if q.keyword != "" {
+		v.Set("keyword", q.keyword)
+	}
+	if q.van {
+		v.Set("body_style", "van")
+	}
+	if q.yearMin > 0 {
+		v.Set("year_min", strconv.Itoa(q.yearMin))
+	}
+	if q.yearMax > 0 {
+		v.Set("year_max", strconv.Itoa(q.yearMax))
+	}
+	if q.hasKmMax {
+		v.Set("mileage_max_km", strconv.Itoa(q.kmMax))
+	}
+	if q.hasPriceMin {
+		v.Set("price_min_usd", strconv.Itoa(q.priceMin))
+	}
+	if q.hasPriceMax {
+		v.Set("price_max_usd", strconv.Itoa(q.priceMax))
+	}
+	for name, list := range map[string][]string{"fuel": q.fuels, "transmission": q.trans, "color": q.colors} {
+		if len(list) > 0 {
+			v.Set(name, strings.Join(list, ","))
+		}
+	}
+	v.Set("sort", q.sort)
+	v.Set("limit", strconv.Itoa(q.limit))
+	return "/v1/vehicles?" + v.Encode()
+}
+
+// oracleVanWords are the README's body_style=van words: a word of the
+// model or trim, whole or without a generation number run into it.
+var oracleVanWords = []string{"van", "밴", "cargo", "카고", "2인승", "3인승", "staria", "스타리아", "starex", "스타렉스",
+	"carnival", "카니발", "solati", "쏠라티", "porter", "포터", "bongo", "봉고", "damas", "다마스", "labo", "라보", "master", "마스터"}
+
+// match is the contract's predicate, written out for dealer rows.
+func (q oracleQuery) match(r *oracleRow) bool {
+	in := func(list []string, s string) bool {
+		for _, x := range list {
+			if strings.EqualFold(x, s) {
+				return true
+			}
+		}
+		return false
+	}
+	usd := int(math.Round(float64(r.krw) / 1350))
+	switch {
+	case !slices.Contains(q.sources, r.source) && !slices.Contains(q.sources, "dealer"):
+		return false
+	case !in(q.makes, r.make):
+		return false
+	case len(q.models) > 0 && !in(q.models, r.model):
+		return false
+	case q.yearMin > 0 && r.year < q.yearMin, q.yearMax > 0 && r.year > q.yearMax:
+		return false
+	case q.hasKmMax && r.km > q.kmMax:
+		return false
+	case q.hasPriceMin && usd < q.priceMin, q.hasPriceMax && usd > q.priceMax:
+		return false
+	case len(q.fuels) > 0 && !slices.Contains(q.fuels, r.fuel):
+		return false
+	case len(q.trans) > 0 && !slices.Contains(q.trans, r.trans):
+		return false
+	case len(q.colors) > 0: // dealer lists show no colour: unknown never matches
+		return false
+	}
+	if q.keyword != "" {
+		text := strings.ToLower(r.text)
+		for _, w := range strings.Fields(strings.ToLower(q.keyword)) {
+			if !strings.Contains(text, w) {
+				return false
+			}
+		}
+	}
+	if q.van {
+		found := false
+		for _, w := range strings.FieldsFunc(strings.ToLower(r.vanText), func(c rune) bool {
+			return !unicode.IsLetter(c) && !unicode.IsDigit(c)
+		}) {
+			found = found || slices.Contains(oracleVanWords, w) || slices.Contains(oracleVanWords, strings.TrimRight(w, "0123456789"))
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// sameCar is the contract's cross-dealer identity: make, model, year,
+// mileage and price.
+func sameCar(r *oracleRow) string {
+	return fmt.Sprintf("%s/%s/%d/%d/%d", strings.ToLower(r.make), strings.ToLower(r.model), r.year, r.km, r.krw)
+}
+
+// expect is the walk the query must produce.
+func (q oracleQuery) expect(encar, danawa []oracleRow) []oracleRow {
+	var out []oracleRow
+	onEncar := map[string]bool{}
+	for i := range encar {
+		if q.match(&encar[i]) {
+			out = append(out, encar[i])
+			onEncar[sameCar(&encar[i])] = true
+		}
+	}
+	for i := range danawa {
+		if q.match(&danawa[i]) && !onEncar[sameCar(&danawa[i])] {
+			out = append(out, danawa[i])
+		}
+	}
+	slices.SortFunc(out, func(a, b oracleRow) int {
+		var c int
+		switch q.sort {
+		case "price_asc":
+			c = cmp.Compare(a.krw, b.krw)
+		case "price_desc":
+			c = cmp.Compare(b.krw, a.krw)
+		case "year_desc":
+			c = cmp.Compare(b.year, a.year)
+		case "mileage_asc":
+			c = cmp.Compare(a.km, b.km)
+		case "auction_date_asc": // dealer rows have no auction: newest listing first
+			c = b.listed.Compare(a.listed)
+		}
+		return cmp.Or(c, strings.Compare(a.id, b.id))
+	})
+	return out
+}
+
+// randomQuery draws a query over the simulator's makes and models.
+func randomQuery(r *rand.Rand, models map[string][]string) oracleQuery {
+	pick := func(list []string, n int) []string {
+		c := slices.Clone(list)
+		r.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
+		return c[:min(n, len(c))]
+	}
+	var makes []string
+	for mk := range models {
+		makes = append(makes, mk)
+	}
+	slices.Sort(makes)
+	sourceSets := [][]string{{"encar"}, {"danawa"}, {"dealer"}, {"encar", "danawa"}}
+	q := oracleQuery{
+		sources: sourceSets[r.IntN(len(sourceSets))],
+		makes:   pick(makes, 1+r.IntN(3)),
+		sort:    string(vehicle.Sorts[r.IntN(len(vehicle.Sorts))]),
+	}
+	if r.IntN(3) == 0 {
+		var all []string
+		for _, mk := range q.makes {
+			all = append(all, models[mk]...)
+		}
+		q.models = pick(all, 1+r.IntN(2))
+	}
+	if r.IntN(4) == 0 {
+		q.fuels = pick([]string{"gasoline", "diesel", "lpg", "electric", "hybrid"}, 1+r.IntN(2))
+	}
+	if r.IntN(6) == 0 {
+		q.trans = pick([]string{"auto", "manual"}, 1)
+	}
+	if r.IntN(20) == 0 {
+		q.colors = pick([]string{"black", "white"}, 1)
+	}
+	if r.IntN(8) == 0 {
+		q.keyword = pick([]string{"4wd", "AWD", "노블레스", "프레스티지", "2.2", "sorento", "series", "santa", "m 스포츠"}, 1)[0]
+	}
+	if r.IntN(10) == 0 {
+		q.van = true
+	}
+	if r.IntN(5) == 0 {
+		q.yearMin = 2017 + r.IntN(8)
+	}
+	if r.IntN(6) == 0 {
+		q.yearMax = 2018 + r.IntN(8)
+		q.yearMin = min(q.yearMin, q.yearMax)
+	}
+	if r.IntN(6) == 0 {
+		q.hasKmMax, q.kmMax = true, 5000+r.IntN(100000)
+	}
+	if r.IntN(6) == 0 {
+		q.hasPriceMin, q.priceMin = true, 5000+r.IntN(30000)
+	}
+	if r.IntN(6) == 0 {
+		q.hasPriceMax, q.priceMax = true, q.priceMin+2000+r.IntN(40000)
+	}
+	limits := []int{1, 2, 3, 5, 7, 10, 25, 50, 100, 200}
+	q.limit = limits[r.IntN(len(limits))]
+	if r.IntN(3) == 0 {
+		q.limit = 1 + r.IntN(200)
+	}
+	return q
+}
+
+// oracleAPI is the real service over the simulator, with a dealer call
+// budget, and deadlines no busy machine reaches: the oracle is about rows.
+func oracleAPI(t *testing.T, servers *sim.Servers, calls map[vehicle.Source]int) *httptest.Server {
+	t.Helper()
+	keys := httpapi.NewKeys("stg")
+	require.NoError(t, keys.Add(demoKey))
+	codec, err := cursor.NewCodec("oracle-test-secret")
+	require.NoError(t, err)
+	svc := service.New(service.Config{
+		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
+		EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
+		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: neverTrips, DealerCalls: calls,
+		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 2 * time.Minute},
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	api := httptest.NewServer(svc.API)
+	t.Cleanup(api.Close)
+	return api
+}
+
+type oraclePage struct {
+	Data []struct {
+		ID string `json:"id"`
+	} `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// oracleWalk follows next_cursor to the end and returns the ids served and
+// how many pages it took.
+func oracleWalk(t *testing.T, client *http.Client, base, path string, maxPages int) ([]string, int) {
+	t.Helper()
+	var ids []string
+	next := path
+	for pages := 1; ; pages++ {
+		require.LessOrEqual(t, pages, maxPages, "the walk does not end: %s", path)
+		req, err := http.NewRequest(http.MethodGet, base+next, nil)
+		require.NoError(t, err)
+		req.Header.Set("x-api-key", demoKey)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", next, body)
+		require.Empty(t, resp.Header.Get("X-LMN-Partial-Dealer-Unavailable"), "%s: a source failed: %s", next, body)
+		var p oraclePage
+		require.NoError(t, json.Unmarshal(body, &p))
+		for _, d := range p.Data {
+			ids = append(ids, d.ID)
+		}
+		if p.NextCursor == nil {
+			return ids, pages
+		}
+		next = path + "&cursor=" + url.QueryEscape(*p.NextCursor)
+	}
+}
+
+func TestOracleWalks(t *testing.T) {
+	cases, seed := 200, uint64(1)
+	if v := os.Getenv("LMN_ORACLE_CASES"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "LMN_ORACLE_CASES")
+		cases = n
+	}
+	if v := os.Getenv("LMN_ORACLE_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err, "LMN_ORACLE_SEED")
+		seed = n
+	}
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	encar, danawa := inventory(t, s)
+	models := map[string][]string{}
+	for _, r := range slices.Concat(encar, danawa) {
+		if !slices.Contains(models[r.make], r.model) {
+			models[r.make] = append(models[r.make], r.model)
+		}
+	}
+	// Budgets from the production defaults down to one call, so that
+	// pages end short or empty at a source's frontier.
+	budgets := []map[vehicle.Source]int{
+		nil,
+		{vehicle.Encar: 1, vehicle.Danawa: 1},
+		{vehicle.Encar: 2, vehicle.Danawa: 3},
+	}
+	apis := make([]*httptest.Server, len(budgets))
+	for i, b := range budgets {
+		apis[i] = oracleAPI(t, servers, b)
+	}
+	client := &http.Client{Timeout: 5 * time.Minute}
+	type walkCase struct {
+		q      oracleQuery
+		budget int
+	}
+	// First the walks that once lost rows, at production budgets: Encar's
+	// registration order, a budget spent before Encar's rows reached
+	// Danawa's, and a budget spent before any match.
+	var walks []walkCase
+	for _, l := range []int{10, 25, 200} {
+		walks = append(walks, walkCase{oracleQuery{sources: []string{"encar"}, makes: []string{"Hyundai"}, sort: "year_desc", limit: l}, 0})
+	}
+	walks = append(walks,
+		walkCase{oracleQuery{sources: []string{"encar"}, makes: []string{"Kia"}, sort: "year_desc", limit: 10}, 0},
+		walkCase{oracleQuery{sources: []string{"dealer"}, makes: []string{"Kia", "Hyundai"}, fuels: []string{"diesel"}, sort: "price_asc", limit: 7}, 0},
+		walkCase{oracleQuery{sources: []string{"encar"}, makes: []string{"Kia", "Hyundai"}, fuels: []string{"diesel"}, trans: []string{"manual"},
+			sort: "price_asc", limit: 1}, 0})
+	r := rand.New(rand.NewPCG(seed, 8))
+	for i := range cases {
+		q := randomQuery(r, models)
+		// Ten full pages at most keeps the run short: small pages are
+		// drawn for small results.
+		if n := len(q.expect(encar, danawa)); (n+q.limit-1)/q.limit > 10 {
+			q.limit = min(200, (n+9)/10)
+		}
+		walks = append(walks, walkCase{q, i % len(budgets)})
+	}
+	for i, w := range walks {
+		q, budget := w.q, w.budget
+		want := q.expect(encar, danawa)
+		name := fmt.Sprintf("%d/budget%d%s", i, budget, q.path())
+		t.Run(name, func(t *testing.T) {
+			got, _ := oracleWalk(t, client, apis[budget].URL, q.path(), 5000)
+			served := map[string]bool{}
+			cars := map[string]string{}
+			byID := map[string]*oracleRow{}
+			for j := range encar {
+				byID[encar[j].id] = &encar[j]
+			}
+			for j := range danawa {
+				byID[danawa[j].id] = &danawa[j]
+			}
+			for _, id := range got {
+				require.False(t, served[id], "%s served twice", id)
+				served[id] = true
+				if row := byID[id]; row != nil {
+					// A site may list one car twice; two sites, never.
+					k := sameCar(row)
+					if other, ok := cars[k]; ok {
+						require.Equal(t, byID[other].source, row.source, "%s and %s are the same car", other, id)
+					}
+					cars[k] = id
+				}
+			}
+			var wantIDs []string
+			for j := range want {
+				wantIDs = append(wantIDs, want[j].id)
+			}
+			require.Equal(t, wantIDs, got, "walk of %s: %d rows, want %d", q.path(), len(got), len(want))
+		})
+	}
+}
