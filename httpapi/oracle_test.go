@@ -35,7 +35,8 @@ import (
 // which shares nothing with search, merge or vehicle.Query.Matches.
 //
 // LMN_ORACLE_CASES sets how many queries (default 200); LMN_ORACLE_SEED
-// moves the seed to see other queries.
+// moves the seed to see other queries; LMN_ORACLE_LONG walks the queries
+// that once lost rows at page sizes 1, 7, 25, 50 and 200 under every sort.
 
 // oracleRow is a dealer ad as the public API must show it, derived here
 // from the simulator's own listing.
@@ -448,6 +449,23 @@ func TestOracleWalks(t *testing.T) {
 		walkCase{oracleQuery{sources: []string{"dealer"}, makes: []string{"Kia", "Hyundai"}, fuels: []string{"diesel"}, sort: "price_asc", limit: 7}, 0},
 		walkCase{oracleQuery{sources: []string{"encar"}, makes: []string{"Kia", "Hyundai"}, fuels: []string{"diesel"}, trans: []string{"manual"},
 			sort: "price_asc", limit: 1}, 0})
+	if os.Getenv("LMN_ORACLE_LONG") != "" {
+		// The same queries at every page size the contract names, under
+		// every sort.
+		for _, q := range []oracleQuery{
+			{sources: []string{"encar"}, makes: []string{"Hyundai"}},
+			{sources: []string{"encar"}, makes: []string{"Kia"}},
+			{sources: []string{"dealer"}, makes: []string{"Kia", "Hyundai"}, fuels: []string{"diesel"}},
+			{sources: []string{"encar"}, makes: []string{"Kia", "Hyundai"}, fuels: []string{"diesel"}, trans: []string{"manual"}},
+		} {
+			for _, sort := range vehicle.Sorts {
+				for _, l := range []int{1, 7, 25, 50, 200} {
+					q.sort, q.limit = string(sort), l
+					walks = append(walks, walkCase{q, 0})
+				}
+			}
+		}
+	}
 	r := rand.New(rand.NewPCG(seed, 8))
 	for i := range cases {
 		q := randomQuery(r, models)

@@ -41,6 +41,7 @@ type Search struct {
 	PriceManwon    *[2]int // 만원, inclusive
 	MileageMaxKm   *int
 	RegisteredFrom *int // first registration YYYYMM, inclusive
+	RegisteredTo   *int // first registration YYYYMM, inclusive
 	Sort           vehicle.Sort
 	Offset         int
 	Count          int
@@ -109,8 +110,15 @@ func Expression(s Search) string {
 	if s.MileageMaxKm != nil {
 		ranges += fmt.Sprintf("_.Mileage.range(0..%d).", *s.MileageMaxKm)
 	}
-	if s.RegisteredFrom != nil {
-		ranges += fmt.Sprintf("_.Year.range(%d..%d).", *s.RegisteredFrom, noUpperBound)
+	if s.RegisteredFrom != nil || s.RegisteredTo != nil {
+		from, to := 0, noUpperBound
+		if s.RegisteredFrom != nil {
+			from = *s.RegisteredFrom
+		}
+		if s.RegisteredTo != nil {
+			to = *s.RegisteredTo
+		}
+		ranges += fmt.Sprintf("_.Year.range(%d..%d).", from, to)
 	}
 	var groups []string
 	for _, name := range makes {

@@ -52,7 +52,7 @@ func (d *Dealer) Count(ctx context.Context, q vehicle.Query) (int, error) {
 // Prices are widened to whole 만원 so rounding never drops a car. Model
 // years are not pushed down exactly (Encar's Year is the first
 // registration), only the registration range that RegistrationLead and
-// RegistrationLag allow.
+// RegistrationLag allow for them.
 func Pushdown(q vehicle.Query, offset, count int) Search {
 	es := Search{Makes: q.Makes, Models: q.Models, Sort: q.Sort, Offset: offset, Count: count, MileageMaxKm: q.MileageMaxKm}
 	if q.PriceMinUSD != nil || q.PriceMaxUSD != nil {
@@ -69,6 +69,10 @@ func Pushdown(q vehicle.Query, offset, count int) Search {
 	if q.YearMin > 0 {
 		from := (q.YearMin - RegistrationLead) * 100
 		es.RegisteredFrom = &from
+	}
+	if q.YearMax > 0 {
+		to := (q.YearMax+RegistrationLag)*100 + 12
+		es.RegisteredTo = &to
 	}
 	return es
 }

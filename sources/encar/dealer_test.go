@@ -25,12 +25,22 @@ func TestPricePushdownNeverDropsACar(t *testing.T) {
 	}
 }
 
-func TestRegistrationFloor(t *testing.T) {
+func TestRegistrationRange(t *testing.T) {
 	q := vehicle.Query{YearMin: 2021, FXRate: 1350}
 	s := Pushdown(q, 0, 0)
 	require.NotNil(t, s.RegisteredFrom)
 	assert.Equal(t, 202000, *s.RegisteredFrom, "a 2021 model may be registered in 2020")
+	assert.Nil(t, s.RegisteredTo)
 	assert.Nil(t, s.PriceManwon)
+	assert.Contains(t, Expression(s), "_.Year.range(202000..999999999).")
+
+	q.YearMax = 2022
+	s = Pushdown(q, 0, 0)
+	require.NotNil(t, s.RegisteredTo)
+	assert.Equal(t, 202412, *s.RegisteredTo, "a 2022 model may be registered as late as 2024")
+	assert.Contains(t, Expression(s), "_.Year.range(202000..202412).")
+	q.YearMin = 0
+	assert.Contains(t, Expression(Pushdown(q, 0, 0)), "_.Year.range(0..202412).")
 }
 
 // TestRegistrationOrder: under year_desc Encar's order is by registration,
