@@ -10,25 +10,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 
-	"github.com/PuerkitoBio/goquery"
-	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
-)
-
-// Row selectors, compiled once: they run on every row of every page.
-var (
-	selName  = cascadia.MustCompile("a.name")
-	selYear  = cascadia.MustCompile(".col.year .middle")
-	selKm    = cascadia.MustCompile(".col.km .middle")
-	selPrice = cascadia.MustCompile(".col.price .num")
-	selImg   = cascadia.MustCompile("img")
-	selArea  = cascadia.MustCompile(".col.area .middle")
-	selDate  = cascadia.MustCompile(".col.date .middle")
 )
 
 // List is one decoded list page.
@@ -65,33 +55,36 @@ var (
 // link carries no identifier this reader knows is left out, counted and
 // logged; when every row is, the page is drift.
 func ExtractList(body []byte, page int) (*List, error) {
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	p, err := scan(body)
 	if err != nil {
 		return nil, sources.Drift("list HTML: %v", err)
 	}
-	list := doc.Find("#usedcarList")
-	if list.Length() == 0 {
-		if isBotCheck(doc) {
+	if !p.list {
+		if isBotCheck(body) {
 			return nil, fmt.Errorf("%w: bot check page", sources.ErrBlocked)
 		}
 		return nil, sources.Drift("missing #usedcarList")
 	}
 	base := PublicList
-	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
-		if u, err := PublicList.Parse(href); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+	if p.hasBase {
+		if u, err := PublicList.Parse(p.base); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
 			base = u
 		}
 	}
-	out := &List{Total: total(doc), Rows: []vehicle.Vehicle{}}
-	var rowErr error
+	baseKey := base.String()
+	// The count above the list, "총 12,345대"; -1 when the page does not say
+	// (nothing confirms where real pages put it).
+	out := &List{Total: -1, Rows: make([]vehicle.Vehicle, 0, len(p.rows))}
+	if n, ok := sources.Quantity(string(p.total), "", ""); p.hasTot && ok {
+		out.Total = n
+	}
 	var firstSkip string
-	list.Find("ul > li").EachWithBreak(func(_ int, li *goquery.Selection) bool {
-		name := li.FindMatcher(selName).First()
-		if name.Length() == 0 {
-			return true // an ad or a spacer
+	for _, r := range p.rows {
+		if !r.found[fTitle] {
+			continue // an ad or a spacer
 		}
 		out.Raw++
-		v, ok, err := row(li, name, base)
+		v, ok, err := row(r, base, baseKey)
 		var shape linkShapeError
 		switch {
 		case errors.As(err, &shape):
@@ -99,18 +92,13 @@ func ExtractList(body []byte, page int) (*List, error) {
 			if firstSkip == "" {
 				firstSkip = shape.href
 			}
-			return true
+			continue
 		case err != nil:
-			rowErr = err
-			return false
+			return nil, err
 		}
 		if ok {
 			out.Rows = append(out.Rows, v)
 		}
-		return true
-	})
-	if rowErr != nil {
-		return nil, rowErr
 	}
 	if out.Skipped > 0 {
 		if out.Skipped == out.Raw {
@@ -118,7 +106,7 @@ func ExtractList(body []byte, page int) (*List, error) {
 		}
 		sources.NoteSkipped(string(vehicle.Danawa), "link_shape", out.Skipped, firstSkip)
 	}
-	if items := list.Find("ul > li").Length(); out.Raw == 0 && out.Total > 0 && (page <= 1 || items > 0) {
+	if items := len(p.rows); out.Raw == 0 && out.Total > 0 && (page <= 1 || items > 0) {
 		// No car while the count says there are cars: the row markup
 		// changed, which must not read as "no cars".
 		return nil, sources.Drift("%d list items but no car row while the count says %d", items, out.Total)
@@ -157,42 +145,41 @@ func noteMissing(rows []vehicle.Vehicle) {
 	}
 }
 
-func isBotCheck(doc *goquery.Document) bool {
-	text := doc.Text()
-	return strings.Contains(text, "자동입력 방지") || strings.Contains(strings.ToLower(text), "captcha") ||
-		strings.Contains(text, "비정상적인 접근")
+// isBotCheck looks for a bot check's words in the page's text (scripts
+// included, as a page's text is); only a page without the list is asked.
+func isBotCheck(body []byte) bool {
+	var text []byte
+	z := html.NewTokenizer(bytes.NewReader(body))
+	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+		if tt == html.TextToken {
+			text = append(text, z.Text()...)
+		}
+	}
+	s := string(text)
+	return strings.Contains(s, "자동입력 방지") || strings.Contains(strings.ToLower(s), "captcha") ||
+		strings.Contains(s, "비정상적인 접근")
 }
 
-// total reads "총 12,345대" above the list; -1 when the page does not say
-// (nothing confirms where real pages put it).
-func total(doc *goquery.Document) int {
-	n, ok := sources.Quantity(doc.Find(".list_top .count em").First().Text(), "", "")
-	if !ok {
-		return -1
-	}
-	return n
-}
-
-func row(li, name *goquery.Selection, base *url.URL) (vehicle.Vehicle, bool, error) {
-	title := strings.Join(strings.Fields(name.Text()), " ")
-	href, _ := name.Attr("href")
-	link, err := base.Parse(strings.TrimSpace(href))
-	if err != nil {
+func row(r *scannedRow, base *url.URL, baseKey string) (vehicle.Vehicle, bool, error) {
+	title := oneSpaced(string(r.text[fTitle]))
+	href := r.href
+	l := links.get(baseKey+" "+href, func() rowLink { return readLink(base, href) })
+	if !l.ok {
 		return vehicle.Vehicle{}, false, linkShapeError{href}
 	}
-	id, ok := rowID(link.Query())
-	if !ok {
-		return vehicle.Vehicle{}, false, linkShapeError{href}
-	}
+	id := l.id
 	if title == "" {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: empty a.name", id)
 	}
-	yearText := strings.TrimSpace(li.FindMatcher(selYear).First().Text())
+	yearText := strings.TrimSpace(string(r.text[fYear]))
 	if !yearRe.MatchString(yearText) {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.year %q is not a year", id, yearText)
 	}
 	year, _ := strconv.Atoi(yearText)
-	kmText := strings.ReplaceAll(li.FindMatcher(selKm).First().Text(), " ", "")
+	kmText := string(r.text[fKm])
+	if strings.Contains(kmText, " ") {
+		kmText = strings.ReplaceAll(kmText, " ", "")
+	}
 	km, ok := sources.Quantity(strings.ToLower(kmText), "", "km")
 	if !ok {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.km %q is not a whole number of km", id, strings.TrimSpace(kmText))
@@ -200,11 +187,10 @@ func row(li, name *goquery.Selection, base *url.URL) (vehicle.Vehicle, bool, err
 	if err := sources.CheckMileage(float64(km)); err != nil {
 		return vehicle.Vehicle{}, false, fmt.Errorf("row %s: %w", id, err)
 	}
-	priceSel := li.FindMatcher(selPrice).First()
-	if priceSel.Length() == 0 {
+	if !r.found[fPrice] {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.price .num", id)
 	}
-	priceText := strings.TrimSpace(priceSel.Text())
+	priceText := strings.TrimSpace(string(r.text[fPrice]))
 	price, ok := sources.Quantity(priceText, "", "")
 	if !ok {
 		if strings.ContainsAny(priceText, "0123456789") {
@@ -224,30 +210,24 @@ func row(li, name *goquery.Selection, base *url.URL) (vehicle.Vehicle, bool, err
 		MileageKm: km,
 		PriceKRW:  krw,
 		Options:   []string{},
-		SourceURL: link.String(),
+		SourceURL: l.url,
 	}
-	mk, rest, ok := korean.MakePrefix(title)
-	if !ok {
-		korean.Miss(korean.KindMake)
-		first, after, _ := strings.Cut(title, " ")
-		v.Make, v.Model, v.Trim = first, after, ""
-	} else if md, trim, ok := mk.SplitModel(rest); ok {
-		v.Make, v.Model, v.Trim = mk.English, md.English, trim
-	} else {
-		korean.Miss(korean.KindModel)
-		v.Make, v.Model = mk.English, rest
+	t := titles.get(title, func() titleParts { return splitTitle(title) })
+	if t.miss {
+		korean.Miss(t.missKind) // counted on every row, whether remembered or not
 	}
+	v.Make, v.Model, v.Trim = t.make, t.model, t.trim
 	v.Fuel = korean.FuelInText(v.Trim)
 	v.Drivetrain = korean.Drivetrain(v.Trim)
-	if src, ok := li.FindMatcher(selImg).First().Attr("src"); ok {
-		if u, err := base.Parse(strings.TrimSpace(src)); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+	if r.hasSrc {
+		if u, err := base.Parse(strings.TrimSpace(r.src)); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
 			v.PhotoURL = u.String()
 		}
 	}
-	if region := strings.TrimSpace(li.FindMatcher(selArea).First().Text()); region != "" {
+	if region := strings.TrimSpace(string(r.text[fArea])); region != "" {
 		v.Seller = &vehicle.Seller{Type: "dealer", Region: region}
 	}
-	if d := strings.TrimSpace(li.FindMatcher(selDate).First().Text()); d != "" {
+	if d := strings.TrimSpace(string(r.text[fDate])); d != "" {
 		if t, err := time.ParseInLocation("2006.01.02", d, vehicle.KST); err == nil {
 			v.ListedAt = t
 		}
@@ -359,4 +339,92 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// titleParts is a row title read with the dictionary.
+type titleParts struct {
+	make, model, trim string
+	miss              bool
+	missKind          korean.Kind
+}
+
+// splitTitle reads "벤츠 E클래스(5세대) E250 익스클루시브" into make, model and
+// trim; a make or model the dictionary does not know is kept as written.
+func splitTitle(title string) titleParts {
+	mk, rest, ok := korean.MakePrefix(title)
+	if !ok {
+		first, after, _ := strings.Cut(title, " ")
+		return titleParts{make: first, model: after, miss: true, missKind: korean.KindMake}
+	}
+	if md, trim, ok := mk.SplitModel(rest); ok {
+		return titleParts{make: mk.English, model: md.English, trim: trim}
+	}
+	return titleParts{make: mk.English, model: rest, miss: true, missKind: korean.KindModel}
+}
+
+// rowLink is what a row's bridge link says: the row's id and its absolute
+// URL; ok is false when it carries no identifier.
+type rowLink struct {
+	id, url string
+	ok      bool
+}
+
+func readLink(base *url.URL, href string) rowLink {
+	link, err := base.Parse(strings.TrimSpace(href))
+	if err != nil {
+		return rowLink{}
+	}
+	id, ok := rowID(link.Query())
+	return rowLink{id: id, url: link.String(), ok: ok}
+}
+
+// memo remembers the results of a pure function of a string: matching a
+// title against the dictionary is the costliest part of a row and parsing
+// its link the most allocating, and the same cars are listed page after
+// page and request after request. It holds at most maxMemo results and
+// starts afresh when full.
+type memo[V any] struct {
+	mu sync.Mutex
+	m  map[string]V
+}
+
+const maxMemo = 8192
+
+var (
+	titles = &memo[titleParts]{m: make(map[string]titleParts)}
+	links  = &memo[rowLink]{m: make(map[string]rowLink)}
+)
+
+func (c *memo[V]) get(key string, compute func() V) V {
+	c.mu.Lock()
+	v, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = compute()
+	c.mu.Lock()
+	if len(c.m) >= maxMemo {
+		c.m = make(map[string]V)
+	}
+	c.m[key] = v
+	c.mu.Unlock()
+	return v
+}
+
+// oneSpaced is s with its runs of white space made one space and trimmed;
+// s itself when it already is.
+func oneSpaced(s string) string {
+	prevSpace := true // a leading space needs the slow way too
+	for _, r := range s {
+		space := unicode.IsSpace(r)
+		if space && (r != ' ' || prevSpace) {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		prevSpace = space
+	}
+	if prevSpace && s != "" {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return s
 }
