@@ -77,6 +77,9 @@ func TestStatusPageInBrowser(t *testing.T) {
 
 	const reason = "captcha wall since 03:10, ticket OPS-123"
 	require.NoError(t, chromedp.Do(ctx,
+		// A fresh load: the page holds its reload once the reason field has
+		// focus, and a new load leaves the whole refresh period to get there.
+		chromedp.Navigate(page),
 		chromedp.SendKeys(`form[action="/status/breakers/encar"] input[name="reason"]`, reason),
 		chromedp.Click(`form[action="/status/breakers/encar"] button[value="force_open"]`),
 		chromedp.WaitVisible(`#source-encar [data-state="forced_open"]`),
