@@ -53,17 +53,18 @@ type statusPage struct {
 }
 
 type sourceStatus struct {
-	Name, State   string
-	Forced        bool
-	FailureRate   string
-	Requests      uint32
-	Failures      uint32
-	Rejected      uint64
-	LastError     string
-	LastErrorAt   string
-	NextProbe     string
-	LastChangeAgo string
-	Chart         chart
+	Name, State    string
+	Forced         bool
+	FailureRate    string
+	Requests       uint32
+	Failures       uint32
+	Rejected       uint64
+	RejectedRecent string // in the last minute, from the timeline; "" without one
+	LastError      string
+	LastErrorAt    string
+	NextProbe      string
+	LastChangeAgo  string
+	Chart          chart
 }
 
 type chart struct {
@@ -168,6 +169,9 @@ func sourceView(s fanout.Snapshot, tl *Timeline, now time.Time) sourceStatus {
 	}
 	if tl != nil {
 		v.Chart = drawChart(tl.Samples(s.Source), tl.Every(), now)
+		if n, ok := tl.RejectedSince(s.Source, now.Add(-time.Minute), s.Rejected); ok {
+			v.RejectedRecent = fmt.Sprint(n)
+		}
 	} else {
 		v.Chart = chart{W: chartW, H: chartRateH + chartBandH, RateH: chartRateH}
 	}

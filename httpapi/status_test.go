@@ -166,3 +166,24 @@ func TestStatusPageIsSelfContained(t *testing.T) {
 	assert.Regexp(t, `(?s)id="source-danawa".*?data-state="forced_open">forced_open</span> <span class="muted">\(operator\)</span>`, page)
 	assert.Contains(t, page, "operator: forced_open: maintenance window")
 }
+
+func TestTimelineRejectedInTheLastMinute(t *testing.T) {
+	b := fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{})
+	tl := NewTimeline([]*fanout.Breaker{b}, 10*time.Second, time.Hour)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.Force(fanout.ForcedOpen, "test")
+	for i := range 12 { // two minutes, three rejected calls between samples
+		tl.Record(start.Add(time.Duration(i) * 10 * time.Second))
+		for range 3 {
+			_ = b.Do(func() error { return nil })
+		}
+	}
+	now := start.Add(115 * time.Second)
+	// The first sample in the minute before now is at 60 s, with 18 rejected
+	// before it; 36 have been rejected in all.
+	n, ok := tl.RejectedSince("encar", now.Add(-time.Minute), b.Snapshot(false).Rejected)
+	require.True(t, ok)
+	assert.Equal(t, uint64(36-18), n)
+	_, ok = tl.RejectedSince("encar", now.Add(time.Hour), 36)
+	assert.False(t, ok, "no sample that recent")
+}

@@ -25,6 +25,7 @@ type Sample struct {
 	At          time.Time
 	State       string
 	FailureRate float64 // of the window; of the window that tripped it while open
+	Rejected    uint64  // calls rejected since the process started
 }
 
 type sampleRing struct {
@@ -71,11 +72,23 @@ func (t *Timeline) Record(at time.Time) {
 		}
 		t.mu.Lock()
 		r := t.rings[b.Name()]
-		r.buf[r.next] = Sample{At: at, State: s.State, FailureRate: rate}
+		r.buf[r.next] = Sample{At: at, State: s.State, FailureRate: rate, Rejected: s.Rejected}
 		r.next = (r.next + 1) % len(r.buf)
 		r.full = r.full || r.next == 0
 		t.mu.Unlock()
 	}
+}
+
+// RejectedSince is how many calls source's breaker rejected from the first
+// sample at or after since up to total, the count now; false when no sample
+// is that recent.
+func (t *Timeline) RejectedSince(source string, since time.Time, total uint64) (uint64, bool) {
+	for _, s := range t.Samples(source) {
+		if !s.At.Before(since) {
+			return total - s.Rejected, true
+		}
+	}
+	return 0, false
 }
 
 // Samples returns source's samples, oldest first.
