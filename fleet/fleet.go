@@ -62,7 +62,9 @@ type Fleet struct {
 	instance string
 	log      *slog.Logger
 
-	shared   atomic.Bool  // false: per-instance mode
+	shared   atomic.Bool   // false: per-instance mode
+	probed   chan struct{} // closed once the first probe has answered or failed
+	once     sync.Once
 	failures atomic.Int32 // commands failed in a row
 	errors   atomic.Uint64
 
@@ -112,7 +114,8 @@ func New(c Config) (*Fleet, error) {
 	// Redis is unreachable. The client has one log for the process: the
 	// first fleet's.
 	setClientLog.Do(func() { redis.SetLogger(clientLog{c.Log}) })
-	return &Fleet{rdb: redis.NewClient(opt), timeout: c.Timeout, instance: c.Instance, log: c.Log, changedAt: time.Now()}, nil
+	return &Fleet{rdb: redis.NewClient(opt), timeout: c.Timeout, instance: c.Instance, log: c.Log, changedAt: time.Now(),
+		probed: make(chan struct{})}, nil
 }
 
 // Instance is this replica's name.
@@ -240,9 +243,15 @@ func (f *Fleet) Run(ctx context.Context) {
 	}
 }
 
+// Probed is closed once the first probe has found Redis or failed to:
+// whatever must not start in per-instance mode by mistake (the crawler)
+// waits for it.
+func (f *Fleet) Probed() <-chan struct{} { return f.probed }
+
 func (f *Fleet) probe(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, max(f.timeout, 250*time.Millisecond))
 	defer cancel()
+	defer f.once.Do(func() { close(f.probed) })
 	err := f.rdb.Ping(pctx).Err()
 	if ctx.Err() != nil {
 		return

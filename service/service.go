@@ -41,6 +41,9 @@ type Config struct {
 	// Fleet, when not nil, shares state with the other replicas through
 	// Redis (see package fleet); nil serves alone.
 	Fleet *fleet.Fleet
+	// CrawlLease is the period of the crawler's lease in a fleet; 0 for
+	// fleet.DefaultLease.
+	CrawlLease time.Duration
 
 	// DealerCalls overrides, per dealer source, how many upstream calls
 	// one request may make (tests shrink it to run budgets out).
@@ -63,6 +66,9 @@ type Service struct {
 	// Overrides shares operators' breaker actions with the other
 	// replicas; nil without a fleet.
 	Overrides *fleet.Overrides
+	// Lease runs the crawler on one replica of the fleet at a time and
+	// shares its index; nil without a fleet.
+	Lease *fleet.Auction
 
 	API   http.Handler // the public API
 	Admin http.Handler // the admin listener
@@ -199,21 +205,32 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 			now = time.Now
 		}
 		a.Limiter = fleet.NewLimiter(c.Fleet, httpapi.NewLocalLimiter(now))
-		d.Fleet = c.Fleet.ReadyCheck
 		svc.Overrides = fleet.NewOverrides(c.Fleet, svc.Breakers, log)
 		d.Override = svc.Overrides.Publish
+		svc.Lease = fleet.NewAuction(c.Fleet, svc.Crawler, c.CrawlLease, log)
+		d.Fleet = func() map[string]any {
+			check := c.Fleet.ReadyCheck()
+			check["crawling"] = svc.Lease.Crawling()
+			check["auction_version"] = svc.Lease.Version()
+			return check
+		}
 		if c.Metrics != nil {
-			c.Metrics.WatchFleet(c.Fleet)
+			c.Metrics.WatchFleet(c.Fleet, svc.Lease)
 		}
 	}
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
 }
 
 // Run does the service's background work until ctx ends: the auction
-// crawler and, in a fleet, applying the other replicas' breaker overrides.
+// crawler, or in a fleet the crawler's lease (crawling when held, loading
+// the shared index otherwise) and the other replicas' breaker overrides.
 func (s *Service) Run(ctx context.Context) {
 	if s.Overrides != nil {
 		go s.Overrides.Run(ctx)
+	}
+	if s.Lease != nil {
+		s.Lease.Run(ctx)
+		return
 	}
 	s.Crawler.Run(ctx)
 }

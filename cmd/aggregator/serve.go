@@ -62,7 +62,7 @@ type config struct {
 	rateBurst                      int
 	trustedProxies                 string
 	redisURL                       string
-	redisTimeout                   time.Duration
+	redisTimeout, crawlLease       time.Duration
 	metricsAddr, adminToken        string
 	drainDelay                     time.Duration
 }
@@ -127,6 +127,7 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	fs.IntVar(&c.maxInFlight, "max-in-flight", maxInFlightPerCore*runtime.GOMAXPROCS(0), "requests this instance works on at once; beyond it 503 overloaded ($LMN_MAX_IN_FLIGHT)")
 	str(&c.redisURL, "redis", "LMN_REDIS_URL", "", "redis:// URL of the Redis shared by the replicas (rate limits, breaker overrides, the crawler's lease and auction, Danawa rows); empty: this instance alone")
 	dur(&c.redisTimeout, "redis-timeout", "LMN_REDIS_TIMEOUT", fleet.DefaultTimeout, "deadline of one Redis command on a request's path")
+	dur(&c.crawlLease, "crawl-lease", "LMN_CRAWL_LEASE", fleet.DefaultLease, "with -redis: period of the crawler's lease; a dead crawler hands over within it")
 	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
 	return c, env
 }
@@ -150,7 +151,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	}
 	for name, d := range map[string]time.Duration{"encar-timeout": c.encarTimeout, "danawa-timeout": c.danawaTimeout,
 		"glovis-timeout": c.glovisTimeout, "deadline": c.deadline, "crawl-interval": c.crawlInterval, "shutdown-grace": c.shutdownGrace,
-		"redis-timeout": c.redisTimeout} {
+		"redis-timeout": c.redisTimeout, "crawl-lease": c.crawlLease} {
 		if d <= 0 {
 			return nil, fmt.Errorf("serve: -%s must be positive, got %s", name, d)
 		}
@@ -254,7 +255,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		defer f.Close()
 		go f.Run(ctx)
-		cfg.Fleet = f
+		cfg.Fleet, cfg.CrawlLease = f, c.crawlLease
 	}
 	var draining atomic.Bool
 	cfg.Admin.Token, cfg.Admin.MetricsApart, cfg.Admin.Draining = c.adminToken, c.metricsAddr != "", draining.Load
