@@ -205,15 +205,10 @@ func (m *Metrics) WatchOverload(o interface {
 }
 
 // WatchFleet exports whether the instance shares state through Redis or
-// works alone, Redis commands that failed, whether it is the fleet's
-// crawler and the shared index version it serves, read when Prometheus
-// scrapes.
+// works alone, and Redis commands that failed, read when Prometheus scrapes.
 func (m *Metrics) WatchFleet(f interface {
 	Shared() bool
 	Errors() uint64
-}, lease interface {
-	Crawling() bool
-	Version() int64
 }) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -227,6 +222,16 @@ func (m *Metrics) WatchFleet(f interface {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "lmn_fleet_redis_errors_total", Help: "Redis commands that failed (timeouts, refused connections); three in a row switch to per-instance mode.",
 		}, func() float64 { return float64(f.Errors()) }),
+	)
+}
+
+// WatchCrawlLease exports whether this replica is the fleet's crawler and
+// the shared index version it serves, read when Prometheus scrapes.
+func (m *Metrics) WatchCrawlLease(lease interface {
+	Crawling() bool
+	Version() int64
+}) {
+	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "lmn_fleet_crawling", Help: "1 on the replica that holds the crawler's lease (it crawls Glovis and shares the index), 0 on the others.",
 		}, func() float64 {

@@ -215,7 +215,8 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 			return check
 		}
 		if c.Metrics != nil {
-			c.Metrics.WatchFleet(c.Fleet, svc.Lease)
+			c.Metrics.WatchFleet(c.Fleet)
+			c.Metrics.WatchCrawlLease(svc.Lease)
 		}
 	}
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
