@@ -511,3 +511,55 @@ func TestOracleWalks(t *testing.T) {
 		})
 	}
 }
+
+// TestFilteredOutCountsWhatUpstreamsList: with an auction-only filter,
+// X-LMN-Filtered-Out is the sum of what each dealer upstream lists for the
+// filters it can be asked, counted here from the simulator's inventory:
+// Encar's makes, models, price (whole 만원, widened), mileage and the
+// registrations model years allow; Danawa's makes and models.
+func TestFilteredOutCountsWhatUpstreamsList(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	api := oracleAPI(t, servers, nil)
+	for _, tc := range []struct {
+		query                 string
+		makes                 []string
+		kmMax, usdMin, usdMax int
+		yearMin, yearMax      int
+	}{
+		{query: "make=Kia", makes: []string{"Kia"}},
+		{query: "make=Kia,Hyundai&mileage_max_km=60000&price_min_usd=12000&price_max_usd=25000",
+			makes: []string{"Kia", "Hyundai"}, kmMax: 60000, usdMin: 12000, usdMax: 25000},
+		{query: "make=Genesis&year_min=2021&year_max=2022", makes: []string{"Genesis"}, yearMin: 2021, yearMax: 2022},
+	} {
+		want := 0
+		for _, l := range s.EncarListings() {
+			mk, _ := english(t, l)
+			switch {
+			case l.Sold, !slices.Contains(tc.makes, mk),
+				tc.kmMax > 0 && l.MileageKm > tc.kmMax,
+				tc.usdMin > 0 && l.PriceManwon < int(math.Floor((float64(tc.usdMin)-0.5)*1350/10000)),
+				tc.usdMax > 0 && l.PriceManwon > int(math.Ceil((float64(tc.usdMax)+0.5)*1350/10000)),
+				tc.yearMin > 0 && l.Registered < (tc.yearMin-1)*100,
+				tc.yearMax > 0 && l.Registered > (tc.yearMax+2)*100+12:
+				continue
+			}
+			want++ // lease, rental and duplicate ads are in Encar's own count
+		}
+		for _, l := range s.DanawaListings() {
+			if mk, _ := english(t, l); slices.Contains(tc.makes, mk) {
+				want++
+			}
+		}
+		req, err := http.NewRequest(http.MethodGet, api.URL+"/v1/vehicles?source=dealer&accident_grade=A&"+tc.query, nil)
+		require.NoError(t, err)
+		req.Header.Set("x-api-key", demoKey)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, tc.query)
+		require.Equal(t, fmt.Sprintf("dealer=%d", want), resp.Header.Get("X-LMN-Filtered-Out"), tc.query)
+	}
+}
