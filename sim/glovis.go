@@ -49,7 +49,6 @@ const (
 type lot struct {
 	car
 	round   int // index in glovisRounds
-	attempt int // 1 for the car's first round
 	result  string
 	rc      string
 	no      int
@@ -119,7 +118,7 @@ func generateLots(r *rand.Rand, n int) []lot {
 		first := r.IntN(len(glovisRounds))
 		for attempt := 1; first+attempt-1 < len(glovisRounds) && attempt <= 3; attempt++ {
 			l := base
-			l.round, l.attempt = first+attempt-1, attempt
+			l.round = first + attempt - 1
 			key := [2]int{l.round, site}
 			next[key]++
 			l.no = 1000 + next[key]

@@ -67,3 +67,27 @@ func TestAuctionAges(t *testing.T) {
 	}
 	assert.Greater(t, again, 100, "unsold cars come back")
 }
+
+// TestGlovisFuelsAgreeWithTitles: a lot whose title names its fuel shows
+// that fuel in its fuel column.
+func TestGlovisFuelsAgreeWithTitles(t *testing.T) {
+	s := New()
+	checked := 0
+	for _, l := range s.glovis {
+		title := l.gen + " " + l.trim
+		want := ""
+		switch {
+		case strings.Contains(title, "하이브리드"):
+			want = "하이브리드"
+		case strings.Contains(title, "디젤"):
+			want = "경유"
+		case strings.Contains(title, "LPe"), strings.Contains(title, "LPG"):
+			want = "LPG"
+		}
+		if want != "" {
+			checked++
+			assert.Equal(t, want, glovisFuel[l.fuel], title)
+		}
+	}
+	assert.Greater(t, checked, 100)
+}
