@@ -245,3 +245,18 @@ func (m *Metrics) WatchCrawlLease(lease interface {
 		}, func() float64 { return float64(lease.Version()) }),
 	)
 }
+
+// WatchUpstreamCache exports how source's search calls were answered by
+// its cache of upstream answers: hit (kept answer), miss (read upstream),
+// joined (shared a read another request had started).
+func (m *Metrics) WatchUpstreamCache(source string, c interface{ Stats() (hits, misses, joined uint64) }) {
+	for i, result := range []string{"hit", "miss", "joined"} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lmn_upstream_cache_total", Help: "Dealer search calls by how the cache of upstream answers answered them.",
+			ConstLabels: prometheus.Labels{"source": source, "result": result},
+		}, func() float64 {
+			h, mi, j := c.Stats()
+			return float64([3]uint64{h, mi, j}[i])
+		}))
+	}
+}

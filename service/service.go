@@ -22,6 +22,7 @@ import (
 	"github.com/lmn/aggregator/sources/danawa"
 	"github.com/lmn/aggregator/sources/encar"
 	"github.com/lmn/aggregator/sources/glovis"
+	"github.com/lmn/aggregator/upcache"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -32,12 +33,15 @@ type Config struct {
 	DanawaTimeout                  time.Duration // Danawa's share of a request
 	GlovisTimeout                  time.Duration // one Glovis page fetch
 	GlovisDetailTimeout            time.Duration // one Glovis detail page read for a request; 0 for the default
-	GlovisSession                  string
-	GlovisSites                    []string
-	CrawlInterval                  time.Duration
-	Snapshot                       string
-	Breaker                        fanout.BreakerConfig
-	Metrics                        *metrics.Metrics // nil for none
+	// UpstreamCacheTTL is how long parsed Encar and Danawa search answers
+	// are kept and shared between requests; 0 keeps none.
+	UpstreamCacheTTL time.Duration
+	GlovisSession    string
+	GlovisSites      []string
+	CrawlInterval    time.Duration
+	Snapshot         string
+	Breaker          fanout.BreakerConfig
+	Metrics          *metrics.Metrics // nil for none
 	// Fleet, when not nil, shares state with the other replicas through
 	// Redis (see package fleet); nil serves alone.
 	Fleet *fleet.Fleet
@@ -94,6 +98,11 @@ const recentDanawaRows = 100_000
 // for a request: well inside the request's deadline, so a slow Glovis costs a
 // detail view a second at most and the lot is then served as listed.
 const glovisDetailTimeout = time.Second
+
+// upstreamAnswers bounds the answers kept per upstream: a parsed Encar
+// answer of 60 rows or a Danawa page of 20 is tens of kilobytes, so a few
+// tens of megabytes at most.
+const upstreamAnswers = 512
 
 // glovisDetail names the breaker of Glovis detail pages read on request. It
 // is not the crawler's: a few slow detail views must not open the breaker
@@ -155,6 +164,16 @@ func New(c Config, log *slog.Logger) *Service {
 	glovisHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.GlovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: userAgent})
 	gclient := glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP)
 	eclient := encar.NewClient(c.EncarURL, encarHTTP)
+	dclient := danawa.NewClient(c.DanawaURL, danawaHTTP)
+	if c.UpstreamCacheTTL > 0 {
+		ea, da := upcache.New[*encar.List](c.UpstreamCacheTTL, upstreamAnswers), upcache.New[*danawa.List](c.UpstreamCacheTTL, upstreamAnswers)
+		eclient.CacheAnswers(ea)
+		dclient.CacheAnswers(da)
+		if c.Metrics != nil {
+			c.Metrics.WatchUpstreamCache(string(vehicle.Encar), ea)
+			c.Metrics.WatchUpstreamCache(string(vehicle.Danawa), da)
+		}
+	}
 	recent := danawa.NewRecent(recentDanawaRows)
 	calls := map[vehicle.Source]int{vehicle.Encar: encarCalls, vehicle.Danawa: danawaCalls}
 	for s, n := range c.DealerCalls {
@@ -166,7 +185,7 @@ func New(c Config, log *slog.Logger) *Service {
 			// has a detail page.
 			Dealers: []dealer.Dealer{
 				&encar.Dealer{Client: eclient},
-				&danawa.Dealer{Client: danawa.NewClient(c.DanawaURL, danawaHTTP), Recent: recent},
+				&danawa.Dealer{Client: dclient, Recent: recent},
 			},
 			Calls:   calls,
 			Encar:   eclient,

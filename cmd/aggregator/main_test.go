@@ -280,6 +280,7 @@ func TestServeConfig(t *testing.T) {
 		{args: []string{"-trusted-proxies", "10.0.0.0/8,proxy"}, wantErr: "-trusted-proxies"},
 		{args: []string{"-max-in-flight", "0"}, wantErr: "-max-in-flight must be at least 1"},
 		{env: map[string]string{"LMN_MAX_IN_FLIGHT": "many"}, wantErr: "$LMN_MAX_IN_FLIGHT"},
+		{args: []string{"-upstream-cache-ttl", "5m"}, wantErr: "-upstream-cache-ttl must be 0 to 60s"},
 		{args: []string{"-redis", "http://cache:6379"}, wantErr: "-redis"},
 		{env: map[string]string{"LMN_REDIS_URL": "redis://cache:port"}, wantErr: "-redis"},
 		{args: []string{"-redis-timeout", "0s"}, wantErr: "-redis-timeout must be positive"},
@@ -298,6 +299,11 @@ func TestServeConfig(t *testing.T) {
 	c, err = parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(map[string]string{"LMN_MAX_IN_FLIGHT": "40"}))
 	require.NoError(t, err)
 	assert.Equal(t, 40, c.maxInFlight)
+	assert.Equal(t, 30*time.Second, c.upstreamCacheTTL)
+
+	c, err = parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"-sim"}, noenv)
+	require.NoError(t, err)
+	assert.Zero(t, c.upstreamCacheTTL, "the demo's faults show at once")
 
 	c, err = parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(map[string]string{"LMN_REDIS_URL": "redis://cache:6379/2"}))
 	require.NoError(t, err)

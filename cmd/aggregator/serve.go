@@ -58,6 +58,7 @@ type config struct {
 	sim                            bool
 	shutdownGrace                  time.Duration
 	maxInFlight                    int
+	upstreamCacheTTL               time.Duration
 	ratePerSecond                  float64
 	rateBurst                      int
 	trustedProxies                 string
@@ -123,6 +124,7 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	str(&c.snapshot, "snapshot", "LMN_SNAPSHOT", "", "file the auction index is saved to and restored from")
 	str(&c.logFormat, "log-format", "LMN_LOG_FORMAT", "json", "log format: json or text (text with -sim)")
 	dur(&c.shutdownGrace, "shutdown-grace", "LMN_SHUTDOWN_GRACE", 10*time.Second, "how long in-flight requests get to finish on shutdown")
+	dur(&c.upstreamCacheTTL, "upstream-cache-ttl", "LMN_UPSTREAM_CACHE_TTL", 30*time.Second, "how long parsed Encar and Danawa search answers are kept and shared between requests (0 keeps none, at most 60s)")
 	env["max-in-flight"] = "LMN_MAX_IN_FLIGHT"
 	fs.IntVar(&c.maxInFlight, "max-in-flight", maxInFlightPerCore*runtime.GOMAXPROCS(0), "requests this instance works on at once; beyond it 503 overloaded ($LMN_MAX_IN_FLIGHT)")
 	str(&c.redisURL, "redis", "LMN_REDIS_URL", "", "redis:// URL of the Redis shared by the replicas (rate limits, breaker overrides, the crawler's lease and auction, Danawa rows); empty: this instance alone")
@@ -161,6 +163,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 			return nil, fmt.Errorf("serve: -redis: %w", err)
 		}
 	}
+	if c.upstreamCacheTTL < 0 || c.upstreamCacheTTL > time.Minute {
+		return nil, fmt.Errorf("serve: -upstream-cache-ttl must be 0 to 60s, got %s", c.upstreamCacheTTL)
+	}
 	if c.maxInFlight < 1 {
 		return nil, fmt.Errorf("serve: -max-in-flight must be at least 1, got %d", c.maxInFlight)
 	}
@@ -186,6 +191,11 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		if _, ok := korean.Site(site); !ok {
 			return nil, fmt.Errorf("serve: -glovis-sites: unknown site code %q; known: %s", site, strings.Join(korean.SiteCodes(), ","))
 		}
+	}
+	if c.sim && !isSet(fs, "upstream-cache-ttl") && getenv("LMN_UPSTREAM_CACHE_TTL") == "" {
+		// The demo switches the simulated upstreams' faults: they must show
+		// at once, not after the answers kept have expired.
+		c.upstreamCacheTTL = 0
 	}
 	if c.sim && !isSet(fs, "log-format") && getenv("LMN_LOG_FORMAT") == "" {
 		c.logFormat = "text"
@@ -242,6 +252,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		EncarTimeout: c.encarTimeout, DanawaTimeout: c.danawaTimeout, GlovisTimeout: c.glovisTimeout,
 		GlovisSession: c.glovisSession, GlovisSites: strings.Split(c.glovisSites, ","),
 		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig, Metrics: m,
+		UpstreamCacheTTL: c.upstreamCacheTTL,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload,
 			TrustedProxies: trusted},
 	}

@@ -13,13 +13,15 @@ import (
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
+	"github.com/lmn/aggregator/upcache"
 	"github.com/lmn/aggregator/vehicle"
 )
 
 // Client calls one Danawa deployment.
 type Client struct {
-	base string
-	http *sources.Client
+	base    string
+	http    *sources.Client
+	answers *upcache.Cache[*List] // nil: every Search reads the page
 }
 
 // NewClient returns a client for the site at base.
@@ -35,9 +37,22 @@ type Search struct {
 	Page   int // from 1
 }
 
-// Search fetches one list page.
+// CacheAnswers makes Search keep the pages it reads in answers, shared by
+// every caller.
+func (c *Client) CacheAnswers(answers *upcache.Cache[*List]) { c.answers = answers }
+
+// Search fetches one list page, or takes it from the answers kept. A kept
+// page and its rows are shared: they must not be modified.
 func (c *Client) Search(ctx context.Context, s Search) (*List, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/usedcar/?"+Params(s).Encode(), nil)
+	u := c.base + "/usedcar/?" + Params(s).Encode()
+	if c.answers == nil {
+		return c.search(ctx, u, s)
+	}
+	return c.answers.Get(ctx, u, func(ctx context.Context) (*List, error) { return c.search(ctx, u, s) })
+}
+
+func (c *Client) search(ctx context.Context, u string, s Search) (*List, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("danawa list: %w", err)
 	}

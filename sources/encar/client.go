@@ -11,6 +11,7 @@ import (
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
+	"github.com/lmn/aggregator/upcache"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -23,8 +24,9 @@ const MaxCount = 500
 
 // Client calls one Encar deployment.
 type Client struct {
-	base string
-	http *sources.Client
+	base    string
+	http    *sources.Client
+	answers *upcache.Cache[*List] // nil: every Search asks Encar
 }
 
 // NewClient returns a client for the API at base (no trailing slash needed).
@@ -50,10 +52,22 @@ type Search struct {
 // noUpperBound is the open end of a pushed-down range.
 const noUpperBound = 999999999
 
-// Search runs one search call.
+// CacheAnswers makes Search keep the answers it reads in answers, shared
+// by every caller.
+func (c *Client) CacheAnswers(answers *upcache.Cache[*List]) { c.answers = answers }
+
+// Search runs one search call, or takes its answer from the answers kept.
+// A kept answer and its rows are shared: they must not be modified.
 func (c *Client) Search(ctx context.Context, s Search) (*List, error) {
 	u := c.base + "/search/car/list/general?count=true&q=" + url.QueryEscape(Expression(s)) +
 		"&sr=" + url.QueryEscape(fmt.Sprintf("|%s|%d|%d", SortCode(s.Sort), s.Offset, s.Count))
+	if c.answers == nil {
+		return c.search(ctx, u, s)
+	}
+	return c.answers.Get(ctx, u, func(ctx context.Context) (*List, error) { return c.search(ctx, u, s) })
+}
+
+func (c *Client) search(ctx context.Context, u string, s Search) (*List, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("encar search: %w", err)
