@@ -249,7 +249,9 @@ func (m *Metrics) WatchCrawlLease(lease interface {
 // WatchUpstreamCache exports how source's search calls were answered by
 // its cache of upstream answers: hit (kept answer), miss (read upstream),
 // joined (shared a read another request had started).
-func (m *Metrics) WatchUpstreamCache(source string, c interface{ Stats() (hits, misses, joined uint64) }) {
+func (m *Metrics) WatchUpstreamCache(source string, c interface {
+	Stats() (hits, misses, joined uint64)
+}) {
 	for i, result := range []string{"hit", "miss", "joined"} {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "lmn_upstream_cache_total", Help: "Dealer search calls by how the cache of upstream answers answered them.",
