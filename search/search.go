@@ -28,7 +28,7 @@ type Service struct {
 	Encar   *encar.Client  // detail pages of Encar ads
 	Glovis  *glovis.Client // detail pages of auction lots
 	Auction *glovis.Store
-	Recent  *danawa.Recent // Danawa rows seen lately, for detail requests
+	Recent  danawa.Remembered // Danawa rows seen lately, for detail requests
 	Fanout  *fanout.Fanout
 	// Enrich reads Glovis detail pages for requests, under a breaker and a
 	// budget of their own, apart from the crawler's.

@@ -73,6 +73,8 @@ type Service struct {
 	// Lease runs the crawler on one replica of the fleet at a time and
 	// shares its index; nil without a fleet.
 	Lease *fleet.Auction
+	// Rows writes the Danawa rows seen here to the fleet; nil without one.
+	Rows *fleet.Rows
 
 	API   http.Handler // the public API
 	Admin http.Handler // the admin listener
@@ -174,7 +176,13 @@ func New(c Config, log *slog.Logger) *Service {
 			c.Metrics.WatchUpstreamCache(string(vehicle.Danawa), da)
 		}
 	}
-	recent := danawa.NewRecent(recentDanawaRows)
+	local := danawa.NewRecent(recentDanawaRows)
+	var recent danawa.Remembered = local
+	var rows *fleet.Rows
+	if c.Fleet != nil {
+		rows = fleet.NewRows(c.Fleet, local, log)
+		recent = rows
+	}
 	calls := map[vehicle.Source]int{vehicle.Encar: encarCalls, vehicle.Danawa: danawaCalls}
 	for s, n := range c.DealerCalls {
 		calls[s] = n
@@ -196,6 +204,7 @@ func New(c Config, log *slog.Logger) *Service {
 			Enrich:  enrich,
 		},
 		Fanout:   fo,
+		Rows:     rows,
 		Breakers: list,
 		Auction:  store,
 		Crawler: &glovis.Crawler{
@@ -247,6 +256,9 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 func (s *Service) Run(ctx context.Context) {
 	if s.Overrides != nil {
 		go s.Overrides.Run(ctx)
+	}
+	if s.Rows != nil {
+		go s.Rows.Run(ctx)
 	}
 	if s.Lease != nil {
 		s.Lease.Run(ctx)

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,6 +100,21 @@ func (s *Server) Restart() {
 		s.t.Fatal(err)
 	}
 	s.start(bin)
+}
+
+// TTL is the time to live of key, read with redis-cli.
+func (s *Server) TTL(t testing.TB, key string) time.Duration {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(s.Addr)
+	out, err := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", port, "PTTL", key).Output()
+	if err != nil {
+		t.Fatalf("redis-cli PTTL %s: %v", key, err)
+	}
+	ms, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("redis-cli PTTL %s: %q", key, out)
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // ping speaks just enough RESP to see the server answer.

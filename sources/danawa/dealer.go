@@ -17,7 +17,7 @@ type Dealer struct {
 	Client *Client
 	// Recent, when set, remembers the matching rows read, for detail
 	// requests (Danawa has no detail page).
-	Recent *Recent
+	Recent Remembered
 }
 
 // PageSize is how many rows a list page is expected to hold, to decide how

@@ -7,6 +7,13 @@ import (
 	"github.com/lmn/aggregator/vehicle"
 )
 
+// Remembered is where rows seen in searches are kept for detail
+// requests: a Recent in this process, or one shared by a fleet.
+type Remembered interface {
+	Add(rows []vehicle.Vehicle)
+	Get(id string) (vehicle.Vehicle, bool)
+}
+
 // Recent remembers the rows of recent searches, because Danawa has no detail
 // page: a danawa_ id can only be answered from a row seen in a list. It holds
 // at most its capacity and forgets the row seen least recently: a row that
