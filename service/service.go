@@ -92,6 +92,12 @@ const (
 	danawaCalls = 24
 )
 
+// UpstreamBodyBudget bounds the bytes of upstream bodies being read at once,
+// across every request: at the usual sizes (tens to hundreds of KB) it is
+// hundreds of calls, while 200 requests against an upstream sending huge
+// bodies can no longer hold each call's cap at once.
+const UpstreamBodyBudget = 64 << 20
+
 // recentDanawaRows bounds the Danawa rows kept for detail requests: about
 // 72 MB at ~720 bytes a row (the README derives it from the expected load).
 const recentDanawaRows = 100_000
@@ -160,10 +166,12 @@ func New(c Config, log *slog.Logger) *Service {
 		}
 	}
 	fo.Panicked, enrich.Panicked = panicked, panicked
-	// Each upstream has its own pool, so one slow site cannot starve the others.
-	encarHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.EncarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: userAgent})
-	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent})
-	glovisHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.GlovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: userAgent})
+	// Each upstream has its own pool, so one slow site cannot starve the
+	// others; the bytes of bodies being read are bounded across all three.
+	budget := sources.NewBodyBudget(UpstreamBodyBudget)
+	encarHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.EncarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: userAgent, Budget: budget})
+	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent, Budget: budget})
+	glovisHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.GlovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: userAgent, Budget: budget})
 	gclient := glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP)
 	eclient := encar.NewClient(c.EncarURL, encarHTTP)
 	dclient := danawa.NewClient(c.DanawaURL, danawaHTTP)

@@ -10,10 +10,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Failure kinds. Extractors and clients wrap these so callers can branch with
@@ -82,6 +86,9 @@ type ClientConfig struct {
 	MaxConns  int           // per host, in use at once
 	MaxBody   int64         // bytes; a longer body is ErrOversize
 	UserAgent string
+	// Budget bounds the bytes of bodies being read by every client that
+	// shares it; nil for no bound beyond MaxBody.
+	Budget *BodyBudget
 }
 
 // Client is the HTTP client of one upstream.
@@ -89,6 +96,7 @@ type Client struct {
 	http      *http.Client
 	maxBody   int64
 	userAgent string
+	budget    *BodyBudget
 }
 
 // NewClient builds a client with its own connection pool, so that one slow
@@ -113,10 +121,35 @@ func NewClient(cfg ClientConfig) *Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &Client{
-		http:      &http.Client{Transport: tr, Timeout: cfg.Timeout},
+		http:      &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: sameOrigin},
 		maxBody:   cfg.MaxBody,
 		userAgent: cfg.UserAgent,
+		budget:    cfg.Budget,
 	}
+}
+
+// sameOrigin follows a redirect only to the scheme, host and port the call
+// started at: anywhere else could be handed the session cookie and the
+// partners' filters, and is not the upstream we know how to read.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return fmt.Errorf("%w: more than 5 redirects", ErrBlocked)
+	}
+	from := via[0].URL
+	if req.URL.Scheme != from.Scheme || req.URL.Hostname() != from.Hostname() || port(req.URL) != port(from) {
+		return fmt.Errorf("%w: redirect to another host or port", ErrBlocked)
+	}
+	return nil
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 // Response is an upstream answer read in full.
@@ -135,6 +168,13 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// The client's error quotes the whole URL: the partner's filters in
+		// the query and the upstream's address. Errors reach logs and the
+		// admin API, so they name the path only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return nil, fmt.Errorf("%s %s: %w", ue.Op, req.URL.Path, ue.Err)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
@@ -147,22 +187,80 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	if resp.ContentLength > c.maxBody {
 		return nil, fmt.Errorf("%w: content-length %d over %d", ErrOversize, resp.ContentLength, c.maxBody)
 	}
-	body, err := readCapped(resp, c.maxBody)
+	body, err := c.budget.read(resp, c.maxBody)
 	if err != nil {
 		return nil, err
 	}
 	return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
 }
 
-func readCapped(resp *http.Response, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading body: %w", err)
+// BodyBudget bounds the bytes held by upstream bodies being read, across
+// every request and client that share it. Each upstream call is capped by
+// its MaxBody, but under many concurrent requests to an upstream that sends
+// huge bodies the caps add up to gigabytes; beyond the budget a read fails
+// at once as ErrOversize instead of waiting or growing.
+type BodyBudget struct {
+	sem   *semaphore.Weighted
+	total int64
+}
+
+// NewBodyBudget returns a budget of n bytes.
+func NewBodyBudget(n int64) *BodyBudget {
+	return &BodyBudget{sem: semaphore.NewWeighted(n), total: n}
+}
+
+// readChunk is how much a body grows by at least, and what it starts with
+// when the length is not announced.
+const readChunk = 32 << 10
+
+// read reads resp's body up to limit bytes, holding budget for what it has
+// allocated until it returns: the caller parses the body at once and drops
+// it, so the bytes held past this call are bounded by the calls in flight.
+func (b *BodyBudget) read(resp *http.Response, limit int64) ([]byte, error) {
+	held := int64(0)
+	grow := func(buf []byte, by int64) ([]byte, error) {
+		if b != nil {
+			if !b.sem.TryAcquire(by) {
+				return nil, fmt.Errorf("%w: the upstream body budget of %d bytes is in use", ErrOversize, b.total)
+			}
+			held += by
+		}
+		return slices.Grow(buf, int(by)), nil
 	}
-	if int64(len(body)) > limit {
+	if b != nil {
+		defer func() { b.sem.Release(held) }()
+	}
+	first := int64(readChunk)
+	if resp.ContentLength > 0 {
+		first = resp.ContentLength + 1 // +1 to see the EOF without growing
+	}
+	buf, err := grow(nil, min(first, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, fmt.Errorf("%w: over %d bytes", ErrOversize, limit)
+			}
+			by := min(max(int64(cap(buf)), readChunk), limit+1-int64(len(buf)))
+			if buf, err = grow(buf, by); err != nil {
+				return nil, err
+			}
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading body: %w", err)
+		}
+	}
+	if int64(len(buf)) > limit {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrOversize, limit)
 	}
-	return body, nil
+	return buf, nil
 }
 
 var numberRe = regexp.MustCompile(`[0-9][0-9,]*`)

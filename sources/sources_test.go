@@ -1,0 +1,109 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func get(t *testing.T, c *Client, url string) (*Response, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	require.NoError(t, err)
+	return c.Do(req)
+}
+
+func TestRedirectToAnotherPortRefused(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	var up *httptest.Server
+	up = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/login", http.StatusFound)
+		case "/here":
+			http.Redirect(w, r, up.URL+"/there", http.StatusFound)
+		default:
+			_, _ = w.Write([]byte("ok"))
+		}
+	}))
+	defer up.Close()
+	c := NewClient(ClientConfig{Timeout: 5 * time.Second})
+
+	_, err := get(t, c, up.URL+"/away?make=Kia")
+	require.ErrorIs(t, err, ErrBlocked)
+	assert.Equal(t, int32(0), elsewhere.Load(), "the other port was never called")
+	assert.NotContains(t, err.Error(), "make=Kia", "no query in errors")
+
+	resp, err := get(t, c, up.URL+"/here")
+	require.NoError(t, err, "a redirect on the same host and port is followed")
+	assert.Equal(t, "ok", string(resp.Body))
+}
+
+func TestErrorsNameThePathOnly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	c := NewClient(ClientConfig{Timeout: 5 * time.Second})
+	_, err = get(t, c, "http://"+addr+"/search?keyword=partner-secret")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "/search")
+	assert.NotContains(t, err.Error(), "partner-secret")
+	assert.NotContains(t, err.Error(), "?")
+	assert.Equal(t, "connection", Outcome(err), "the failure kind survives")
+}
+
+func TestBodyRead(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789"), 20_000) // 200 KB
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		if r.URL.Query().Get("chunked") == "" {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+		}
+		_, _ = w.Write(body[:n])
+	}))
+	defer up.Close()
+	budget := NewBodyBudget(150_000)
+	c := NewClient(ClientConfig{Timeout: 5 * time.Second, MaxBody: 100_000, Budget: budget})
+	for _, n := range []int{0, 1, 32 << 10, 32<<10 + 1, 99_999, 100_000} {
+		for _, chunked := range []string{"", "1"} {
+			resp, err := get(t, c, up.URL+"/?n="+strconv.Itoa(n)+"&chunked="+chunked)
+			require.NoError(t, err, "n=%d chunked=%q", n, chunked)
+			assert.Equal(t, body[:n], resp.Body, "n=%d chunked=%q", n, chunked)
+		}
+	}
+	for _, chunked := range []string{"", "1"} {
+		_, err := get(t, c, up.URL+"/?n=100001&chunked="+chunked)
+		assert.ErrorIs(t, err, ErrOversize, "over MaxBody, chunked=%q", chunked)
+	}
+	require.True(t, budget.sem.TryAcquire(150_000), "every read gave its budget back")
+	budget.sem.Release(150_000)
+
+	// With the budget taken by other calls, a read fails at once.
+	require.True(t, budget.sem.TryAcquire(150_000-10_000))
+	_, err := get(t, c, up.URL+"/?n=50000&chunked=1")
+	require.ErrorIs(t, err, ErrOversize)
+	assert.Contains(t, err.Error(), "budget")
+	assert.True(t, strings.HasPrefix(Outcome(err), "oversize"))
+	resp, err := get(t, c, up.URL+"/?n=5000")
+	require.NoError(t, err, "a body that fits what is left is read")
+	assert.Len(t, resp.Body, 5000)
+	budget.sem.Release(150_000 - 10_000)
+	resp, err = get(t, c, up.URL+"/?n=50000&chunked=1")
+	require.NoError(t, err)
+	assert.Len(t, resp.Body, 50_000)
+	assert.False(t, errors.Is(err, ErrOversize))
+}
