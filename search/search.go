@@ -186,6 +186,10 @@ func (s *Service) read(ctx context.Context, d dealer.Dealer, q vehicle.Query, qu
 		r.exhausted = true // an earlier page read it to its end
 		return r, nil
 	}
+	if cannotMatch(d.Source(), q) {
+		r.exhausted = true // none of its rows could be served
+		return r, nil
+	}
 	budget, ok := s.Calls[d.Source()]
 	if !ok {
 		budget = DefaultCalls
