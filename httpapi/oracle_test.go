@@ -369,10 +369,9 @@ type oraclePage struct {
 }
 
 // oracleWalk follows next_cursor to the end and returns the ids served and
-// how many pages it took.
-func oracleWalk(t *testing.T, client *http.Client, base, path string, maxPages int) ([]string, int) {
+// how many pages were empty but for their cursor.
+func oracleWalk(t *testing.T, client *http.Client, base, path string, maxPages int) (ids []string, empty int) {
 	t.Helper()
-	var ids []string
 	next := path
 	for pages := 1; ; pages++ {
 		require.LessOrEqual(t, pages, maxPages, "the walk does not end: %s", path)
@@ -392,7 +391,10 @@ func oracleWalk(t *testing.T, client *http.Client, base, path string, maxPages i
 			ids = append(ids, d.ID)
 		}
 		if p.NextCursor == nil {
-			return ids, pages
+			return ids, empty
+		}
+		if len(p.Data) == 0 {
+			empty++
 		}
 		next = path + "&cursor=" + url.QueryEscape(*p.NextCursor)
 	}
@@ -476,21 +478,23 @@ func TestOracleWalks(t *testing.T) {
 		}
 		walks = append(walks, walkCase{q, i % len(budgets)})
 	}
+	byID := map[string]*oracleRow{}
+	for j := range encar {
+		byID[encar[j].id] = &encar[j]
+	}
+	for j := range danawa {
+		byID[danawa[j].id] = &danawa[j]
+	}
+	emptyPages := 0
 	for i, w := range walks {
 		q, budget := w.q, w.budget
 		want := q.expect(encar, danawa)
 		name := fmt.Sprintf("%d/budget%d%s", i, budget, q.path())
 		t.Run(name, func(t *testing.T) {
-			got, _ := oracleWalk(t, client, apis[budget].URL, q.path(), 5000)
+			got, empty := oracleWalk(t, client, apis[budget].URL, q.path(), 5000)
+			emptyPages += empty
 			served := map[string]bool{}
 			cars := map[string]string{}
-			byID := map[string]*oracleRow{}
-			for j := range encar {
-				byID[encar[j].id] = &encar[j]
-			}
-			for j := range danawa {
-				byID[danawa[j].id] = &danawa[j]
-			}
 			for _, id := range got {
 				require.False(t, served[id], "%s served twice", id)
 				served[id] = true
@@ -510,6 +514,12 @@ func TestOracleWalks(t *testing.T) {
 			require.Equal(t, wantIDs, got, "walk of %s: %d rows, want %d", q.path(), len(got), len(want))
 		})
 	}
+	if cases >= 100 {
+		// The small budgets must have run out before a match somewhere, or
+		// the walks above never tried a page that is empty but for its cursor.
+		require.Positive(t, emptyPages, "no walk met an empty page")
+	}
+	t.Logf("%d walks, %d pages empty but for their cursor", len(walks), emptyPages)
 }
 
 // TestFilteredOutCountsWhatUpstreamsList: with an auction-only filter,
