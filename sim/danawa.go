@@ -86,8 +86,18 @@ var partners = []string{"kcar", "kbchachacha", "encar", "bobaedream"}
 
 func writeDanawaRow(b *strings.Builder, c *car) {
 	partner := partners[c.id%len(partners)]
-	link := fmt.Sprintf("/usedcar/loadingBridge.php?partner=%s&carSeq=%d&url=%s", partner, c.id,
-		"https%3A%2F%2Fpartner.example%2Fcar%2F"+strconv.Itoa(c.id))
+	// Nothing confirms the bridge link's parameter names, so the simulator
+	// varies them as the real site might; every shape carries the same id.
+	var link string
+	switch c.id % 5 {
+	case 3: // other names, and a cache-buster that must not be taken for an id
+		link = fmt.Sprintf("/usedcar/loadingBridge.php?ts=%d&site=%s&cid=%d", 1718000000+c.id%977, partner, c.id)
+	case 4: // relative, and the ad number only in the partner's own link
+		link = fmt.Sprintf("loadingBridge.php?partner=%s&url=%s", partner, "https%3A%2F%2Fwww."+partner+".com%2Fcar%2F"+strconv.Itoa(c.id))
+	default:
+		link = fmt.Sprintf("/usedcar/loadingBridge.php?partner=%s&carSeq=%d&url=%s", partner, c.id,
+			"https%3A%2F%2Fpartner.example%2Fcar%2F"+strconv.Itoa(c.id))
+	}
 	title := c.m.danawa + " " + c.gen + " " + c.trim
 	price := comma(c.price)
 	if askPrice(c) {

@@ -91,3 +91,13 @@ func TestGlovisFuelsAgreeWithTitles(t *testing.T) {
 	}
 	assert.Greater(t, checked, 100)
 }
+
+// TestDanawaLinksVary: the simulated list uses several bridge-link shapes.
+func TestDanawaLinksVary(t *testing.T) {
+	rec := httptest.NewRecorder()
+	New().Danawa().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/usedcar/?Work=list&Tab=list&Page=1&Order=1", nil))
+	body := rec.Body.String()
+	for _, shape := range []string{"carSeq=", "cid=", `href="loadingBridge.php?partner=`} {
+		assert.Contains(t, body, shape)
+	}
+}
