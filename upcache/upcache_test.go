@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,4 +93,34 @@ func TestBounded(t *testing.T) {
 	}
 	v, _ := c.Get(t.Context(), "9", func(context.Context) (int, error) { return -1, nil })
 	assert.Equal(t, 9, v, "the newest answer is kept")
+}
+
+// TestWaitingCallersTellTheirTraceHooks: a caller waiting on another's read
+// is waiting on the upstream, and says so through its context's httptrace
+// hooks, as the HTTP client would have (breakers time the upstream by them).
+func TestWaitingCallersTellTheirTraceHooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := New[string](time.Minute, 10)
+		release := make(chan struct{})
+		fetch := func(context.Context) (string, error) { <-release; return "page", nil }
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _ = c.Get(t.Context(), "k", fetch) })
+		synctest.Wait()
+		var wrote, answered time.Time
+		ctx := httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
+			WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = time.Now() },
+			GotFirstResponseByte: func() { answered = time.Now() },
+		})
+		wg.Go(func() { _, _ = c.Get(ctx, "k", fetch) })
+		synctest.Wait()
+		time.Sleep(700 * time.Millisecond)
+		close(release)
+		wg.Wait()
+		assert.False(t, wrote.IsZero())
+		assert.Equal(t, 700*time.Millisecond, answered.Sub(wrote))
+
+		wrote, answered = time.Time{}, time.Time{}
+		_, _ = c.Get(ctx, "k", fetch)
+		assert.True(t, wrote.IsZero(), "a kept answer is not a wait on the upstream")
+	})
 }
