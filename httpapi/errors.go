@@ -32,7 +32,7 @@ type Issue struct {
 
 func validationError(issues []Issue) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: "validation_error", Message: "the request has invalid parameters",
-		Details: map[string]any{"issues": issues}}
+		Details: map[string]any{"issues": capIssues(issues)}}
 }
 
 var (

@@ -8,7 +8,8 @@ import (
 // addRoutes lists every public route.
 func addRoutes(mux *http.ServeMux, d Deps) {
 	auth := withAccess(d)
-	query := withWellFormedQuery(d.Log)
+	wellFormed := withWellFormedQuery(d.Log)
+	query := func(h http.Handler) http.Handler { return withRequestLimits(wellFormed(h)) }
 	mux.Handle("GET /v1/vehicles", auth(query(handleSearch(d))))
 	mux.Handle("GET /v1/vehicles/facets", auth(query(handleFacets(d))))
 	mux.HandleFunc("GET /v1/openapi.json", handleOpenAPI)

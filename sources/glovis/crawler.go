@@ -493,7 +493,7 @@ func (c *Crawler) save(ix *Index) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.Snapshot), ".auction-*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(c.Snapshot), snapshotTemps)
 	if err != nil {
 		return err
 	}
@@ -519,6 +519,9 @@ func (c *Crawler) Restore() error {
 	if c.Snapshot == "" {
 		return nil
 	}
+	if n, err := removeStaleTemps(c.Snapshot, time.Now()); n > 0 || err != nil {
+		c.Log.Warn("temporary auction snapshot files left by a crashed write", "removed", n, "err", err)
+	}
 	data, err := os.ReadFile(c.Snapshot)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -532,6 +535,9 @@ func (c *Crawler) Restore() error {
 	}
 	if s.Version != snapshotVersion {
 		return fmt.Errorf("auction snapshot %s: version %d, want %d", c.Snapshot, s.Version, snapshotVersion)
+	}
+	if len(s.Lots) < MinSnapshotLots {
+		return fmt.Errorf("auction snapshot %s: %d lots, fewer than %d is no plausible auction; not served", c.Snapshot, len(s.Lots), MinSnapshotLots)
 	}
 	c.mu.Lock()
 	c.history, c.details = s.History, s.Details

@@ -1,6 +1,9 @@
 package glovis
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -92,3 +95,36 @@ func (ix *Index) Lot(id string) (Lot, bool) {
 
 // Lots returns every lot. The slice must not be modified.
 func (ix *Index) Lots() []Lot { return ix.lots }
+
+// MinSnapshotLots is the fewest lots a restored snapshot must hold to be
+// served. The auction lists thousands of lots a week; a snapshot with fewer
+// was written by a crawl that went wrong, and serving it would make the
+// instance ready with an auction that is not there.
+const MinSnapshotLots = 50
+
+// snapshotTemps is the pattern of the files a snapshot is written to before
+// it is renamed into place.
+const snapshotTemps = ".auction-*.tmp"
+
+// removeStaleTemps deletes temporary snapshot files a crashed write left
+// beside snapshot. Files touched in the last minute are left alone: another
+// process may be writing one (a write takes well under a second).
+func removeStaleTemps(snapshot string, now time.Time) (removed int, err error) {
+	names, err := filepath.Glob(filepath.Join(filepath.Dir(snapshot), snapshotTemps))
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, name := range names {
+		fi, err := os.Stat(name)
+		if err != nil || now.Sub(fi.ModTime()) < time.Minute {
+			continue
+		}
+		if err := os.Remove(name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed++
+	}
+	return removed, errors.Join(errs...)
+}
