@@ -25,6 +25,11 @@ type Dealer interface {
 	// Count is how many ads the upstream lists for the part of q it can
 	// express, without reading rows.
 	Count(ctx context.Context, q vehicle.Query) (int, error)
+	// CannotMatch reports whether none of the upstream's list rows can
+	// satisfy q: they never carry a field q filters on (a row whose value
+	// is unknown does not match a filter on it), so reading them would
+	// find nothing.
+	CannotMatch(q vehicle.Query) bool
 }
 
 // Request is one Read.

@@ -186,7 +186,7 @@ func (s *Service) read(ctx context.Context, d dealer.Dealer, q vehicle.Query, qu
 		r.exhausted = true // an earlier page read it to its end
 		return r, nil
 	}
-	if cannotMatch(d.Source(), q) {
+	if d.CannotMatch(q) {
 		r.exhausted = true // none of its rows could be served
 		return r, nil
 	}

@@ -89,6 +89,11 @@ func (d *Dealer) Order(s vehicle.Sort) dealer.Order {
 	return dealer.DayOrder{SameOrder: dealer.SameOrder{Sort: s}}
 }
 
+// CannotMatch: Danawa's list rows carry no transmission, colour or options.
+func (d *Dealer) CannotMatch(q vehicle.Query) bool {
+	return len(q.Transmissions) > 0 || len(q.Colors) > 0 || len(q.Options) > 0
+}
+
 // Count is the total Danawa shows above its first list page for the makes
 // and models (Danawa has no count endpoint).
 func (d *Dealer) Count(ctx context.Context, q vehicle.Query) (int, error) {

@@ -39,6 +39,9 @@ func (d *Dealer) Read(ctx context.Context, r dealer.Request) (*dealer.Batch, err
 	return b, nil
 }
 
+// CannotMatch: Encar's list rows carry no colour and no options.
+func (d *Dealer) CannotMatch(q vehicle.Query) bool { return len(q.Colors) > 0 || len(q.Options) > 0 }
+
 // Count is Encar's own total for what of q it can be asked.
 func (d *Dealer) Count(ctx context.Context, q vehicle.Query) (int, error) {
 	l, err := d.Client.Search(ctx, Pushdown(q, 0, 0))
