@@ -3,6 +3,7 @@ package danawa
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 
@@ -48,7 +49,7 @@ func (d *Dealer) Read(ctx context.Context, r dealer.Request) (*dealer.Batch, err
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := firstFailure(errs); err != nil {
 		return nil, err
 	}
 	b := &dealer.Batch{Next: r.From, Calls: n}
@@ -105,4 +106,25 @@ func (d *Dealer) Count(ctx context.Context, q vehicle.Query) (int, error) {
 		return 0, errors.New("danawa list: the page does not show its total")
 	}
 	return l.Total, nil
+}
+
+// firstFailure is the first page's error, saying how many other pages of the
+// batch failed too. Pages read at once usually fail alike, and one message
+// repeated per page would bury the breaker's last error in copies.
+func firstFailure(errs []error) error {
+	var first error
+	others := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case first == nil:
+			first = err
+		default:
+			others++
+		}
+	}
+	if first != nil && others > 0 {
+		return fmt.Errorf("%w (and %d more pages of the batch)", first, others)
+	}
+	return first
 }
