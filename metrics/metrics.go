@@ -262,3 +262,20 @@ func (m *Metrics) WatchUpstreamCache(source string, c interface {
 		}))
 	}
 }
+
+// WatchFleetDropped exports the writes to Redis given up because their
+// queue was full (Danawa rows, upstream answers): kept on this replica only.
+func (m *Metrics) WatchFleetDropped(dropped func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lmn_fleet_writes_dropped_total", Help: "Danawa rows and upstream answers not written to Redis because the queue was full; the other replicas cannot use them.",
+	}, func() float64 { return float64(dropped()) }))
+}
+
+// WatchSharedAnswers exports the cache misses another replica's answer
+// served from Redis, without calling the upstream.
+func (m *Metrics) WatchSharedAnswers(source string, c interface{ SharedHits() uint64 }) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lmn_upstream_cache_shared_hits_total", Help: "Cache misses answered by an answer another replica fetched (from Redis), without calling the upstream.",
+		ConstLabels: prometheus.Labels{"source": source},
+	}, func() float64 { return float64(c.SharedHits()) }))
+}

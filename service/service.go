@@ -75,6 +75,9 @@ type Service struct {
 	Lease *fleet.Auction
 	// Rows writes the Danawa rows seen here to the fleet; nil without one.
 	Rows *fleet.Rows
+	// Answers writes the upstream answers fetched here to the fleet; nil
+	// without one or without the cache.
+	Answers *fleet.Answers
 
 	API   http.Handler // the public API
 	Admin http.Handler // the admin listener
@@ -175,10 +178,20 @@ func New(c Config, log *slog.Logger) *Service {
 	gclient := glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP)
 	eclient := encar.NewClient(c.EncarURL, encarHTTP)
 	dclient := danawa.NewClient(c.DanawaURL, danawaHTTP)
+	var answers *fleet.Answers
 	if c.UpstreamCacheTTL > 0 {
 		ea, da := upcache.New[*encar.List](c.UpstreamCacheTTL, upstreamAnswers), upcache.New[*danawa.List](c.UpstreamCacheTTL, upstreamAnswers)
 		eclient.CacheAnswers(ea)
 		dclient.CacheAnswers(da)
+		if c.Fleet != nil {
+			answers = fleet.NewAnswers(c.Fleet, log)
+			ea.Share(answers.For(string(vehicle.Encar)))
+			da.Share(answers.For(string(vehicle.Danawa)))
+			if c.Metrics != nil {
+				c.Metrics.WatchSharedAnswers(string(vehicle.Encar), ea)
+				c.Metrics.WatchSharedAnswers(string(vehicle.Danawa), da)
+			}
+		}
 		if c.Metrics != nil {
 			c.Metrics.WatchUpstreamCache(string(vehicle.Encar), ea)
 			c.Metrics.WatchUpstreamCache(string(vehicle.Danawa), da)
@@ -213,6 +226,7 @@ func New(c Config, log *slog.Logger) *Service {
 		},
 		Fanout:   fo,
 		Rows:     rows,
+		Answers:  answers,
 		Breakers: list,
 		Auction:  store,
 		Crawler: &glovis.Crawler{
@@ -253,6 +267,13 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 		if c.Metrics != nil {
 			c.Metrics.WatchFleet(c.Fleet)
 			c.Metrics.WatchCrawlLease(svc.Lease)
+			c.Metrics.WatchFleetDropped(func() uint64 {
+				n := svc.Rows.Dropped()
+				if svc.Answers != nil {
+					n += svc.Answers.Dropped()
+				}
+				return n
+			})
 		}
 	}
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
@@ -267,6 +288,9 @@ func (s *Service) Run(ctx context.Context) {
 	}
 	if s.Rows != nil {
 		go s.Rows.Run(ctx)
+	}
+	if s.Answers != nil {
+		go s.Answers.Run(ctx)
 	}
 	if s.Lease != nil {
 		s.Lease.Run(ctx)

@@ -6,6 +6,7 @@ package upcache
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,23 @@ type Cache[V any] struct {
 	group singleflight.Group
 
 	hits, misses, joined atomic.Uint64
+
+	shared     Shared // nil: this process only
+	sharedHits atomic.Uint64
 }
+
+// Shared is a second level the replicas of a fleet have in common: an
+// answer one replica fetched serves the others for the rest of its time,
+// so a popular query costs the upstream one call per period for the fleet.
+// Get must give up within a few milliseconds; Set must not wait.
+type Shared interface {
+	Get(ctx context.Context, key string) (data []byte, ttl time.Duration, ok bool)
+	Set(key string, data []byte, ttl time.Duration)
+}
+
+// Share adds a second level shared with other replicas; answers go there
+// as JSON. Call it before the cache is used.
+func (c *Cache[V]) Share(s Shared) { c.shared = s }
 
 type item[V any] struct {
 	v       V
@@ -63,9 +80,14 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	led := false
 	ch := c.group.DoChan(key, func() (any, error) {
 		led = true
+		if v, ttl, ok := c.fromShared(context.WithoutCancel(ctx), key); ok {
+			c.put(key, v, ttl)
+			return v, nil
+		}
 		v, err := fetch(context.WithoutCancel(ctx))
 		if err == nil {
-			c.put(key, v)
+			c.put(key, v, c.ttl)
+			c.toShared(key, v)
 		}
 		return v, err
 	})
@@ -86,7 +108,34 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	}
 }
 
-func (c *Cache[V]) put(key string, v V) {
+// fromShared reads an answer another replica fetched, with its time left.
+// An answer that does not decode is a miss: it is fetched again.
+func (c *Cache[V]) fromShared(ctx context.Context, key string) (V, time.Duration, bool) {
+	var v V
+	if c.shared == nil {
+		return v, 0, false
+	}
+	data, ttl, ok := c.shared.Get(ctx, key)
+	if !ok || ttl <= 0 || json.Unmarshal(data, &v) != nil {
+		return v, 0, false
+	}
+	c.sharedHits.Add(1)
+	return v, min(ttl, c.ttl), true
+}
+
+func (c *Cache[V]) toShared(key string, v V) {
+	if c.shared == nil {
+		return
+	}
+	if data, err := json.Marshal(v); err == nil {
+		c.shared.Set(key, data, c.ttl)
+	}
+}
+
+// SharedHits counts fetches answered by another replica's answer.
+func (c *Cache[V]) SharedHits() uint64 { return c.sharedHits.Load() }
+
+func (c *Cache[V]) put(key string, v V, ttl time.Duration) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -103,7 +152,7 @@ func (c *Cache[V]) put(key string, v V) {
 			delete(c.items, k) // still full of fresh answers: any one goes
 		}
 	}
-	c.items[key] = item[V]{v: v, expires: now.Add(c.ttl)}
+	c.items[key] = item[V]{v: v, expires: now.Add(ttl)}
 }
 
 // Stats are how calls were answered: from the cache, by a fetch of their
