@@ -11,9 +11,9 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	wellFormed := withWellFormedQuery(d.Log)
 	query := func(h http.Handler) http.Handler { return withRequestLimits(wellFormed(h)) }
 	mux.Handle("GET /v1/vehicles", auth(query(handleSearch(d))))
-	mux.Handle("GET /v1/vehicles/facets", auth(query(handleFacets(d))))
-	mux.HandleFunc("GET /v1/openapi.json", handleOpenAPI)
-	mux.Handle("GET /v1/vehicles/{id}", auth(handleVehicle(d)))
+	mux.Handle("GET /v1/vehicles/facets", auth(query(withETag(handleFacets(d)))))
+	mux.Handle("GET /v1/openapi.json", withETag(http.HandlerFunc(handleOpenAPI)))
+	mux.Handle("GET /v1/vehicles/{id}", auth(withETag(handleVehicle(d))))
 	mux.Handle("/", handleUnknown(d, mux))
 }
 

@@ -55,6 +55,7 @@ func NewServer(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
 	return chain(mux,
+		withGzip,
 		withRequestID,
 		withAccessLog(d.Log, mux, d.Metrics.Request),
 		withRecover(d.Log),
