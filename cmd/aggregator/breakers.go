@@ -22,6 +22,7 @@ const breakersUsage = `usage:
   aggregator breakers [-admin URL] force-open SOURCE -reason R  take a source out of rotation
   aggregator breakers [-admin URL] force-closed SOURCE -reason R
   aggregator breakers [-admin URL] reset SOURCE [-reason R]     back to a normal, closed breaker
+  aggregator breakers -admin URL,URL,… [-json]                  the fleet: every replica's breakers
 `
 
 // breakerView is the admin listener's JSON for one breaker.
@@ -38,14 +39,22 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 	if v := getenv("LMN_ADMIN_URL"); v != "" {
 		def = v
 	}
-	admin := fs.String("admin", def, "admin listener URL ($LMN_ADMIN_URL)")
+	admin := fs.String("admin", def, "admin listener URL, or several (comma-separated) to see a fleet's replicas; actions go to the first ($LMN_ADMIN_URL)")
 	asJSON := fs.Bool("json", false, "print JSON for scripts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c := &adminClient{base: strings.TrimRight(*admin, "/"), http: &http.Client{Timeout: 5 * time.Second},
-		token: getenv("LMN_ADMIN_TOKEN")}
+	urls := strings.Split(*admin, ",")
+	client := func(u string) *adminClient {
+		return &adminClient{base: strings.TrimRight(strings.TrimSpace(u), "/"), http: &http.Client{Timeout: 5 * time.Second},
+			token: getenv("LMN_ADMIN_TOKEN")}
+	}
+	// An action needs one replica: with -redis it reaches the others.
+	c := client(urls[0])
 	rest := fs.Args()
+	if len(rest) == 0 && len(urls) > 1 {
+		return printFleet(ctx, stdout, urls, client, *asJSON)
+	}
 	if len(rest) == 0 {
 		var out struct {
 			Breakers []breakerView `json:"breakers"`
@@ -191,6 +200,53 @@ func printTable(w io.Writer, views []breakerView, now time.Time) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%d\t%d\t%s\t%s\t%s\n", v.Source, v.State, rate*100, requests,
 			v.RejectedSince, ago(v.ChangedAt, now), probe, lastErr)
+	}
+	return tw.Flush()
+}
+
+// printFleet shows every replica's breakers, one row per replica per
+// source: automatic states differ between replicas by design, operators'
+// overrides should not. A replica that does not answer is a row saying so.
+func printFleet(ctx context.Context, w io.Writer, urls []string, client func(string) *adminClient, asJSON bool) error {
+	type replica struct {
+		Admin    string        `json:"admin"`
+		Error    string        `json:"error,omitempty"`
+		Breakers []breakerView `json:"breakers"`
+	}
+	var fleet []replica
+	for _, u := range urls {
+		c := client(u)
+		var out struct {
+			Breakers []breakerView `json:"breakers"`
+		}
+		r := replica{Admin: c.base}
+		if _, err := c.do(ctx, http.MethodGet, "/debug/breakers", nil, &out); err != nil {
+			r.Error = err.Error()
+		}
+		r.Breakers = out.Breakers
+		fleet = append(fleet, r)
+	}
+	if asJSON {
+		return json.NewEncoder(w).Encode(map[string]any{"replicas": fleet})
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPLICA\tSOURCE\tSTATE\tREJECTED\tLAST CHANGE\tLAST ERROR")
+	for _, r := range fleet {
+		if r.Error != "" {
+			fmt.Fprintf(tw, "%s\t-\tunreachable\t-\t-\t%s\n", r.Admin, r.Error)
+			continue
+		}
+		for _, v := range r.Breakers {
+			lastErr := "-"
+			if v.LastError != nil {
+				lastErr = *v.LastError
+				if len(lastErr) > 60 {
+					lastErr = lastErr[:57] + "..."
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Admin, v.Source, v.State, v.RejectedSince, ago(v.ChangedAt, now), lastErr)
+		}
 	}
 	return tw.Flush()
 }

@@ -57,7 +57,7 @@ func TestFleet(t *testing.T) {
 	ctl := "http://" + control
 	poll(t, "the simulator up", func() bool { return status(ctl+"/sim", "") == http.StatusOK })
 
-	run := func(name string) *fleetReplica {
+	serveReplica := func(name string) *fleetReplica {
 		r := &fleetReplica{api: "http://" + freeAddr(t), admin: "http://" + freeAddr(t)}
 		r.cmd = start(t, filepath.Join(dir, name+".log"), bin, "serve",
 			"-addr", strings.TrimPrefix(r.api, "http://"), "-admin-addr", strings.TrimPrefix(r.admin, "http://"),
@@ -67,7 +67,7 @@ func TestFleet(t *testing.T) {
 			"-glovis-sites", "1100", "-drain-delay", "0s")
 		return r
 	}
-	rs := []*fleetReplica{run("a"), run("b"), run("c")}
+	rs := []*fleetReplica{serveReplica("a"), serveReplica("b"), serveReplica("c")}
 	for _, r := range rs {
 		poll(t, "every replica ready", func() bool { return status(r.admin+"/readyz", "") == http.StatusOK })
 	}
@@ -140,10 +140,21 @@ func TestFleet(t *testing.T) {
 	}
 	t.Logf("force-open on one replica seen by the other two within %s", time.Since(forced).Round(time.Millisecond))
 
+	// The fleet view: one row per replica per source, encar forced open on
+	// each; a replica that does not answer is a row saying so.
+	var view bytes.Buffer
+	admins := rs[0].admin + "," + rs[1].admin + "," + rs[2].admin + ",http://127.0.0.1:1"
+	require.NoError(t, run(t.Context(), []string{"breakers", "-admin", admins}, noenv, &view, &view))
+	for _, r := range rs {
+		assert.Regexp(t, strings.TrimPrefix(r.admin, "http://")+` +encar +forced_open`, view.String())
+		assert.Regexp(t, strings.TrimPrefix(r.admin, "http://")+` +danawa +closed`, view.String())
+	}
+	assert.Regexp(t, `127\.0\.0\.1:1 +- +unreachable`, view.String())
+
 	// A replica started while Glovis is down, with the crawler elsewhere,
 	// serves the shared index and is ready.
 	setGlovis(t, ctl, "down")
-	d := run("d")
+	d := serveReplica("d")
 	poll(t, "the replica started with Glovis down ready", func() bool { return status(d.admin+"/readyz", "") == http.StatusOK })
 	require.Equal(t, http.StatusOK, getJSON(t, d.api+"/v1/vehicles?source=glovis&limit=5", fleetOpenKey, &page))
 	assert.NotEmpty(t, page.Data, "auction rows from the shared index")
