@@ -49,10 +49,18 @@ func TestGzipDecodesToTheSameJSON(t *testing.T) {
 	require.NoError(t, err)
 	unzipped, err := io.ReadAll(zr)
 	require.NoError(t, err)
-	var a, b any
+	// The rows must be the same; the cursors differ in their expiry when
+	// the two requests fall in different seconds, so only their presence is
+	// compared.
+	var a, b struct {
+		Data       []any   `json:"data"`
+		NextCursor *string `json:"next_cursor"`
+	}
 	require.NoError(t, json.Unmarshal(plainBody, &a))
 	require.NoError(t, json.Unmarshal(unzipped, &b))
-	assert.Equal(t, a, b)
+	require.NotEmpty(t, a.Data)
+	assert.Equal(t, a.Data, b.Data)
+	assert.Equal(t, a.NextCursor == nil, b.NextCursor == nil)
 }
 
 func TestETag(t *testing.T) {
