@@ -197,6 +197,15 @@ type GlovisLot struct {
 	Date   time.Time // its round's start
 	Status string    // the contract's auction status
 	Listed bool      // its round is in the round selector
+
+	Make, ModelGroup string // Korean, as Encar names them
+	Fuel             string // Encar's word for the fuel the list shows
+	Manual           bool
+	Year             int // model year
+	MileageKm        int
+	PriceManwon      int    // start price
+	Color            string // Glovis' colour word; "-" for none
+	Grade            string // "A/4" (accident letter / exterior 1..8), or "- / -"
 }
 
 // resultStatus is the contract's status for each state.
@@ -220,6 +229,8 @@ func (s *Sim) GlovisLots() []GlovisLot {
 		out[i] = GlovisLot{
 			ID:    fmt.Sprintf("glovis_%s_%s_%d", rd.date.Format("20060102"), l.rc, l.no),
 			Goods: l.goods, Date: rd.date, Status: resultStatus[l.state(now)], Listed: shown[rd.number],
+			Make: l.m.make_, ModelGroup: l.m.group, Fuel: l.fuel, Manual: !l.auto, Year: l.year, MileageKm: l.km,
+			PriceManwon: l.price, Color: l.gcolor, Grade: l.grade,
 		}
 	}
 	return out
