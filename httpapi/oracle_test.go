@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,18 +51,31 @@ type oracleRow struct {
 	fuel, trans  string
 	listed       time.Time
 	registeredYM int
+
+	// Auction rows only (oracle_auction_test.go); zero for dealer rows.
+	color              string
+	accident, exterior string
+	date               time.Time
+	day                string // the auction's date, YYYY-MM-DD in Korea
+	status             string
+	count              int
 }
 
 // english names a simulated car's make and model group in the contract's words.
 func english(t *testing.T, l sim.Listing) (string, string) {
-	mk, ok := korean.MakeByName(l.Make)
-	require.True(t, ok, "the dictionary lacks the make %q", l.Make)
+	return englishOf(t, l.Make, l.ModelGroup)
+}
+
+// englishOf names a Korean make and model group in the contract's words.
+func englishOf(t *testing.T, make_, group string) (string, string) {
+	mk, ok := korean.MakeByName(make_)
+	require.True(t, ok, "the dictionary lacks the make %q", make_)
 	for _, md := range mk.Models {
-		if md.Korean == l.ModelGroup {
+		if md.Korean == group {
 			return mk.English, md.English
 		}
 	}
-	t.Fatalf("the dictionary lacks the model group %q of %q", l.ModelGroup, l.Make)
+	t.Fatalf("the dictionary lacks the model group %q of %q", group, make_)
 	return "", ""
 }
 
@@ -140,12 +154,22 @@ type oracleQuery struct {
 	limit                 int
 	hasKmMax, hasPriceMin bool
 	hasPriceMax           bool
+
+	// Auction-only filters (oracle_auction_test.go).
+	accident, exterior []string
+	statuses           []string
+	dateFrom, dateTo   string
+	countMin, countMax int
 }
 
 func (q oracleQuery) path() string {
 	v := url.Values{}
-	v.Set("source", strings.Join(q.sources, ","))
-	v.Set("make", strings.Join(q.makes, ","))
+	if len(q.sources) > 0 { // none is every source
+		v.Set("source", strings.Join(q.sources, ","))
+	}
+	if len(q.makes) > 0 {
+		v.Set("make", strings.Join(q.makes, ","))
+	}
 	if len(q.models) > 0 {
 		v.Set("model", strings.Join(q.models, ","))
 	}
@@ -170,7 +194,18 @@ func (q oracleQuery) path() string {
 	if q.hasPriceMax {
 		v.Set("price_max_usd", strconv.Itoa(q.priceMax))
 	}
-	for name, list := range map[string][]string{"fuel": q.fuels, "transmission": q.trans, "color": q.colors} {
+	if q.dateFrom != "" {
+		v.Set("auction_date_from", q.dateFrom)
+		v.Set("auction_date_to", q.dateTo)
+	}
+	if q.countMin > 0 {
+		v.Set("auction_count_min", strconv.Itoa(q.countMin))
+	}
+	if q.countMax > 0 {
+		v.Set("auction_count_max", strconv.Itoa(q.countMax))
+	}
+	for name, list := range map[string][]string{"fuel": q.fuels, "transmission": q.trans, "color": q.colors,
+		"accident_grade": q.accident, "exterior_grade": q.exterior, "auction_status": q.statuses} {
 		if len(list) > 0 {
 			v.Set(name, strings.Join(list, ","))
 		}
@@ -185,8 +220,13 @@ func (q oracleQuery) path() string {
 var oracleVanWords = []string{"van", "밴", "cargo", "카고", "2인승", "3인승", "staria", "스타리아", "starex", "스타렉스",
 	"carnival", "카니발", "solati", "쏠라티", "porter", "포터", "bongo", "봉고", "damas", "다마스", "labo", "라보", "master", "마스터"}
 
-// match is the contract's predicate, written out for dealer rows.
+// match is the contract's predicate, written out for dealer and auction rows.
 func (q oracleQuery) match(r *oracleRow) bool {
+	auction := r.source == "glovis"
+	asked := len(q.sources) == 0 || slices.Contains(q.sources, r.source) || (!auction && slices.Contains(q.sources, "dealer"))
+	if !asked {
+		return false
+	}
 	in := func(list []string, s string) bool {
 		for _, x := range list {
 			if strings.EqualFold(x, s) {
@@ -197,9 +237,7 @@ func (q oracleQuery) match(r *oracleRow) bool {
 	}
 	usd := int(math.Round(float64(r.krw) / 1350))
 	switch {
-	case !slices.Contains(q.sources, r.source) && !slices.Contains(q.sources, "dealer"):
-		return false
-	case !in(q.makes, r.make):
+	case len(q.makes) > 0 && !in(q.makes, r.make):
 		return false
 	case len(q.models) > 0 && !in(q.models, r.model):
 		return false
@@ -213,7 +251,19 @@ func (q oracleQuery) match(r *oracleRow) bool {
 		return false
 	case len(q.trans) > 0 && !slices.Contains(q.trans, r.trans):
 		return false
-	case len(q.colors) > 0: // dealer lists show no colour: unknown never matches
+	case len(q.colors) > 0 && !slices.Contains(q.colors, r.color): // dealer lists show no colour: unknown never matches
+		return false
+	}
+	// Auction-only filters: dealer rows have no grade, status, date or
+	// count, so any of them excludes every dealer row.
+	switch {
+	case len(q.accident) > 0 && !slices.Contains(q.accident, r.accident),
+		len(q.exterior) > 0 && !slices.Contains(q.exterior, r.exterior),
+		len(q.statuses) > 0 && !slices.Contains(q.statuses, r.status):
+		return false
+	case q.dateFrom != "" && (!auction || r.day < q.dateFrom || r.day > q.dateTo):
+		return false
+	case q.countMin > 0 && (!auction || r.count < q.countMin), q.countMax > 0 && (!auction || r.count > q.countMax):
 		return false
 	}
 	if q.keyword != "" {
@@ -245,8 +295,13 @@ func sameCar(r *oracleRow) string {
 }
 
 // expect is the walk the query must produce.
-func (q oracleQuery) expect(encar, danawa []oracleRow) []oracleRow {
+func (q oracleQuery) expect(encar, danawa, glovis []oracleRow) []oracleRow {
 	var out []oracleRow
+	for i := range glovis {
+		if q.match(&glovis[i]) {
+			out = append(out, glovis[i])
+		}
+	}
 	onEncar := map[string]bool{}
 	for i := range encar {
 		if q.match(&encar[i]) {
@@ -270,8 +325,17 @@ func (q oracleQuery) expect(encar, danawa []oracleRow) []oracleRow {
 			c = cmp.Compare(b.year, a.year)
 		case "mileage_asc":
 			c = cmp.Compare(a.km, b.km)
-		case "auction_date_asc": // dealer rows have no auction: newest listing first
-			c = b.listed.Compare(a.listed)
+		case "auction_date_asc":
+			switch az, bz := a.date.IsZero(), b.date.IsZero(); {
+			case !az && !bz:
+				c = a.date.Compare(b.date)
+			case az && bz: // dealer rows: newest listing first
+				c = b.listed.Compare(a.listed)
+			case az: // dealer rows have no auction date: after every auction row
+				c = 1
+			default:
+				c = -1
+			}
 		}
 		return cmp.Or(c, strings.Compare(a.id, b.id))
 	})
@@ -343,19 +407,26 @@ func randomQuery(r *rand.Rand, models map[string][]string) oracleQuery {
 }
 
 // oracleAPI is the real service over the simulator, with a dealer call
-// budget, and deadlines no busy machine reaches: the oracle is about rows.
+// budget, the auction index restored from the simulator's crawl, and
+// deadlines no busy machine reaches: the oracle is about rows.
 func oracleAPI(t *testing.T, servers *sim.Servers, calls map[vehicle.Source]int) *httptest.Server {
 	t.Helper()
 	keys := httpapi.NewKeys("stg")
 	require.NoError(t, keys.Add(demoKey))
 	codec, err := cursor.NewCodec("oracle-test-secret")
 	require.NoError(t, err)
+	snapshot, err := auctionSnapshot()
+	require.NoError(t, err, "crawling the simulator's auction")
+	file := filepath.Join(t.TempDir(), "auction.json")
+	require.NoError(t, os.WriteFile(file, snapshot, 0o600))
 	svc := service.New(service.Config{
 		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
 		EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
 		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: neverTrips, DealerCalls: calls,
-		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 2 * time.Minute},
+		API:      httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 2 * time.Minute},
+		Snapshot: file,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, svc.Crawler.Restore())
 	api := httptest.NewServer(svc.API)
 	t.Cleanup(api.Close)
 	return api
@@ -400,8 +471,9 @@ func oracleWalk(t *testing.T, client *http.Client, base, path string, maxPages i
 	}
 }
 
-func TestOracleWalks(t *testing.T) {
-	cases, seed := 200, uint64(1)
+// oracleKnobs are LMN_ORACLE_CASES (or def) and LMN_ORACLE_SEED (or 1).
+func oracleKnobs(t *testing.T, def int) (cases int, seed uint64) {
+	cases, seed = def, 1
 	if v := os.Getenv("LMN_ORACLE_CASES"); v != "" {
 		n, err := strconv.Atoi(v)
 		require.NoError(t, err, "LMN_ORACLE_CASES")
@@ -412,6 +484,11 @@ func TestOracleWalks(t *testing.T) {
 		require.NoError(t, err, "LMN_ORACLE_SEED")
 		seed = n
 	}
+	return cases, seed
+}
+
+func TestOracleWalks(t *testing.T) {
+	cases, seed := oracleKnobs(t, 200)
 	s := sim.New()
 	servers, err := s.Start()
 	require.NoError(t, err)
@@ -473,7 +550,7 @@ func TestOracleWalks(t *testing.T) {
 		q := randomQuery(r, models)
 		// Ten full pages at most keeps the run short: small pages are
 		// drawn for small results.
-		if n := len(q.expect(encar, danawa)); (n+q.limit-1)/q.limit > 10 {
+		if n := len(q.expect(encar, danawa, nil)); (n+q.limit-1)/q.limit > 10 {
 			q.limit = min(200, (n+9)/10)
 		}
 		walks = append(walks, walkCase{q, i % len(budgets)})
@@ -488,7 +565,7 @@ func TestOracleWalks(t *testing.T) {
 	emptyPages := 0
 	for i, w := range walks {
 		q, budget := w.q, w.budget
-		want := q.expect(encar, danawa)
+		want := q.expect(encar, danawa, nil)
 		name := fmt.Sprintf("%d/budget%d%s", i, budget, q.path())
 		t.Run(name, func(t *testing.T) {
 			got, empty := oracleWalk(t, client, apis[budget].URL, q.path(), 5000)
