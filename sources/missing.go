@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // MinRowsForMissing is the smallest page on which an optional field empty
@@ -34,6 +36,33 @@ func NoteMissing(source, field string, rows int) {
 		l = slog.Default()
 	}
 	l.Warn("optional field empty on every row of a page: the page may have changed", "source", source, "field", field, "rows", rows)
+}
+
+// Optional is a field an extractor's rows may lack, named as in the metric.
+type Optional struct {
+	Name  string
+	Empty func(v *vehicle.Vehicle) bool
+}
+
+// NoteMissingFields notes (NoteMissing) each of fields that is empty on every
+// one of a page's n rows, row(i) being the i-th; pages under
+// MinRowsForMissing rows say nothing.
+func NoteMissingFields(source vehicle.Source, n int, row func(i int) *vehicle.Vehicle, fields []Optional) {
+	if n < MinRowsForMissing {
+		return
+	}
+	for _, f := range fields {
+		all := true
+		for i := range n {
+			if !f.Empty(row(i)) {
+				all = false
+				break
+			}
+		}
+		if all {
+			NoteMissing(string(source), f.Name, n)
+		}
+	}
 }
 
 // MissingCounts returns how many pages had each {source, field} empty on

@@ -111,38 +111,17 @@ func ExtractList(body []byte, page int) (*List, error) {
 		// changed, which must not read as "no cars".
 		return nil, sources.Drift("%d list items but no car row while the count says %d", items, out.Total)
 	}
-	noteMissing(out.Rows)
+	sources.NoteMissingFields(vehicle.Danawa, len(out.Rows), func(i int) *vehicle.Vehicle { return &out.Rows[i] }, optional)
 	return out, nil
 }
 
 // optional are the row fields a car may lack; empty on every row of a big
 // page, they are counted (sources.NoteMissing).
-var optional = []struct {
-	name  string
-	empty func(v *vehicle.Vehicle) bool
-}{
-	{"region", func(v *vehicle.Vehicle) bool { return v.Seller == nil || v.Seller.Region == "" }},
-	{"listed_at", func(v *vehicle.Vehicle) bool { return v.ListedAt.IsZero() }},
-	{"photo", func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
-	{"trim", func(v *vehicle.Vehicle) bool { return v.Trim == "" }},
-}
-
-func noteMissing(rows []vehicle.Vehicle) {
-	if len(rows) < sources.MinRowsForMissing {
-		return
-	}
-	for _, f := range optional {
-		all := true
-		for i := range rows {
-			if !f.empty(&rows[i]) {
-				all = false
-				break
-			}
-		}
-		if all {
-			sources.NoteMissing(string(vehicle.Danawa), f.name, len(rows))
-		}
-	}
+var optional = []sources.Optional{
+	{Name: "region", Empty: func(v *vehicle.Vehicle) bool { return v.Seller == nil || v.Seller.Region == "" }},
+	{Name: "listed_at", Empty: func(v *vehicle.Vehicle) bool { return v.ListedAt.IsZero() }},
+	{Name: "photo", Empty: func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
+	{Name: "trim", Empty: func(v *vehicle.Vehicle) bool { return v.Trim == "" }},
 }
 
 // isBotCheck looks for a bot check's words in the page's text (scripts

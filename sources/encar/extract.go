@@ -117,7 +117,7 @@ func ExtractList(body []byte, offset, count int) (*List, error) {
 	if l.Raw == 0 && count > 0 && l.Total > offset {
 		return nil, sources.Drift("SearchResults is empty while Count says %d", l.Total)
 	}
-	noteMissing(l.Rows)
+	sources.NoteMissingFields(vehicle.Encar, len(l.Rows), func(i int) *vehicle.Vehicle { return &l.Rows[i] }, optional)
 	return l, nil
 }
 
@@ -212,33 +212,12 @@ func (r *listRow) check() error {
 // optional are the row fields an ad may lack; empty on every row of a big
 // page, they are counted (sources.NoteMissing). ModifiedDate is not among
 // them: the mobile list never sends it.
-var optional = []struct {
-	name  string
-	empty func(v *vehicle.Vehicle) bool
-}{
-	{"fuel", func(v *vehicle.Vehicle) bool { return v.Fuel == "" }},
-	{"transmission", func(v *vehicle.Vehicle) bool { return v.Transmission == "" }},
-	{"trim", func(v *vehicle.Vehicle) bool { return v.Trim == "" }},
-	{"region", func(v *vehicle.Vehicle) bool { return v.Seller == nil }},
-	{"photo", func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
-}
-
-func noteMissing(rows []vehicle.Vehicle) {
-	if len(rows) < sources.MinRowsForMissing {
-		return
-	}
-	for _, f := range optional {
-		all := true
-		for i := range rows {
-			if !f.empty(&rows[i]) {
-				all = false
-				break
-			}
-		}
-		if all {
-			sources.NoteMissing(string(vehicle.Encar), f.name, len(rows))
-		}
-	}
+var optional = []sources.Optional{
+	{Name: "fuel", Empty: func(v *vehicle.Vehicle) bool { return v.Fuel == "" }},
+	{Name: "transmission", Empty: func(v *vehicle.Vehicle) bool { return v.Transmission == "" }},
+	{Name: "trim", Empty: func(v *vehicle.Vehicle) bool { return v.Trim == "" }},
+	{Name: "region", Empty: func(v *vehicle.Vehicle) bool { return v.Seller == nil }},
+	{Name: "photo", Empty: func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
 }
 
 func (r *listRow) vehicle() vehicle.Vehicle {

@@ -152,41 +152,20 @@ func ExtractList(body []byte, auctionDate time.Time) (*List, error) {
 		}
 		return nil, fmt.Errorf("%w (total %d)", errEmptyPage, out.Total)
 	}
-	noteMissing(out.Lots)
+	sources.NoteMissingFields(vehicle.Glovis, len(out.Lots), func(i int) *vehicle.Vehicle { return &out.Lots[i].Vehicle }, optional)
 	return out, nil
 }
 
 // optional are the list fields a lot may lack; empty on every lot of a big
 // page, they are counted (sources.NoteMissing).
-var optional = []struct {
-	name  string
-	empty func(v *vehicle.Vehicle) bool
-}{
-	{"fuel", func(v *vehicle.Vehicle) bool { return v.Fuel == "" }},
-	{"transmission", func(v *vehicle.Vehicle) bool { return v.Transmission == "" }},
-	{"color", func(v *vehicle.Vehicle) bool { return v.Color == "" }},
-	{"engine_cc", func(v *vehicle.Vehicle) bool { return v.EngineCC == 0 }},
-	{"grade", func(v *vehicle.Vehicle) bool { return v.AccidentGrade == "" }},
-	{"plate", func(v *vehicle.Vehicle) bool { return v.LicensePlate == "" }},
-	{"photo", func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
-}
-
-func noteMissing(lots []Lot) {
-	if len(lots) < sources.MinRowsForMissing {
-		return
-	}
-	for _, f := range optional {
-		all := true
-		for i := range lots {
-			if !f.empty(&lots[i].Vehicle) {
-				all = false
-				break
-			}
-		}
-		if all {
-			sources.NoteMissing(string(vehicle.Glovis), f.name, len(lots))
-		}
-	}
+var optional = []sources.Optional{
+	{Name: "fuel", Empty: func(v *vehicle.Vehicle) bool { return v.Fuel == "" }},
+	{Name: "transmission", Empty: func(v *vehicle.Vehicle) bool { return v.Transmission == "" }},
+	{Name: "color", Empty: func(v *vehicle.Vehicle) bool { return v.Color == "" }},
+	{Name: "engine_cc", Empty: func(v *vehicle.Vehicle) bool { return v.EngineCC == 0 }},
+	{Name: "grade", Empty: func(v *vehicle.Vehicle) bool { return v.AccidentGrade == "" }},
+	{Name: "plate", Empty: func(v *vehicle.Vehicle) bool { return v.LicensePlate == "" }},
+	{Name: "photo", Empty: func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
 }
 
 // quantity reads a number strictly (sources.Quantity), naming what on the
