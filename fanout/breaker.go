@@ -301,6 +301,25 @@ func (b *Breaker) Force(f Forced, reason string) {
 	b.mu.Unlock()
 }
 
+// ErrUnknownAction is Apply's answer to an action it does not know.
+var ErrUnknownAction = errors.New("action must be force_open, force_closed or reset")
+
+// Apply carries out an operator's action named as the admin API names it:
+// force_open, force_closed or reset.
+func (b *Breaker) Apply(action, reason string) error {
+	switch action {
+	case "force_open":
+		b.Force(ForcedOpen, reason)
+	case "force_closed":
+		b.Force(ForcedClosed, reason)
+	case "reset":
+		b.Reset(reason)
+	default:
+		return ErrUnknownAction
+	}
+	return nil
+}
+
 // Reset clears any override and starts a fresh, closed breaker with empty
 // counts.
 func (b *Breaker) Reset(reason string) {

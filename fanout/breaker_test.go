@@ -91,3 +91,20 @@ func BenchmarkBreakerSuccess(b *testing.B) {
 		}
 	}
 }
+
+// TestBreakerApply: the admin API's action names reach the right operation,
+// and an unknown one changes nothing.
+func TestBreakerApply(t *testing.T) {
+	b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
+	for _, c := range []struct{ action, state string }{
+		{"force_open", "forced_open"},
+		{"force_closed", "forced_closed"},
+		{"reset", "closed"},
+	} {
+		require.NoError(t, b.Apply(c.action, "test"), c.action)
+		assert.Equal(t, c.state, b.State(), c.action)
+	}
+	require.NoError(t, b.Apply("force_open", "test"))
+	assert.ErrorIs(t, b.Apply("open", "test"), ErrUnknownAction)
+	assert.Equal(t, "forced_open", b.State(), "an unknown action changes nothing")
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // Operators' breaker overrides apply to the whole fleet: the last action on
@@ -142,16 +143,9 @@ func (o *Overrides) apply(data []byte) {
 		return
 	}
 	o.applied[ov.Source] = ov.ID
-	reason := fmt.Sprintf("%s; given to replica %s at %s", ov.Reason, ov.By, ov.At.UTC().Format(time.RFC3339))
-	switch ov.Action {
-	case "force_open":
-		b.Force(fanout.ForcedOpen, reason)
-	case "force_closed":
-		b.Force(fanout.ForcedClosed, reason)
-	case "reset":
-		b.Reset(reason)
-	default:
-		o.log.Error("breaker override in Redis has an unknown action; ignored", "source", ov.Source, "action", ov.Action)
+	reason := fmt.Sprintf("%s; given to replica %s at %s", ov.Reason, ov.By, ov.At.In(vehicle.KST).Format(time.RFC3339))
+	if err := b.Apply(ov.Action, reason); err != nil {
+		o.log.Error("breaker override in Redis not applied", "source", ov.Source, "action", ov.Action, "err", err)
 		return
 	}
 	o.log.Warn("breaker changed by an operator on another replica", "source", ov.Source, "action", ov.Action, "reason", reason)

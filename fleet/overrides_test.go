@@ -75,6 +75,7 @@ func TestOverridesReachTheFleet(t *testing.T) {
 		assert.Contains(t, why, "encar answers garbage")
 		assert.Contains(t, why, "by kim")
 		assert.Contains(t, why, "given to replica a")
+		assert.Regexp(t, `at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00$`, why, "Korean time, as the rest of the admin side")
 		assert.Equal(t, "closed", r.danawa.State(), "only the source acted on")
 	}
 	assert.NotContains(t, lastReason(a.encar), "given to replica", "the replica it was given to applied it once, itself")

@@ -162,15 +162,8 @@ func operate(r *http.Request, d AdminDeps, b *fanout.Breaker, action, why, who s
 		return badRequest("reason is required to force a breaker")
 	}
 	reason := fmt.Sprintf("%s (by %s from %s)", why, who, r.RemoteAddr)
-	switch action {
-	case "force_open":
-		b.Force(fanout.ForcedOpen, reason)
-	case "force_closed":
-		b.Force(fanout.ForcedClosed, reason)
-	case "reset":
-		b.Reset(reason)
-	default:
-		return badRequest("action must be force_open, force_closed or reset")
+	if err := b.Apply(action, reason); err != nil {
+		return badRequest(err.Error())
 	}
 	d.Log.Warn("breaker changed by operator", "source", b.Name(), "action", action, "reason", reason,
 		"request_id", requestID(r.Context()))
