@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,24 @@ import (
 // answersKey prefixes the upstream answers the replicas share, each under
 // its source and the SHA-256 of the upstream request.
 const answersKey = "lmn:answers:"
+
+// fetchingSuffix marks the key a replica holds while it fetches an answer
+// for the fleet; its value is that replica's random token.
+const fetchingSuffix = ":fetching"
+
+// awaitEvery is how often a replica waiting on another's fetch looks for
+// the answer: small next to an upstream call (hundreds of ms), and one
+// Redis round trip per waiting replica and key, as the cache coalesces the
+// waits within a replica.
+const awaitEvery = 10 * time.Millisecond
+
+// releaseClaim shares the answer the claim was for (if any; "" is a failed
+// fetch) and frees the claim if it is still this replica's: a claim that
+// expired during a long fetch may be another replica's by now.
+var releaseClaim = redis.NewScript(`
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
 
 // Answers is the fleet's level of the upstream answer cache (see upcache):
 // a replica's miss reads Redis within the request's Redis deadline, and an
@@ -79,6 +98,85 @@ func (s *SourceAnswers) Get(ctx context.Context, key string) ([]byte, time.Durat
 		return nil, 0, false
 	}
 	return data, ttl, data != nil
+}
+
+// Claim takes key's fetch for the fleet for at most hold (SET NX PX with a
+// random token). It says neither mine nor taken when Redis is unavailable:
+// then each replica fetches alone, as without a fleet.
+func (s *SourceAnswers) Claim(ctx context.Context, key string, hold time.Duration) (func([]byte, time.Duration), bool) {
+	k := s.key(key)
+	token := rand.Text()
+	var mine bool
+	err := s.a.fleet.Do(ctx, func(ctx context.Context, rdb *redis.Client) error {
+		var err error
+		mine, err = rdb.SetNX(ctx, k+fetchingSuffix, token, hold).Result()
+		return err
+	})
+	if err != nil {
+		if !errors.Is(err, ErrUnavailable) {
+			s.a.log.Warn("upstream fetch not claimed for the fleet", "err", err)
+		}
+		return nil, false
+	}
+	if !mine {
+		return nil, true
+	}
+	return func(data []byte, ttl time.Duration) {
+		// Written now, not from the queue: other replicas are waiting.
+		err := s.a.fleet.Do(ctx, func(ctx context.Context, rdb *redis.Client) error {
+			return releaseClaim.Run(ctx, rdb, []string{k + fetchingSuffix, k}, token, data, max(ttl.Milliseconds(), 1)).Err()
+		})
+		if err != nil && !errors.Is(err, ErrUnavailable) {
+			s.a.log.Warn("upstream answer not shared with the replicas waiting", "err", err)
+		}
+	}, true
+}
+
+// Await waits for the answer of the replica that claimed key: it looks
+// every awaitEvery, each look within the request's Redis deadline, and
+// gives up when the claim is gone without an answer (the fetch failed; a
+// failure is never shared), after hold, when ctx ends, or when Redis does
+// not answer.
+func (s *SourceAnswers) Await(ctx context.Context, key string, hold time.Duration) ([]byte, time.Duration, bool) {
+	k := s.key(key)
+	ctx, cancel := context.WithTimeout(ctx, hold)
+	defer cancel()
+	t := time.NewTicker(awaitEvery)
+	defer t.Stop()
+	for {
+		var get *redis.StringCmd
+		var pttl *redis.DurationCmd
+		var claimed *redis.IntCmd
+		err := s.a.fleet.Do(ctx, func(ctx context.Context, rdb *redis.Client) error {
+			// One transaction: an answer written and its claim freed
+			// between two separate reads would look like a failure.
+			_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				get, pttl, claimed = p.Get(ctx, k), p.PTTL(ctx, k), p.Exists(ctx, k+fetchingSuffix)
+				return nil
+			})
+			if errors.Is(err, redis.Nil) {
+				err = nil
+			}
+			return err
+		})
+		if err != nil {
+			if !errors.Is(err, ErrUnavailable) && ctx.Err() == nil {
+				s.a.log.Warn("shared upstream answer not awaited", "err", err)
+			}
+			return nil, 0, false
+		}
+		if data, _ := get.Bytes(); data != nil {
+			return data, pttl.Val(), true
+		}
+		if claimed.Val() == 0 {
+			return nil, 0, false
+		}
+		select {
+		case <-ctx.Done():
+			return nil, 0, false
+		case <-t.C:
+		}
+	}
 }
 
 // Set queues an answer for the other replicas; it never waits.

@@ -272,10 +272,23 @@ func (m *Metrics) WatchFleetDropped(dropped func() uint64) {
 }
 
 // WatchSharedAnswers exports the cache misses another replica's answer
-// served from Redis, without calling the upstream.
-func (m *Metrics) WatchSharedAnswers(source string, c interface{ SharedHits() uint64 }) {
+// served from Redis, without calling the upstream, and the waits for
+// another replica's fetch of the same answer.
+func (m *Metrics) WatchSharedAnswers(source string, c interface {
+	SharedHits() uint64
+	FleetWaits() (joined, fellBack uint64)
+}) {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lmn_upstream_cache_shared_hits_total", Help: "Cache misses answered by an answer another replica fetched (from Redis), without calling the upstream.",
 		ConstLabels: prometheus.Labels{"source": source},
 	}, func() float64 { return float64(c.SharedHits()) }))
+	for i, result := range []string{"joined", "fell_back"} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lmn_upstream_cache_fleet_waits_total", Help: "Cache misses that found another replica fetching the same answer: joined (its answer served them) or fell_back (no answer came; fetched here).",
+			ConstLabels: prometheus.Labels{"source": source, "result": result},
+		}, func() float64 {
+			j, f := c.FleetWaits()
+			return float64([2]uint64{j, f}[i])
+		}))
+	}
 }

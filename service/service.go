@@ -185,8 +185,10 @@ func New(c Config, log *slog.Logger) *Service {
 		dclient.CacheAnswers(da)
 		if c.Fleet != nil {
 			answers = fleet.NewAnswers(c.Fleet, log)
-			ea.Share(answers.For(string(vehicle.Encar)))
-			da.Share(answers.For(string(vehicle.Danawa)))
+			// A replica waits for another's fetch at most as long as
+			// that fetch may take: the upstream client's timeout.
+			ea.Share(answers.For(string(vehicle.Encar)), c.EncarTimeout)
+			da.Share(answers.For(string(vehicle.Danawa)), c.DanawaTimeout)
 			if c.Metrics != nil {
 				c.Metrics.WatchSharedAnswers(string(vehicle.Encar), ea)
 				c.Metrics.WatchSharedAnswers(string(vehicle.Danawa), da)

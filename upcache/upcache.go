@@ -27,22 +27,38 @@ type Cache[V any] struct {
 
 	hits, misses, joined atomic.Uint64
 
-	shared     Shared // nil: this process only
+	shared     Shared        // nil: this process only
+	hold       time.Duration // longest fetch, how long a fleet-wide claim lasts
 	sharedHits atomic.Uint64
+
+	fleetJoined, fleetFellBack atomic.Uint64
 }
 
 // Shared is a second level the replicas of a fleet have in common: an
 // answer one replica fetched serves the others for the rest of its time,
 // so a popular query costs the upstream one call per period for the fleet.
 // Get must give up within a few milliseconds; Set must not wait.
+//
+// Claim and Await coalesce identical fetches across the fleet, as the
+// cache's own coalescing does within a replica. Claim takes key's fetch for
+// the fleet for at most hold: release non-nil means this replica fetches,
+// then gives release the answer (nil if the fetch failed), which shares it
+// at once and frees the key; taken means another replica is fetching it;
+// neither (shared state unavailable) means each replica fetches alone.
+// Await waits, at most hold and while ctx lasts, for the fetching replica's
+// answer; ok false (it failed, died, or the wait is over) means fetch.
 type Shared interface {
 	Get(ctx context.Context, key string) (data []byte, ttl time.Duration, ok bool)
 	Set(key string, data []byte, ttl time.Duration)
+	Claim(ctx context.Context, key string, hold time.Duration) (release func(data []byte, ttl time.Duration), taken bool)
+	Await(ctx context.Context, key string, hold time.Duration) (data []byte, ttl time.Duration, ok bool)
 }
 
 // Share adds a second level shared with other replicas; answers go there
-// as JSON. Call it before the cache is used.
-func (c *Cache[V]) Share(s Shared) { c.shared = s }
+// as JSON. hold is the longest a fetch takes (the upstream client's
+// timeout): a replica waits no longer than that for another's fetch. Call
+// it before the cache is used.
+func (c *Cache[V]) Share(s Shared, hold time.Duration) { c.shared, c.hold = s, hold }
 
 type item[V any] struct {
 	v       V
@@ -80,16 +96,13 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	led := false
 	ch := c.group.DoChan(key, func() (any, error) {
 		led = true
-		if v, ttl, ok := c.fromShared(context.WithoutCancel(ctx), key); ok {
+		dctx := context.WithoutCancel(ctx)
+		if v, ttl, ok := c.fromShared(dctx, key); ok {
+			c.sharedHits.Add(1)
 			c.put(key, v, ttl)
 			return v, nil
 		}
-		v, err := fetch(context.WithoutCancel(ctx))
-		if err == nil {
-			c.put(key, v, c.ttl)
-			c.toShared(key, v)
-		}
-		return v, err
+		return c.fetchOnce(dctx, key, fetch)
 	})
 	var zero V
 	select {
@@ -108,18 +121,58 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	}
 }
 
-// fromShared reads an answer another replica fetched, with its time left.
-// An answer that does not decode is a miss: it is fetched again.
-func (c *Cache[V]) fromShared(ctx context.Context, key string) (V, time.Duration, bool) {
-	var v V
-	if c.shared == nil {
-		return v, 0, false
+// fetchOnce calls fetch, or, when another replica is already fetching key,
+// waits for its answer instead: one upstream call for the fleet. A replica
+// whose wait ends without an answer (the fetch failed, the replica died,
+// Redis went away) fetches itself; failures are never shared, so each
+// waiter gets a fresh answer or its own error.
+func (c *Cache[V]) fetchOnce(ctx context.Context, key string, fetch func(context.Context) (V, error)) (V, error) {
+	if c.shared != nil && c.hold > 0 {
+		release, taken := c.shared.Claim(ctx, key, c.hold)
+		switch {
+		case release != nil:
+			v, err := fetch(ctx)
+			var data []byte
+			if err == nil {
+				c.put(key, v, c.ttl)
+				data, _ = json.Marshal(v) // nil: not shared, the waiters fetch
+			}
+			release(data, c.ttl)
+			return v, err
+		case taken:
+			data, ttl, ok := c.shared.Await(ctx, key, c.hold)
+			if v, ttl, ok := c.decode(data, ttl, ok); ok {
+				c.fleetJoined.Add(1)
+				c.put(key, v, ttl)
+				return v, nil
+			}
+			c.fleetFellBack.Add(1)
+		}
 	}
-	data, ttl, ok := c.shared.Get(ctx, key)
+	v, err := fetch(ctx)
+	if err == nil {
+		c.put(key, v, c.ttl)
+		c.toShared(key, v)
+	}
+	return v, err
+}
+
+// fromShared reads an answer another replica fetched, with its time left.
+func (c *Cache[V]) fromShared(ctx context.Context, key string) (V, time.Duration, bool) {
+	if c.shared == nil {
+		var zero V
+		return zero, 0, false
+	}
+	return c.decode(c.shared.Get(ctx, key))
+}
+
+// decode reads a shared answer; one that does not decode is a miss: it is
+// fetched again.
+func (c *Cache[V]) decode(data []byte, ttl time.Duration, ok bool) (V, time.Duration, bool) {
+	var v V
 	if !ok || ttl <= 0 || json.Unmarshal(data, &v) != nil {
 		return v, 0, false
 	}
-	c.sharedHits.Add(1)
 	return v, min(ttl, c.ttl), true
 }
 
@@ -134,6 +187,13 @@ func (c *Cache[V]) toShared(key string, v V) {
 
 // SharedHits counts fetches answered by another replica's answer.
 func (c *Cache[V]) SharedHits() uint64 { return c.sharedHits.Load() }
+
+// FleetWaits counts fetches that found another replica fetching the same
+// answer: joined, answered by its fetch; fellBack, no answer came in time
+// (that fetch failed or its replica died) and this replica fetched itself.
+func (c *Cache[V]) FleetWaits() (joined, fellBack uint64) {
+	return c.fleetJoined.Load(), c.fleetFellBack.Load()
+}
 
 func (c *Cache[V]) put(key string, v V, ttl time.Duration) {
 	now := time.Now()
