@@ -100,22 +100,7 @@ func randomAuctionQuery(r *rand.Rand, models map[string][]string, days []string)
 	if r.IntN(6) == 0 {
 		q.colors = pick([]string{"black", "white", "gray", "silver", "blue", "red"}, 1+r.IntN(2))
 	}
-	if r.IntN(5) == 0 {
-		q.yearMin = 2017 + r.IntN(8)
-	}
-	if r.IntN(6) == 0 {
-		q.yearMax = 2018 + r.IntN(8)
-		q.yearMin = min(q.yearMin, q.yearMax)
-	}
-	if r.IntN(6) == 0 {
-		q.hasKmMax, q.kmMax = true, 5000+r.IntN(100000)
-	}
-	if r.IntN(6) == 0 {
-		q.hasPriceMin, q.priceMin = true, 5000+r.IntN(30000)
-	}
-	if r.IntN(6) == 0 {
-		q.hasPriceMax, q.priceMax = true, q.priceMin+2000+r.IntN(40000)
-	}
+	q.randomRanges(r)
 	// The auction-only filters, rarer on mixed queries, where any of them
 	// leaves only auction rows.
 	odds := 3

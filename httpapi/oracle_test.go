@@ -343,6 +343,27 @@ func (q oracleQuery) expect(encar, danawa, glovis []oracleRow) []oracleRow {
 }
 
 // randomQuery draws a query over the simulator's makes and models.
+// randomRanges draws the range filters (year, mileage, price) a random
+// query may carry, the same way for dealer and auction queries.
+func (q *oracleQuery) randomRanges(r *rand.Rand) {
+	if r.IntN(5) == 0 {
+		q.yearMin = 2017 + r.IntN(8)
+	}
+	if r.IntN(6) == 0 {
+		q.yearMax = 2018 + r.IntN(8)
+		q.yearMin = min(q.yearMin, q.yearMax)
+	}
+	if r.IntN(6) == 0 {
+		q.hasKmMax, q.kmMax = true, 5000+r.IntN(100000)
+	}
+	if r.IntN(6) == 0 {
+		q.hasPriceMin, q.priceMin = true, 5000+r.IntN(30000)
+	}
+	if r.IntN(6) == 0 {
+		q.hasPriceMax, q.priceMax = true, q.priceMin+2000+r.IntN(40000)
+	}
+}
+
 func randomQuery(r *rand.Rand, models map[string][]string) oracleQuery {
 	pick := func(list []string, n int) []string {
 		c := slices.Clone(list)
@@ -382,22 +403,7 @@ func randomQuery(r *rand.Rand, models map[string][]string) oracleQuery {
 	if r.IntN(10) == 0 {
 		q.van = true
 	}
-	if r.IntN(5) == 0 {
-		q.yearMin = 2017 + r.IntN(8)
-	}
-	if r.IntN(6) == 0 {
-		q.yearMax = 2018 + r.IntN(8)
-		q.yearMin = min(q.yearMin, q.yearMax)
-	}
-	if r.IntN(6) == 0 {
-		q.hasKmMax, q.kmMax = true, 5000+r.IntN(100000)
-	}
-	if r.IntN(6) == 0 {
-		q.hasPriceMin, q.priceMin = true, 5000+r.IntN(30000)
-	}
-	if r.IntN(6) == 0 {
-		q.hasPriceMax, q.priceMax = true, q.priceMin+2000+r.IntN(40000)
-	}
+	q.randomRanges(r)
 	limits := []int{1, 2, 3, 5, 7, 10, 25, 50, 100, 200}
 	q.limit = limits[r.IntN(len(limits))]
 	if r.IntN(3) == 0 {
