@@ -27,9 +27,9 @@ func page20(b *testing.B) []byte {
 }
 
 // BenchmarkExtractList20 reads a 20-row list page. warm is the steady
-// state of a service answering the same cars page after page (titles and
-// links remembered); cold empties those memos before every page, as for
-// cars never seen.
+// state of a service answering the same cars page after page (titles,
+// links, photos and regions remembered); cold empties those memos before
+// every page, as for cars never seen.
 func BenchmarkExtractList20(b *testing.B) {
 	body := page20(b)
 	check := func(b *testing.B, l *List, err error) {
@@ -59,12 +59,16 @@ func BenchmarkExtractList20(b *testing.B) {
 	})
 }
 
-// forget empties the title and link memos.
+// forget empties the memos.
 func forget() {
-	titles.mu.Lock()
-	titles.m = make(map[string]titleParts)
-	titles.mu.Unlock()
-	links.mu.Lock()
-	links.m = make(map[string]rowLink)
-	links.mu.Unlock()
+	clearMemo(titles)
+	clearMemo(links)
+	clearMemo(photos)
+	clearMemo(regions)
+}
+
+func clearMemo[V any](c *memo[V]) {
+	c.mu.Lock()
+	c.m = make(map[string]V)
+	c.mu.Unlock()
 }

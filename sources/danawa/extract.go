@@ -8,10 +8,8 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 
 	"golang.org/x/net/html"
@@ -39,10 +37,7 @@ type List struct {
 // row's source_url is absolute whatever base the client was configured with.
 var PublicList = &url.URL{Scheme: "https", Host: "auto.danawa.com", Path: "/usedcar/"}
 
-var (
-	idRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,48}$`)
-	yearRe = regexp.MustCompile(`^(19|20)\d\d$`)
-)
+var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,48}$`)
 
 // ExtractList reads a Danawa used-car list page. A page without the list
 // container is ErrDrift (or ErrBlocked when it is a bot check); a list with
@@ -55,23 +50,21 @@ var (
 // link carries no identifier this reader knows is left out, counted and
 // logged; when every row is, the page is drift.
 func ExtractList(body []byte, page int) (*List, error) {
-	p, err := scan(body)
-	if err != nil {
-		return nil, sources.Drift("list HTML: %v", err)
-	}
+	p := scan(body)
 	if !p.list {
 		if isBotCheck(body) {
 			return nil, fmt.Errorf("%w: bot check page", sources.ErrBlocked)
 		}
 		return nil, sources.Drift("missing #usedcarList")
 	}
-	base := PublicList
+	base, baseKey := PublicList, publicListKey
 	if p.hasBase {
-		if u, err := PublicList.Parse(p.base); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
-			base = u
+		if u, err := PublicList.Parse(string(attrValue(p.base))); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+			base, baseKey = u, u.String()
 		}
 	}
-	baseKey := base.String()
+	// Memo keys are built here: the base, a space and the value as written.
+	key := make([]byte, 0, 256)
 	// The count above the list, "총 12,345대"; -1 when the page does not say
 	// (nothing confirms where real pages put it).
 	out := &List{Total: -1, Rows: make([]vehicle.Vehicle, 0, len(p.rows))}
@@ -84,7 +77,7 @@ func ExtractList(body []byte, page int) (*List, error) {
 			continue // an ad or a spacer
 		}
 		out.Raw++
-		v, ok, err := row(r, base, baseKey)
+		v, ok, err := row(r, base, baseKey, &key)
 		var shape linkShapeError
 		switch {
 		case errors.As(err, &shape):
@@ -139,29 +132,39 @@ func isBotCheck(body []byte) bool {
 		strings.Contains(s, "비정상적인 접근")
 }
 
-func row(r *scannedRow, base *url.URL, baseKey string) (vehicle.Vehicle, bool, error) {
-	title := oneSpaced(string(r.text[fTitle]))
-	href := r.href
-	l := links.get(baseKey+" "+href, func() rowLink { return readLink(base, href) })
+// publicListKey is PublicList's memo key.
+var publicListKey = PublicList.String()
+
+// memoKey is the base's key, a space and v: a link or a photo as written
+// means one URL for one base.
+func memoKey(key *[]byte, baseKey string, v []byte) []byte {
+	*key = append(append(append((*key)[:0], baseKey...), ' '), v...)
+	return *key
+}
+
+func row(r *scannedRow, base *url.URL, baseKey string, key *[]byte) (vehicle.Vehicle, bool, error) {
+	l := links.get(memoKey(key, baseKey, r.href), func() rowLink { return readLink(base, string(attrValue(r.href))) })
 	if !l.ok {
-		return vehicle.Vehicle{}, false, linkShapeError{href}
+		return vehicle.Vehicle{}, false, linkShapeError{string(attrValue(r.href))}
 	}
 	id := l.id
-	if title == "" {
+	t := titles.get(r.text[fTitle], func() titleParts { return splitTitle(oneSpaced(string(r.text[fTitle]))) })
+	if t.title == "" {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: empty a.name", id)
 	}
-	yearText := strings.TrimSpace(string(r.text[fYear]))
-	if !yearRe.MatchString(yearText) {
-		return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.year %q is not a year", id, yearText)
-	}
-	year, _ := strconv.Atoi(yearText)
-	kmText := string(r.text[fKm])
-	if strings.Contains(kmText, " ") {
-		kmText = strings.ReplaceAll(kmText, " ", "")
-	}
-	km, ok := sources.Quantity(strings.ToLower(kmText), "", "km")
+	year, ok := modelYear(bytes.TrimSpace(r.text[fYear]))
 	if !ok {
-		return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.km %q is not a whole number of km", id, strings.TrimSpace(kmText))
+		return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.year %q is not a year", id, strings.TrimSpace(string(r.text[fYear])))
+	}
+	km, ok := wholeNumber(r.text[fKm], "km")
+	if !ok {
+		kmText := string(r.text[fKm])
+		if strings.Contains(kmText, " ") {
+			kmText = strings.ReplaceAll(kmText, " ", "")
+		}
+		if km, ok = sources.Quantity(strings.ToLower(kmText), "", "km"); !ok {
+			return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.km %q is not a whole number of km", id, strings.TrimSpace(kmText))
+		}
 	}
 	if err := sources.CheckMileage(float64(km)); err != nil {
 		return vehicle.Vehicle{}, false, fmt.Errorf("row %s: %w", id, err)
@@ -169,49 +172,58 @@ func row(r *scannedRow, base *url.URL, baseKey string) (vehicle.Vehicle, bool, e
 	if !r.found[fPrice] {
 		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.price .num", id)
 	}
-	priceText := strings.TrimSpace(string(r.text[fPrice]))
-	price, ok := sources.Quantity(priceText, "", "")
+	price, ok := wholeNumber(r.text[fPrice], "")
 	if !ok {
-		if strings.ContainsAny(priceText, "0123456789") {
-			// Digits in another form ("3.750", "3750만"): a changed page, not "ask".
-			return vehicle.Vehicle{}, false, sources.Drift("row %s: price %q is not a whole number of 만원", id, priceText)
+		priceText := strings.TrimSpace(string(r.text[fPrice]))
+		if price, ok = sources.Quantity(priceText, "", ""); !ok {
+			if strings.ContainsAny(priceText, "0123456789") {
+				// Digits in another form ("3.750", "3750만"): a changed page, not "ask".
+				return vehicle.Vehicle{}, false, sources.Drift("row %s: price %q is not a whole number of 만원", id, priceText)
+			}
+			return vehicle.Vehicle{}, false, nil // 상담: no price
 		}
-		return vehicle.Vehicle{}, false, nil // 상담: no price
 	}
 	krw := int64(price) * 10000
 	if err := sources.CheckPrice(float64(krw)); err != nil {
 		return vehicle.Vehicle{}, false, fmt.Errorf("row %s: %w", id, err)
 	}
 	v := vehicle.Vehicle{
-		ID:        "danawa_" + id,
-		Source:    vehicle.Danawa,
-		Year:      year,
-		MileageKm: km,
-		PriceKRW:  krw,
-		Options:   []string{},
-		SourceURL: l.url,
+		ID:         l.vehicleID,
+		Source:     vehicle.Danawa,
+		Year:       year,
+		MileageKm:  km,
+		PriceKRW:   krw,
+		Options:    []string{},
+		SourceURL:  l.url,
+		Make:       t.make,
+		Model:      t.model,
+		Trim:       t.trim,
+		Fuel:       t.fuel,
+		Drivetrain: t.drivetrain,
 	}
-	t := titles.get(title, func() titleParts { return splitTitle(title) })
 	if t.miss {
 		korean.Miss(t.missKind) // counted on every row, whether remembered or not
 	}
-	v.Make, v.Model, v.Trim = t.make, t.model, t.trim
-	v.Fuel = korean.FuelInText(v.Trim)
-	v.Drivetrain = korean.Drivetrain(v.Trim)
 	if r.hasSrc {
-		if u, err := base.Parse(strings.TrimSpace(r.src)); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
-			v.PhotoURL = u.String()
-		}
+		v.PhotoURL = photos.get(memoKey(key, baseKey, r.src), func() string { return photoURL(base, string(attrValue(r.src))) })
 	}
-	if region := strings.TrimSpace(string(r.text[fArea])); region != "" {
-		v.Seller = &vehicle.Seller{Type: "dealer", Region: region}
+	if region := bytes.TrimSpace(r.text[fArea]); len(region) > 0 {
+		v.Seller = &vehicle.Seller{Type: "dealer", Region: regions.get(region, func() string { return string(region) })}
 	}
-	if d := strings.TrimSpace(string(r.text[fDate])); d != "" {
-		if t, err := time.ParseInLocation("2006.01.02", d, vehicle.KST); err == nil {
+	if d := bytes.TrimSpace(r.text[fDate]); len(d) > 0 {
+		if t, ok := listedOn(d); ok {
 			v.ListedAt = t
 		}
 	}
 	return v, true, nil
+}
+
+// photoURL is a row's photo as an absolute URL; "" when it is none.
+func photoURL(base *url.URL, src string) string {
+	if u, err := base.Parse(strings.TrimSpace(src)); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+		return u.String()
+	}
+	return ""
 }
 
 // linkShapeError is a row whose link carries no identifier this reader
@@ -320,32 +332,42 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// titleParts is a row title read with the dictionary.
+// titleParts is a row title read with the dictionary: the title with its
+// white space made single, and what it says.
 type titleParts struct {
-	make, model, trim string
-	miss              bool
-	missKind          korean.Kind
+	title, make, model, trim string
+	fuel, drivetrain         string // read in the trim
+	miss                     bool
+	missKind                 korean.Kind
 }
 
 // splitTitle reads "벤츠 E클래스(5세대) E250 익스클루시브" into make, model and
 // trim; a make or model the dictionary does not know is kept as written.
 func splitTitle(title string) titleParts {
+	t := titleParts{title: title}
 	mk, rest, ok := korean.MakePrefix(title)
-	if !ok {
-		first, after, _ := strings.Cut(title, " ")
-		return titleParts{make: first, model: after, miss: true, missKind: korean.KindMake}
+	switch {
+	case !ok:
+		t.make, t.model, _ = strings.Cut(title, " ")
+		t.miss, t.missKind = true, korean.KindMake
+	default:
+		if md, trim, ok := mk.SplitModel(rest); ok {
+			t.make, t.model, t.trim = mk.English, md.English, trim
+		} else {
+			t.make, t.model = mk.English, rest
+			t.miss, t.missKind = true, korean.KindModel
+		}
 	}
-	if md, trim, ok := mk.SplitModel(rest); ok {
-		return titleParts{make: mk.English, model: md.English, trim: trim}
-	}
-	return titleParts{make: mk.English, model: rest, miss: true, missKind: korean.KindModel}
+	t.fuel, t.drivetrain = korean.FuelInText(t.trim), korean.Drivetrain(t.trim)
+	return t
 }
 
-// rowLink is what a row's bridge link says: the row's id and its absolute
-// URL; ok is false when it carries no identifier.
+// rowLink is what a row's bridge link says: the row's id (and the
+// vehicle's) and its absolute URL; ok is false when it carries no
+// identifier.
 type rowLink struct {
-	id, url string
-	ok      bool
+	id, vehicleID, url string
+	ok                 bool
 }
 
 func readLink(base *url.URL, href string) rowLink {
@@ -354,14 +376,15 @@ func readLink(base *url.URL, href string) rowLink {
 		return rowLink{}
 	}
 	id, ok := rowID(link.Query())
-	return rowLink{id: id, url: link.String(), ok: ok}
+	return rowLink{id: id, vehicleID: "danawa_" + id, url: link.String(), ok: ok}
 }
 
-// memo remembers the results of a pure function of a string: matching a
-// title against the dictionary is the costliest part of a row and parsing
-// its link the most allocating, and the same cars are listed page after
-// page and request after request. It holds at most maxMemo results and
-// starts afresh when full.
+// memo remembers the results of a pure function of a page's bytes:
+// matching a title against the dictionary is the costliest part of a row
+// and parsing its link and photo the most allocating, and the same cars
+// are listed page after page and request after request. It holds at most
+// maxMemo results and starts afresh when full. A key is looked up without
+// being copied.
 type memo[V any] struct {
 	mu sync.Mutex
 	m  map[string]V
@@ -370,13 +393,15 @@ type memo[V any] struct {
 const maxMemo = 8192
 
 var (
-	titles = &memo[titleParts]{m: make(map[string]titleParts)}
-	links  = &memo[rowLink]{m: make(map[string]rowLink)}
+	titles  = &memo[titleParts]{m: make(map[string]titleParts)} // by the title as written
+	links   = &memo[rowLink]{m: make(map[string]rowLink)}       // by memoKey of the href
+	photos  = &memo[string]{m: make(map[string]string)}         // by memoKey of the src
+	regions = &memo[string]{m: make(map[string]string)}         // the region's own text
 )
 
-func (c *memo[V]) get(key string, compute func() V) V {
+func (c *memo[V]) get(key []byte, compute func() V) V {
 	c.mu.Lock()
-	v, ok := c.m[key]
+	v, ok := c.m[string(key)]
 	c.mu.Unlock()
 	if ok {
 		return v
@@ -386,7 +411,7 @@ func (c *memo[V]) get(key string, compute func() V) V {
 	if len(c.m) >= maxMemo {
 		c.m = make(map[string]V)
 	}
-	c.m[key] = v
+	c.m[string(key)] = v
 	c.mu.Unlock()
 	return v
 }

@@ -2,16 +2,14 @@ package danawa
 
 import (
 	"bytes"
-	"io"
 
-	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
 
-// The list page is read in one pass over its tokens: no tree is built and
-// no selector walks a row. The scan keeps the open elements (tag and the
-// classes it knows) on a stack and, for every row open at the moment, the
-// first element matching each column, exactly as goquery's
+// The list page is read in one pass over its tokens (lex.go): no tree is
+// built and no selector walks a row. The scan keeps the open elements (tag
+// and the classes it knows) on a stack and, for every row open at the
+// moment, the first element matching each column, exactly as goquery's
 // li.Find(selector).First() would pick it:
 //
 //	rows       #usedcarList ul > li
@@ -24,6 +22,10 @@ import (
 //	listed     .col.date .middle
 //	total      .list_top .count em, anywhere on the page
 //	base       base[href], anywhere on the page
+//
+// Nothing is copied while the page is read: a column's text is a slice of
+// the page unless it spans several text tokens or holds a character
+// reference, and the href and src are kept as written (decoded when used).
 
 // class is a bit set of the class names the scan looks for.
 type class uint16
@@ -45,6 +47,24 @@ const (
 var classBits = map[string]class{ // looked up without allocating: m[string(b)]
 	"col": clCol, "year": clYear, "km": clKm, "price": clPrice, "area": clArea, "date": clDate,
 	"middle": clMiddle, "num": clNum, "name": clName, "list_top": clListTop, "count": clCount,
+}
+
+// classesOf is the set of known classes in a class attribute's value.
+func classesOf(v []byte) class {
+	var cl class
+	v = attrValue(v)
+	for len(v) > 0 {
+		for len(v) > 0 && isSpace(v[0]) {
+			v = v[1:]
+		}
+		n := 0
+		for n < len(v) && !isSpace(v[n]) {
+			n++
+		}
+		cl |= classBits[string(v[:n])]
+		v = v[n:]
+	}
+	return cl
 }
 
 // field is a column of a row.
@@ -76,7 +96,7 @@ var columns = [...]struct {
 
 type open struct {
 	tag     atom.Atom
-	name    string // for elements atom does not know
+	name    []byte // as written, for elements atom does not know
 	classes class
 	// list is set on #usedcarList, row on a ul > li inside it.
 	list, row bool
@@ -84,18 +104,19 @@ type open struct {
 
 // scannedRow is what one ul > li held.
 type scannedRow struct {
-	found  [nFields]bool
-	text   [nFields][]byte
-	href   string // of a.name
-	img    bool   // an img was seen; src is the first one's
-	src    string
+	found [nFields]bool
+	text  [nFields][]byte // decoded
+	href  []byte          // of a.name, as written
+	img   bool            // an img was seen; src is the first one's
+	src   []byte          // as written
+	// hasSrc: the img had a src.
 	hasSrc bool
 }
 
 // scannedPage is the page as far as the extractor needs it.
 type scannedPage struct {
 	list    bool // #usedcarList seen
-	base    string
+	base    []byte
 	hasBase bool
 	total   []byte
 	hasTot  bool
@@ -108,20 +129,80 @@ type capture struct {
 	text  *[]byte
 }
 
-// voids never have content or an end tag.
-var voids = map[atom.Atom]bool{atom.Area: true, atom.Base: true, atom.Br: true, atom.Col: true, atom.Embed: true,
-	atom.Hr: true, atom.Img: true, atom.Input: true, atom.Link: true, atom.Meta: true, atom.Source: true,
-	atom.Track: true, atom.Wbr: true, atom.Param: true, atom.Keygen: true}
+// isVoid says whether an element never has content or an end tag.
+func isVoid(a atom.Atom) bool {
+	switch a {
+	case atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, atom.Hr, atom.Img, atom.Input, atom.Link,
+		atom.Meta, atom.Source, atom.Track, atom.Wbr, atom.Param, atom.Keygen:
+		return true
+	}
+	return false
+}
 
-func scan(body []byte) (*scannedPage, error) {
-	p := &scannedPage{}
-	z := html.NewTokenizer(bytes.NewReader(body))
+// lookupTag is the atom of a tag name, 0 for a name atom does not know.
+func lookupTag(name []byte) atom.Atom {
+	var lower [16]byte
+	if len(name) > len(lower) {
+		return 0
+	}
+	for j, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[j] = c
+	}
+	return atom.Lookup(lower[:len(name)])
+}
+
+// sameName says whether two tag names not known to atom are the same
+// name: ASCII letters in any case, and NUL standing for U+FFFD as the
+// Tokenizer reads it.
+func sameName(a, b []byte) bool {
+	if bytes.IndexByte(a, 0) >= 0 || bytes.IndexByte(b, 0) >= 0 {
+		a = bytes.ReplaceAll(a, []byte{0}, []byte("\ufffd"))
+		b = bytes.ReplaceAll(b, []byte{0}, []byte("\ufffd"))
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// appendField appends a text token to a captured text: the first piece
+// is kept as a slice of the page when it needs no decoding; a second
+// piece copies (the slice's capacity ends with it).
+func appendField(dst *[]byte, t *token) {
+	if *dst == nil && bytes.IndexByte(t.text, '\r') < 0 && bytes.IndexByte(t.text, '&') < 0 &&
+		bytes.IndexByte(t.text, 0) < 0 {
+		*dst = t.text[:len(t.text):len(t.text)]
+		return
+	}
+	*dst = appendText(*dst, t.text, t.mode)
+}
+
+func scan(body []byte) *scannedPage {
+	p := &scannedPage{rows: make([]*scannedRow, 0, 24)}
+	z := lexer{b: body}
 	var (
-		stack    []open
+		t        token
+		stack    = make([]open, 0, 32)
 		lists    int           // #usedcarList elements open
 		rows     []*scannedRow // rows whose li is open, outermost first
-		caps     []capture
+		caps     = make([]capture, 0, 8)
 		totalCap = -1 // depth of the em whose text is the total
+		slab     []scannedRow
 	)
 	pop := func(to int) { // close every element deeper than to
 		for len(stack) > to {
@@ -142,41 +223,34 @@ func scan(body []byte) (*scannedPage, error) {
 		}
 	}
 	for {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			if err := z.Err(); err != io.EOF {
-				return nil, err
-			}
-			return p, nil
-		case html.TextToken:
-			if len(caps) == 0 && totalCap < 0 {
-				continue
-			}
-			t := z.Text()
+		z.next(&t)
+		switch t.kind {
+		case tokEOF:
+			return p
+		case tokText:
 			for _, c := range caps {
-				*c.text = append(*c.text, t...)
+				appendField(c.text, &t)
 			}
 			if totalCap >= 0 {
-				p.total = append(p.total, t...)
+				appendField(&p.total, &t)
 			}
-		case html.EndTagToken:
-			var t rawTag
-			t.parse(z.Raw(), false)
+		case tokEnd:
+			a := lookupTag(t.name)
 			for i := len(stack) - 1; i >= 0; i-- {
-				if stack[i].tag == t.tag && (t.tag != 0 || stack[i].name == t.name) {
+				if stack[i].tag == a && (a != 0 || sameName(stack[i].name, t.name)) {
 					pop(i)
 					break
 				}
 			}
-		case html.StartTagToken, html.SelfClosingTagToken:
-			// The tag is read from its raw bytes: the tokenizer's own
-			// accessors copy every name and attribute.
-			var t rawTag
-			t.parse(z.Raw(), true)
-			a := t.tag
-			e := open{tag: a, name: t.name, classes: t.classes}
-			href, src, hasHref, hasSrc, hasID := t.href, t.src, t.hasHref, t.hasSrc, t.isList
+		case tokStart:
+			a := lookupTag(t.name)
+			e := open{tag: a}
+			if a == 0 {
+				e.name = t.name
+			}
+			if t.hasClass {
+				e.classes = classesOf(t.class)
+			}
 			if a == atom.Li {
 				// An li closes the li still open in the same list, as
 				// the HTML parser does.
@@ -189,17 +263,20 @@ func scan(body []byte) (*scannedPage, error) {
 					}
 				}
 			}
-			if a == atom.Base && hasHref && !p.hasBase {
-				p.base, p.hasBase = attrString(href), true
+			if a == atom.Base && t.hasHref && !p.hasBase {
+				p.base, p.hasBase = t.href, true
 			}
 			// What this element is to the rows open around it.
 			for _, r := range rows {
 				switch {
 				case a == atom.A && e.classes&clName != 0 && !r.found[fTitle]:
-					r.found[fTitle], r.href = true, attrString(href)
+					r.found[fTitle], r.href = true, t.href
 					caps = append(caps, capture{depth: len(stack), text: &r.text[fTitle]})
 				case a == atom.Img && !r.img:
-					r.img, r.src, r.hasSrc = true, attrString(src), hasSrc
+					r.img, r.src, r.hasSrc = true, t.src, t.hasSrc
+				}
+				if e.classes&(clMiddle|clNum) == 0 {
+					continue
 				}
 				for _, col := range columns {
 					if e.classes&col.cell != 0 && !r.found[col.f] && hasAncestor(stack, col.container) {
@@ -211,7 +288,7 @@ func scan(body []byte) (*scannedPage, error) {
 			if a == atom.Em && !p.hasTot && underCountOfListTop(stack) {
 				p.hasTot, totalCap = true, len(stack)
 			}
-			if voids[a] {
+			if isVoid(a) {
 				// A void element's captures (none has text) end with it.
 				for len(caps) > 0 && caps[len(caps)-1].depth >= len(stack) {
 					caps = caps[:len(caps)-1]
@@ -221,13 +298,17 @@ func scan(body []byte) (*scannedPage, error) {
 				}
 				continue
 			}
-			if hasID {
+			if t.hasID && string(attrValue(t.id)) == "usedcarList" {
 				e.list, p.list = true, true
 				lists++
 			}
 			if a == atom.Li && lists > 0 && len(stack) > 0 && stack[len(stack)-1].tag == atom.Ul {
 				e.row = true
-				r := newRow()
+				if len(slab) == cap(slab) {
+					slab = make([]scannedRow, 0, 16) // rows never move: a full slab is left as it is
+				}
+				slab = append(slab, scannedRow{})
+				r := &slab[len(slab)-1]
 				p.rows = append(p.rows, r)
 				rows = append(rows, r)
 			}
@@ -257,139 +338,4 @@ func underCountOfListTop(stack []open) bool {
 		top = top || stack[i].classes&clListTop != 0
 	}
 	return false
-}
-
-// rawTag is what the scan needs of a tag, read from its raw bytes as the
-// tokenizer delimited them: "<div class=\"col year\">", "</li>".
-type rawTag struct {
-	tag     atom.Atom
-	name    string // when atom does not know the tag
-	classes class
-	isList  bool   // id="usedcarList"
-	href    []byte // raw: attrString decodes it when it is used
-	src     []byte
-	hasHref bool
-	hasSrc  bool
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
-
-// parse reads raw's name and, with attrs, the attributes the scan uses;
-// the first of a repeated attribute counts, as in the tokenizer.
-func (t *rawTag) parse(raw []byte, attrs bool) {
-	i := 1
-	if i < len(raw) && raw[i] == '/' {
-		i++
-	}
-	start := i
-	for i < len(raw) && !isSpace(raw[i]) && raw[i] != '/' && raw[i] != '>' {
-		i++
-	}
-	var lower [16]byte
-	if name := raw[start:i]; len(name) <= len(lower) {
-		for j, c := range name {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			lower[j] = c
-		}
-		t.tag = atom.Lookup(lower[:len(name)])
-		if t.tag == 0 {
-			t.name = string(lower[:len(name)])
-		}
-	} else {
-		t.name = string(bytes.ToLower(name))
-	}
-	if !attrs {
-		return
-	}
-	var seenClass, seenID bool
-	for i < len(raw) {
-		for i < len(raw) && (isSpace(raw[i]) || raw[i] == '/') {
-			i++
-		}
-		if i >= len(raw) || raw[i] == '>' {
-			return
-		}
-		ks := i
-		for i < len(raw) && !isSpace(raw[i]) && raw[i] != '/' && raw[i] != '=' && raw[i] != '>' {
-			i++
-		}
-		key := raw[ks:i]
-		for i < len(raw) && isSpace(raw[i]) {
-			i++
-		}
-		var val []byte
-		if i < len(raw) && raw[i] == '=' {
-			i++
-			for i < len(raw) && isSpace(raw[i]) {
-				i++
-			}
-			if i < len(raw) && (raw[i] == '"' || raw[i] == '\'') {
-				q := raw[i]
-				i++
-				vs := i
-				for i < len(raw) && raw[i] != q {
-					i++
-				}
-				val = raw[vs:i]
-				i++
-			} else {
-				vs := i
-				for i < len(raw) && !isSpace(raw[i]) && raw[i] != '>' {
-					i++
-				}
-				val = raw[vs:i]
-			}
-		}
-		switch {
-		case bytes.EqualFold(key, []byte("class")) && !seenClass:
-			seenClass = true
-			if bytes.IndexByte(val, '&') >= 0 {
-				val = []byte(html.UnescapeString(string(val)))
-			}
-			for len(val) > 0 {
-				for len(val) > 0 && isSpace(val[0]) {
-					val = val[1:]
-				}
-				n := 0
-				for n < len(val) && !isSpace(val[n]) {
-					n++
-				}
-				t.classes |= classBits[string(val[:n])]
-				val = val[n:]
-			}
-		case bytes.EqualFold(key, []byte("id")) && !seenID:
-			seenID = true
-			t.isList = attrString(val) == "usedcarList"
-		case bytes.EqualFold(key, []byte("href")) && !t.hasHref:
-			t.href, t.hasHref = val, true
-		case bytes.EqualFold(key, []byte("src")) && !t.hasSrc:
-			t.src, t.hasSrc = val, true
-		}
-	}
-}
-
-// attrString is an attribute's value with its character references
-// decoded.
-func attrString(v []byte) string {
-	if bytes.IndexByte(v, '&') < 0 {
-		return string(v)
-	}
-	return html.UnescapeString(string(v))
-}
-
-// fieldCap is room for each column's text in one allocation per row; a
-// longer text grows its own.
-var fieldCap = [nFields]int{fTitle: 160, fYear: 16, fKm: 24, fPrice: 24, fArea: 24, fDate: 24}
-
-func newRow() *scannedRow {
-	r := &scannedRow{}
-	buf := make([]byte, 0, 272)
-	at := 0
-	for f := range nFields {
-		r.text[f] = buf[at : at : at+fieldCap[f]]
-		at += fieldCap[f]
-	}
-	return r
 }

@@ -1,0 +1,583 @@
+package danawa
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+// The lexer splits a page into the tokens x/net/html's Tokenizer would
+// give (text, start tags, end tags; comments, doctypes and processing
+// instructions are skipped) without copying anything: names, text and the
+// four attributes the scan reads (class, id, href, src) are slices of the
+// page, decoded only when a value is kept. It follows the Tokenizer's rules
+// where a page's bytes can be read two ways: the raw text of script, style,
+// textarea, title, iframe, noembed, noframes, noscript, xmp and plaintext
+// (no tag inside them is a tag, and script's <!-- --> escapes are
+// honoured), comments ending at "-->", "--!>" or a bare "<!-->", quoted and
+// unquoted attribute values, a '<' that starts no tag being text, and a tag
+// cut off by the end of the page being dropped. FuzzLexerMatchesTokenizer
+// holds it to the Tokenizer's output.
+
+type tokenKind uint8
+
+const (
+	tokEOF tokenKind = iota
+	tokText
+	tokStart // a start tag, self-closing or not
+	tokEnd
+)
+
+// textMode is how a text token's bytes become text.
+type textMode uint8
+
+const (
+	textData   textMode = iota // character references decoded
+	textRCDATA                 // textarea, title: references decoded, NUL replaced
+	textRaw                    // script, style and the like: NUL replaced, nothing else
+)
+
+type token struct {
+	kind tokenKind
+	text []byte   // tokText, as written
+	mode textMode // tokText
+	name []byte   // tags, as written
+	// Start tags: the first value of each attribute the scan reads, as
+	// written (attrValue decodes it).
+	class, id, href, src             []byte
+	hasClass, hasID, hasHref, hasSrc bool
+}
+
+type lexer struct {
+	b []byte
+	i int
+	// raw is the lower-case name of the element whose raw text comes next.
+	raw string
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func skipSpace(b []byte, k int) int {
+	for k < len(b) && isSpace(b[k]) {
+		k++
+	}
+	return k
+}
+
+// next reads the next token into t.
+func (z *lexer) next(t *token) {
+	*t = token{}
+	b := z.b
+	if z.raw != "" {
+		start, end, mode := z.i, 0, textRaw
+		switch z.raw {
+		case "plaintext":
+			end = len(b)
+		case "script":
+			end = scriptEnd(b, start)
+		default:
+			end = rawEnd(b, start, z.raw)
+			if z.raw == "textarea" || z.raw == "title" {
+				mode = textRCDATA
+			}
+		}
+		z.raw, z.i = "", end
+		if end > start {
+			t.kind, t.text, t.mode = tokText, b[start:end], mode
+			return
+		}
+	}
+	start := z.i
+	for k := start; ; {
+		j := bytes.IndexByte(b[k:], '<')
+		if j < 0 || k+j+1 >= len(b) {
+			// No tag before the end: the rest is text ("<" at the very
+			// end included).
+			z.i = len(b)
+			if start < len(b) {
+				t.kind, t.text = tokText, b[start:]
+			}
+			return
+		}
+		lt := k + j
+		c := b[lt+1]
+		if !isLetter(c) && c != '/' && c != '!' && c != '?' {
+			k = lt + 1 // a '<' that starts nothing is text
+			continue
+		}
+		if start < lt {
+			z.i = lt
+			t.kind, t.text = tokText, b[start:lt]
+			return
+		}
+		var end int
+		switch {
+		case isLetter(c):
+			end = readTag(b, lt+1, t)
+			if end < 0 {
+				z.i = len(b)
+				*t = token{}
+				return
+			}
+			z.i = end
+			t.kind = tokStart
+			z.raw = rawElement(t.name)
+			return
+		case c == '/':
+			if lt+2 >= len(b) {
+				// "</" at the very end is text.
+				z.i = len(b)
+				t.kind, t.text = tokText, b[lt:]
+				return
+			}
+			switch c2 := b[lt+2]; {
+			case c2 == '>': // "</>" is nothing
+				end = lt + 3
+			case isLetter(c2):
+				var end0 token
+				end = readTag(b, lt+2, &end0)
+				if end < 0 {
+					z.i = len(b)
+					return
+				}
+				z.i = end
+				t.kind, t.name = tokEnd, end0.name
+				return
+			default: // a bogus comment up to the next '>'
+				end = closeAngle(b, lt+2)
+			}
+		case c == '!':
+			end = markupEnd(b, lt+2)
+		default: // '?': a bogus comment
+			end = closeAngle(b, lt+1)
+		}
+		// A comment or the like was skipped: text starts again after it.
+		start, k = end, end
+		if k >= len(b) {
+			z.i = len(b)
+			return
+		}
+	}
+}
+
+// closeAngle is the position after the first '>' at or after k, or the end.
+func closeAngle(b []byte, k int) int {
+	if j := bytes.IndexByte(b[k:], '>'); j >= 0 {
+		return k + j + 1
+	}
+	return len(b)
+}
+
+// markupEnd is the end of a "<!" declaration whose body starts at k: a
+// comment, a doctype or a bogus comment.
+func markupEnd(b []byte, k int) int {
+	if k+2 > len(b) {
+		return len(b)
+	}
+	if b[k] != '-' || b[k+1] != '-' {
+		return closeAngle(b, k)
+	}
+	dashes, beginning := 0, true
+	for k += 2; k < len(b); k++ {
+		switch b[k] {
+		case '-':
+			dashes++
+			continue
+		case '>':
+			if dashes >= 2 || beginning {
+				return k + 1
+			}
+		case '!':
+			if dashes >= 2 {
+				if k+1 >= len(b) {
+					return len(b)
+				}
+				switch b[k+1] {
+				case '>':
+					return k + 2
+				case '-':
+					k++
+					dashes, beginning = 1, false
+					continue
+				}
+				k++ // the byte after "--!" is consumed with it
+			}
+		}
+		dashes, beginning = 0, false
+	}
+	return len(b)
+}
+
+// readTag reads a tag whose name starts at k (just after "<" or "</") into
+// t's name and attributes; it returns the position after its '>', or -1
+// when the page ends inside it.
+func readTag(b []byte, k int, t *token) int {
+	ns := k
+	for k < len(b) && !isSpace(b[k]) && b[k] != '/' && b[k] != '>' {
+		k++
+	}
+	t.name = b[ns:k]
+	for {
+		if k = skipSpace(b, k); k >= len(b) {
+			return -1
+		}
+		if b[k] == '>' {
+			return k + 1
+		}
+		// The attribute's name; an '=' first is part of it.
+		ks := k
+		for k < len(b) {
+			c := b[k]
+			if c == '=' && k == ks {
+				k++
+				continue
+			}
+			if c == '=' || isSpace(c) || c == '/' || c == '>' {
+				break
+			}
+			k++
+		}
+		key := b[ks:k]
+		// Its value.
+		var val []byte
+		if k = skipSpace(b, k); k >= len(b) {
+			return -1
+		}
+		switch b[k] {
+		case '/':
+			k++
+		case '=':
+			if k = skipSpace(b, k+1); k >= len(b) {
+				return -1
+			}
+			switch q := b[k]; q {
+			case '>':
+			case '"', '\'':
+				j := bytes.IndexByte(b[k+1:], q)
+				if j < 0 {
+					return -1
+				}
+				val = b[k+1 : k+1+j]
+				k += j + 2
+			default:
+				vs := k
+				for k < len(b) && !isSpace(b[k]) && b[k] != '>' {
+					k++
+				}
+				if k >= len(b) {
+					return -1
+				}
+				val = b[vs:k]
+				if b[k] != '>' {
+					k++
+				}
+			}
+		}
+		switch {
+		case len(key) == 5 && asciiEqualFold(key, "class") && !t.hasClass:
+			t.class, t.hasClass = val, true
+		case len(key) == 2 && asciiEqualFold(key, "id") && !t.hasID:
+			t.id, t.hasID = val, true
+		case len(key) == 4 && asciiEqualFold(key, "href") && !t.hasHref:
+			t.href, t.hasHref = val, true
+		case len(key) == 3 && asciiEqualFold(key, "src") && !t.hasSrc:
+			t.src, t.hasSrc = val, true
+		}
+	}
+}
+
+// asciiEqualFold says whether b is lower, ASCII letters in any case (the
+// Tokenizer lower-cases names and keys this way only).
+func asciiEqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// rawElements are the elements whose content is text up to their end tag.
+var rawElements = [...]string{"iframe", "noembed", "noframes", "noscript", "plaintext", "script", "style", "textarea", "title", "xmp"}
+
+func rawElement(name []byte) string {
+	for _, r := range rawElements {
+		if asciiEqualFold(name, r) {
+			return r
+		}
+	}
+	return ""
+}
+
+// rawEnd is where the raw text starting at k ends: at "</name" followed by
+// white space, '/' or '>', else at the end of the page.
+func rawEnd(b []byte, k int, name string) int {
+	for {
+		j := bytes.IndexByte(b[k:], '<')
+		if j < 0 {
+			return len(b)
+		}
+		k += j
+		if isRawEndTag(b, k, name) {
+			return k
+		}
+		k++
+	}
+}
+
+// isRawEndTag says whether "</name" and a white space, '/' or '>' start at
+// k; the name matches in lower or upper case letter by letter, as in the
+// Tokenizer.
+func isRawEndTag(b []byte, k int, name string) bool {
+	if k+2+len(name) >= len(b) || b[k] != '<' || b[k+1] != '/' {
+		return false
+	}
+	for i := range len(name) {
+		if c := b[k+2+i]; c != name[i] && c != name[i]-('a'-'A') {
+			return false
+		}
+	}
+	switch b[k+2+len(name)] {
+	case ' ', '\n', '\r', '\t', '\f', '/', '>':
+		return true
+	}
+	return false
+}
+
+// scriptEnd is where a script's text starting at k ends, following the
+// HTML rules for "<!--" and "<script" inside a script: a "</script>" inside
+// "<!-- <script> ... -->" does not end it.
+func scriptEnd(b []byte, k int) int {
+	const name = "script"
+	n := len(b)
+	at := func(i int, c byte) bool { return i < n && b[i] == c }
+	// States of the HTML tokenizer's script data.
+	const (
+		data = iota
+		escaped
+		escapedDash
+		escapedDashDash
+		double
+		doubleDash
+		doubleDashDash
+	)
+	state := data
+	for k < n {
+		c := b[k]
+		switch state {
+		case data:
+			if c != '<' {
+				k++
+				continue
+			}
+			if isRawEndTag(b, k, name) {
+				return k
+			}
+			if at(k+1, '!') && at(k+2, '-') && at(k+3, '-') {
+				k += 4
+				state = escapedDashDash
+				continue
+			}
+			k++
+		case escaped, escapedDash, escapedDashDash:
+			switch {
+			case c == '-':
+				if state == escaped {
+					state = escapedDash
+				} else {
+					state = escapedDashDash
+				}
+				k++
+			case c == '<':
+				if isRawEndTag(b, k, name) {
+					return k
+				}
+				if k+1 < n && isLetter(b[k+1]) {
+					if k+2+len(name) <= n && asciiEqualFold(b[k+1:k+1+len(name)], name) && k+1+len(name) < n {
+						switch b[k+1+len(name)] {
+						case ' ', '\n', '\r', '\t', '\f', '/', '>':
+							k += 2 + len(name)
+							state = double
+							continue
+						}
+					}
+					k++
+					state = escaped
+					continue
+				}
+				if at(k+1, '/') {
+					// "</" not followed by the end tag: still escaped.
+					k += 2
+					state = escaped
+					continue
+				}
+				k++
+				state = data
+			case c == '>' && state == escapedDashDash:
+				k++
+				state = data
+			default:
+				k++
+				state = escaped
+			}
+		default: // double, doubleDash, doubleDashDash
+			switch {
+			case c == '-':
+				if state == double {
+					state = doubleDash
+				} else {
+					state = doubleDashDash
+				}
+				k++
+			case c == '<':
+				if isRawEndTag(b, k, name) {
+					k += 2 + len(name) + 1
+					state = escaped
+					continue
+				}
+				k++
+				state = double
+			case c == '>' && state == doubleDashDash:
+				k++
+				state = data
+			default:
+				k++
+				state = double
+			}
+		}
+	}
+	return n
+}
+
+// appendText appends a text token's text to dst as the Tokenizer's Text
+// gives it: "\r\n" and "\r" made "\n", NUL replaced in raw text, character
+// references decoded outside raw text.
+func appendText(dst, s []byte, mode textMode) []byte {
+	special := bytes.IndexByte(s, '\r') >= 0 || mode != textRaw && bytes.IndexByte(s, '&') >= 0 ||
+		mode != textData && bytes.IndexByte(s, 0) >= 0
+	if !special {
+		return append(dst, s...)
+	}
+	s = convertNewlines(s)
+	if mode != textData {
+		s = bytes.ReplaceAll(s, []byte{0}, []byte("\ufffd"))
+	}
+	if mode != textRaw {
+		return append(dst, html.UnescapeString(string(s))...)
+	}
+	return append(dst, s...)
+}
+
+// convertNewlines is s with "\r\n" and "\r" made "\n", in a copy.
+func convertNewlines(s []byte) []byte {
+	if bytes.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\r' {
+			out = append(out, '\n')
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			continue
+		}
+		out = append(out, s[i])
+	}
+	return out
+}
+
+// attrValue is an attribute's value as the Tokenizer's TagAttr gives it:
+// NUL replaced, "\r\n" and "\r" made "\n", character references decoded as
+// in an attribute (where "&copy=1" stays as written); v itself when there
+// is nothing to change.
+func attrValue(v []byte) []byte {
+	if bytes.IndexByte(v, '&') < 0 && bytes.IndexByte(v, '\r') < 0 && bytes.IndexByte(v, 0) < 0 {
+		return v
+	}
+	v = convertNewlines(bytes.ReplaceAll(v, []byte{0}, []byte("\ufffd")))
+	amp := bytes.IndexByte(v, '&')
+	if amp < 0 {
+		return v
+	}
+	out := make([]byte, 0, len(v))
+	for amp >= 0 {
+		out = append(out, v[:amp]...)
+		v = v[amp:]
+		n, text := attrReference(v)
+		out = append(out, text...)
+		v = v[n:]
+		amp = bytes.IndexByte(v, '&')
+	}
+	return append(out, v...)
+}
+
+// attrReference reads the character reference at the start of v (which
+// starts with '&') as it is read in an attribute: how many bytes it takes
+// and what they stand for; "&" alone (1 byte) when it is none.
+func attrReference(v []byte) (int, string) {
+	i := 1
+	if i < len(v) && v[i] == '#' {
+		// Numeric: read alike in attributes and text.
+		i++
+		hex := i < len(v) && (v[i] == 'x' || v[i] == 'X')
+		if hex {
+			i++
+		}
+		d := i
+		for i < len(v) && ('0' <= v[i] && v[i] <= '9' || hex && ('a' <= v[i] && v[i] <= 'f' || 'A' <= v[i] && v[i] <= 'F')) {
+			i++
+		}
+		if i == d {
+			return 1, "&"
+		}
+		if i < len(v) && v[i] == ';' {
+			i++
+		}
+		return i, html.UnescapeString(string(v[:i]))
+	}
+	for i < len(v) && (isLetter(v[i]) || '0' <= v[i] && v[i] <= '9') {
+		i++
+	}
+	semi := i < len(v) && v[i] == ';'
+	if semi {
+		i++
+	}
+	if i == 1 || !semi && i < len(v) && v[i] == '=' {
+		return 1, "&"
+	}
+	if string(v[:i]) == "&amp;" {
+		return i, "&"
+	}
+	// Only the whole name counts in an attribute; the text decoder also
+	// tries its prefixes ("&ampx" as "&x"), which leaves some of the name
+	// (a letter or digit, then the ';' if there was one) after what it
+	// decoded, where a whole name's character never ends so (no named
+	// character is a letter or digit but those of "&fjlig;", which has
+	// no ';' after it).
+	s := html.UnescapeString(string(v[:i]))
+	if s == string(v[:i]) {
+		return 1, "&"
+	}
+	tail := s
+	if semi {
+		if !(len(tail) >= 2 && tail[len(tail)-1] == ';') {
+			return i, s
+		}
+		tail = tail[:len(tail)-1]
+	}
+	if last, _ := utf8.DecodeLastRuneInString(tail); last < utf8.RuneSelf && (isLetter(byte(last)) || '0' <= last && last <= '9') {
+		return 1, "&"
+	}
+	return i, s
+}

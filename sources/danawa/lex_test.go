@@ -1,0 +1,141 @@
+package danawa
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/lmn/aggregator/internal/golden"
+)
+
+// lexerTokens is what the scan sees of a page through the lexer: text
+// (adjacent pieces joined), tags with their lower-case names and the four
+// attributes it reads, decoded.
+func lexerTokens(body []byte) []string {
+	var out []string
+	var text []byte
+	flush := func() {
+		if len(text) > 0 {
+			out = append(out, fmt.Sprintf("text %q", text))
+			text = nil
+		}
+	}
+	z := lexer{b: body}
+	var t token
+	for z.next(&t); t.kind != tokEOF; z.next(&t) {
+		switch t.kind {
+		case tokText:
+			text = appendText(text, t.text, t.mode)
+		case tokEnd:
+			flush()
+			out = append(out, "end "+tagName(t.name))
+		case tokStart:
+			flush()
+			s := "start " + tagName(t.name)
+			for _, a := range []struct {
+				key string
+				has bool
+				val []byte
+			}{{"class", t.hasClass, t.class}, {"id", t.hasID, t.id}, {"href", t.hasHref, t.href}, {"src", t.hasSrc, t.src}} {
+				if a.has {
+					s += fmt.Sprintf(" %s=%q", a.key, attrValue(a.val))
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	flush()
+	return out
+}
+
+// tagName is a name as the Tokenizer gives it: NUL replaced, ASCII
+// letters lower-cased.
+func tagName(b []byte) string {
+	out := bytes.ReplaceAll(b, []byte{0}, []byte("\ufffd"))
+	for i, c := range out {
+		if 'A' <= c && c <= 'Z' {
+			out[i] = c + 'a' - 'A'
+		}
+	}
+	return string(out)
+}
+
+// tokenizerTokens is the same view through x/net/html's Tokenizer.
+func tokenizerTokens(body []byte) []string {
+	var out []string
+	var text []byte
+	flush := func() {
+		if len(text) > 0 {
+			out = append(out, fmt.Sprintf("text %q", text))
+			text = nil
+		}
+	}
+	z := html.NewTokenizer(bytes.NewReader(body))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			flush()
+			return out
+		case html.TextToken:
+			text = append(text, z.Text()...)
+		case html.EndTagToken:
+			flush()
+			name, _ := z.TagName()
+			out = append(out, "end "+string(name))
+		case html.StartTagToken, html.SelfClosingTagToken:
+			flush()
+			name, more := z.TagName()
+			vals := map[string]string{}
+			for more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				vals[string(k)] = string(v)
+			}
+			s := "start " + string(name)
+			for _, key := range []string{"class", "id", "href", "src"} {
+				if v, ok := vals[key]; ok {
+					s += fmt.Sprintf(" %s=%q", key, v)
+				}
+			}
+			out = append(out, s)
+		}
+	}
+}
+
+// lexerSeeds are shapes where a page's bytes can be read two ways.
+var lexerSeeds = []string{
+	`<div class="col year"><span class=middle>2021</span></div>`,
+	`<DIV CLASS='col  km'><SPAN Class="middle">79,959km</SPAN></DIV>`,
+	`<a class="name" href="/b.php?partner=kcar&amp;carSeq=1&copy=2&amp=3&ampx&#39;&#x41;&#65&lt;">a &amp; b &#39;c&#39; &ampd &notit; &notin;</a>`,
+	"<p>one\r\ntwo\rthree\n</p>",
+	`<!-- <li class="item"> --><!--><!---><!-- a --!> b --><!DOCTYPE html><!x><?xml ?></ x></>`,
+	`<script>if (a < b) { s = "</li><li class='item'>"; } </script ><style>.a>.b{}</style>`,
+	`<script><!-- <script> x </script> y --> </script><p>after</p>`,
+	`<textarea><b>&amp;</b></textarea><title>a&lt;b</title><xmp><i></xmp>`,
+	"<br/><img src=/x.jpg/><a href=x/>t</a><li class=a/b>",
+	"<a href='x' href='y' HREF=z class=name>dup</a>",
+	"a < b <3 <= c",
+	"<a href=\"x\x00y\">\x00</a><x\x00y></x\x00y>",
+	"text</",
+	"<div class=\"tail",
+	"<plaintext><b>all text",
+	"<a =x class = 'name' / href = \"h\" >",
+}
+
+// FuzzLexerMatchesTokenizer: on any input the lexer yields the text, tags
+// and attribute values x/net/html's Tokenizer yields.
+func FuzzLexerMatchesTokenizer(f *testing.F) {
+	golden.Seed(f, testdata)
+	for _, s := range lexerSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, want := lexerTokens(body), tokenizerTokens(body)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("lexer:\n%s\ntokenizer:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
