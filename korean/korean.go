@@ -185,7 +185,8 @@ func (m *Make) ModelIn(text string) (*Model, bool) {
 	return md, ok
 }
 
-func (m *Make) modelMatch(text string) (*Model, match, bool) {
+// matchModel does the work of modelMatch, which remembers its answers.
+func (m *Make) matchModel(text string) (*Model, match, bool) {
 	toks := tokens(text)
 	spellings := load().models
 	var best *Model

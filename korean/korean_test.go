@@ -1,6 +1,7 @@
 package korean
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -97,8 +98,15 @@ func TestOptionTokensAreAccepted(t *testing.T) {
 }
 
 // TestTrickyTitles: titles where a substring or byte-length match once went
-// wrong. Each expectation is read off the title by hand.
+// wrong. Each expectation is read off the title by hand. The table runs
+// twice: the second time every answer comes from the memo of matches.
 func TestTrickyTitles(t *testing.T) {
+	for pass := range 2 {
+		t.Run(fmt.Sprint("pass", pass), trickyTitles)
+	}
+}
+
+func trickyTitles(t *testing.T) {
 	for _, tc := range []struct{ make_, text, model, trim string }{
 		{"Kia", "K5 3세대 2.0 노블레스 그레이 에디션", "K5", "3세대 2.0 노블레스 그레이 에디션"}, // not a Ray in 그레이
 		{"Kia", "K8 1.6 하이브리드 플레이", "K8", "1.6 하이브리드 플레이"},               // nor in 플레이
@@ -138,6 +146,24 @@ func TestTrickyTitles(t *testing.T) {
 	audi, _ := MakeByEnglish("Audi")
 	_, ok := audi.ModelIn("Q50 2.2d")
 	assert.False(t, ok, "Q50 is not a Q5")
+}
+
+// TestMatchMemoIsBounded: names never seen before do not grow the memo past
+// its bound, and answers stay right across the moment it is emptied.
+func TestMatchMemoIsBounded(t *testing.T) {
+	kia, _ := MakeByEnglish("Kia")
+	for i := range maxMatches + 100 {
+		md, ok := kia.ModelIn(fmt.Sprintf("K5 %d세대", i))
+		if !assert.True(t, ok) || !assert.Equal(t, "K5", md.English) {
+			return
+		}
+		matches.RLock()
+		n := len(matches.m)
+		matches.RUnlock()
+		if !assert.LessOrEqual(t, n, maxMatches) {
+			return
+		}
+	}
 }
 
 func TestMakeSpellings(t *testing.T) {
