@@ -44,8 +44,11 @@ type Request struct {
 }
 
 // Row is a row read and where it was read: reading again from Pos reads it again.
+// V points into the upstream's parsed answer, which a cache may share with
+// other requests: it is read-only. Rows travel by pointer because a
+// vehicle is some 400 bytes and a page's rows pass through several stages.
 type Row struct {
-	V   vehicle.Vehicle
+	V   *vehicle.Vehicle
 	Pos int
 }
 

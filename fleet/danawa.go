@@ -31,7 +31,7 @@ type Rows struct {
 	fleet   *Fleet
 	local   *danawa.Recent
 	log     *slog.Logger
-	pending chan []vehicle.Vehicle
+	pending chan []vehicle.Vehicle // copies: the rows searches add are shared
 	dropped atomic.Uint64 // batches not written to Redis: the queue was full
 }
 
@@ -42,13 +42,17 @@ func NewRows(f *Fleet, local *danawa.Recent, log *slog.Logger) *Rows {
 
 // Add remembers rows here at once and queues them for Redis: a search never
 // waits on Redis.
-func (r *Rows) Add(rows []vehicle.Vehicle) {
+func (r *Rows) Add(rows []*vehicle.Vehicle) {
 	r.local.Add(rows)
 	if len(rows) == 0 || !r.fleet.Shared() {
 		return
 	}
+	batch := make([]vehicle.Vehicle, len(rows))
+	for i, v := range rows {
+		batch[i] = *v
+	}
 	select {
-	case r.pending <- rows:
+	case r.pending <- batch:
 	default:
 		r.dropped.Add(1)
 	}
@@ -80,7 +84,7 @@ func (r *Rows) Get(id string) (vehicle.Vehicle, bool) {
 		r.log.Error("danawa row in redis not understood; ignored", "id", id, "err", err)
 		return vehicle.Vehicle{}, false
 	}
-	r.local.Add([]vehicle.Vehicle{v})
+	r.local.Add([]*vehicle.Vehicle{&v})
 	return v, true
 }
 

@@ -32,7 +32,7 @@ func TestDanawaRowsOnAnyReplica(t *testing.T) {
 	seen := vehicle.Vehicle{ID: "danawa_abc123", Source: vehicle.Danawa, Make: "Kia", Model: "Sorento", Year: 2021,
 		MileageKm: 41000, PriceKRW: 27_900_000, Options: []string{"sunroof"},
 		ListedAt: time.Date(2026, 11, 20, 9, 0, 0, 0, vehicle.KST), Seller: &vehicle.Seller{Type: "dealer", Name: "Busan Motors"}}
-	a.Add([]vehicle.Vehicle{seen})
+	a.Add([]*vehicle.Vehicle{&seen})
 
 	var got vehicle.Vehicle
 	waitFor(t, "the row on the replica that never searched", func() bool {
@@ -56,7 +56,7 @@ func TestDanawaRowsOnAnyReplica(t *testing.T) {
 
 	srv.Stop()
 	other := vehicle.Vehicle{ID: "danawa_zz9", Source: vehicle.Danawa}
-	a.Add([]vehicle.Vehicle{other})
+	a.Add([]*vehicle.Vehicle{&other})
 	got, ok = a.Get(other.ID)
 	require.True(t, ok, "per-instance: the replica that searched answers")
 	assert.Equal(t, other.ID, got.ID)

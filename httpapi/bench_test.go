@@ -13,7 +13,7 @@ import (
 // BenchmarkMergeEncodePage200 is the performance budget's "merge + encode of
 // a 200-row page": three sorted sources merged, rendered and JSON-encoded.
 func BenchmarkMergeEncodePage200(b *testing.B) {
-	lists := make([][]vehicle.Vehicle, 3)
+	lists := make([][]*vehicle.Vehicle, 3)
 	date := time.Date(2025, 6, 20, 13, 0, 0, 0, vehicle.KST)
 	for s := range lists {
 		for i := range 200 {
@@ -25,7 +25,7 @@ func BenchmarkMergeEncodePage200(b *testing.B) {
 				v.Auction = &vehicle.Auction{Date: date, Site: "Yangsan", LotNumber: 1000 + i, Round: 946, Status: "upcoming", Count: 1}
 				v.AccidentGrade, v.ExteriorGrade = "A", "B"
 			}
-			lists[s] = append(lists[s], v)
+			lists[s] = append(lists[s], &v)
 		}
 	}
 	w := httptest.NewRecorder()

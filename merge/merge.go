@@ -10,9 +10,10 @@ import (
 	"github.com/lmn/aggregator/vehicle"
 )
 
-// Page merges lists, each already in s order, and returns the first limit
-// rows. more reports whether any list had rows past the cut.
-func Page(s vehicle.Sort, limit int, lists ...[]vehicle.Vehicle) (page []vehicle.Vehicle, more bool) {
+// Page merges lists, each already in s order, and returns copies of the
+// first limit rows. more reports whether any list had rows past the cut.
+// The lists hold pointers so that only the rows of the page are copied.
+func Page(s vehicle.Sort, limit int, lists ...[]*vehicle.Vehicle) (page []vehicle.Vehicle, more bool) {
 	heads := make([]int, len(lists))
 	total := 0
 	for _, l := range lists {
@@ -22,14 +23,14 @@ func Page(s vehicle.Sort, limit int, lists ...[]vehicle.Vehicle) (page []vehicle
 	for len(page) < limit {
 		best := -1
 		for i, l := range lists {
-			if heads[i] < len(l) && (best < 0 || vehicle.Compare(s, &l[heads[i]], &lists[best][heads[best]]) < 0) {
+			if heads[i] < len(l) && (best < 0 || vehicle.Compare(s, l[heads[i]], lists[best][heads[best]]) < 0) {
 				best = i
 			}
 		}
 		if best < 0 {
 			return page, false
 		}
-		page = append(page, lists[best][heads[best]])
+		page = append(page, *lists[best][heads[best]])
 		heads[best]++
 	}
 	for i, l := range lists {
@@ -56,31 +57,18 @@ func Key(v *vehicle.Vehicle) string {
 	return string(b)
 }
 
-// DropSeen returns rows without the cars whose Key is in seen, keeping order.
-// It is used to drop Danawa rows that Encar already lists (Encar's row is
-// preferred: it has an id that leads to a detail page).
-func DropSeen(rows []vehicle.Vehicle, seen map[string]bool) []vehicle.Vehicle {
-	out := rows[:0:0]
-	for i := range rows {
-		if !seen[Key(&rows[i])] {
-			out = append(out, rows[i])
-		}
-	}
-	return out
-}
-
 // Before returns the rows, in order, that sort by key strictly before
 // frontier, and whether any was held back. A source whose reading stopped
 // short knows only the rows before its frontier: a row past it could still
 // be preceded by one not yet read, so it waits for a later page. A nil
 // frontier holds nothing back.
-func Before(s vehicle.Sort, frontier *vehicle.Vehicle, rows []vehicle.Vehicle) (kept []vehicle.Vehicle, held bool) {
+func Before(s vehicle.Sort, frontier *vehicle.Vehicle, rows []*vehicle.Vehicle) (kept []*vehicle.Vehicle, held bool) {
 	if frontier == nil {
 		return rows, false
 	}
 	kept = rows[:0:0]
 	for i := range rows {
-		if vehicle.CompareKey(s, &rows[i], frontier) < 0 {
+		if vehicle.CompareKey(s, rows[i], frontier) < 0 {
 			kept = append(kept, rows[i])
 		} else {
 			held = true

@@ -221,7 +221,7 @@ func (s *Service) read(ctx context.Context, d dealer.Dealer, q vehicle.Query, qu
 			break
 		}
 		if n := len(r.rows); n > 0 {
-			r.frontier = r.order.Frontier(&r.rows[n-1].V)
+			r.frontier = r.order.Frontier(r.rows[n-1].V)
 			progressed = q.After == nil || vehicle.CompareKey(q.Sort, r.frontier, q.After) > 0
 			if progressed && wantedBefore(q, r.rows, r.frontier) >= need {
 				break
@@ -241,7 +241,7 @@ func wanted(q vehicle.Query, v *vehicle.Vehicle) bool {
 func wantedBefore(q vehicle.Query, rows []dealer.Row, frontier *vehicle.Vehicle) int {
 	n := 0
 	for i := range rows {
-		if v := &rows[i].V; wanted(q, v) && vehicle.CompareKey(q.Sort, v, frontier) < 0 {
+		if v := rows[i].V; wanted(q, v) && vehicle.CompareKey(q.Sort, v, frontier) < 0 {
 			n++
 		}
 	}
@@ -264,16 +264,16 @@ func (s *Service) page(q vehicle.Query, res *Result, auctionRows []vehicle.Vehic
 		}
 		frontier = merge.Earliest(q.Sort, frontier, r.frontier)
 	}
-	var lists [][]vehicle.Vehicle
+	lists := make([][]*vehicle.Vehicle, 0, len(reads)+1)
 	preferred := map[string]bool{} // keys of the matching rows of the dealers before
 	for _, r := range reads {
 		if r == nil {
 			continue
 		}
-		var rows []vehicle.Vehicle
-		var mine []string
+		rows := make([]*vehicle.Vehicle, 0, len(r.rows))
+		mine := make([]string, 0, len(r.rows))
 		for i := range r.rows {
-			v := &r.rows[i].V
+			v := r.rows[i].V
 			if !q.Matches(v) {
 				continue
 			}
@@ -283,16 +283,20 @@ func (s *Service) page(q vehicle.Query, res *Result, auctionRows []vehicle.Vehic
 				continue // the same car as a preferred dealer's row
 			}
 			if q.After == nil || vehicle.Compare(q.Sort, v, q.After) > 0 {
-				rows = append(rows, *v)
+				rows = append(rows, v)
 			}
 		}
 		for _, k := range mine {
 			preferred[k] = true
 		}
-		slices.SortFunc(rows, func(a, b vehicle.Vehicle) int { return vehicle.Compare(q.Sort, &a, &b) })
+		slices.SortFunc(rows, func(a, b *vehicle.Vehicle) int { return vehicle.Compare(q.Sort, a, b) })
 		lists = append(lists, rows)
 	}
-	lists = append(lists, auctionRows)
+	auction := make([]*vehicle.Vehicle, len(auctionRows))
+	for i := range auctionRows {
+		auction[i] = &auctionRows[i]
+	}
+	lists = append(lists, auction)
 	for i := range lists {
 		if blocked {
 			lists[i] = nil
@@ -342,7 +346,7 @@ func (s *Service) page(q vehicle.Query, res *Result, auctionRows []vehicle.Vehic
 // (-1 once the source is exhausted and everything read is behind).
 func resume(r *reading, bound *vehicle.Vehicle) int {
 	for i := range r.rows {
-		if bound == nil || !r.order.Passed(&r.rows[i].V, bound) {
+		if bound == nil || !r.order.Passed(r.rows[i].V, bound) {
 			return r.rows[i].Pos
 		}
 	}

@@ -55,9 +55,12 @@ func (d *Dealer) Read(ctx context.Context, r dealer.Request) (*dealer.Batch, err
 	b := &dealer.Batch{Next: r.From, Calls: n}
 	// lastPage is the list's last page (from 0) once a page has said.
 	lastPage, pageSize := math.MaxInt, 0
+	rows := 0
 	for _, l := range lists {
 		pageSize = max(pageSize, l.Raw) // the last page of the list may be short
+		rows += len(l.Rows)
 	}
+	b.Rows = make([]dealer.Row, 0, rows)
 	for i, l := range lists {
 		if l.Total >= 0 && pageSize > 0 {
 			lastPage = min(lastPage, max(r.From+i, (l.Total+pageSize-1)/pageSize-1))
@@ -67,15 +70,15 @@ func (d *Dealer) Read(ctx context.Context, r dealer.Request) (*dealer.Batch, err
 			break
 		}
 		for j := range l.Rows {
-			b.Rows = append(b.Rows, dealer.Row{V: l.Rows[j], Pos: r.From + i})
+			b.Rows = append(b.Rows, dealer.Row{V: &l.Rows[j], Pos: r.From + i})
 		}
 		b.Next = r.From + i + 1
 	}
 	b.Exhausted = b.Next > lastPage
 	if d.Recent != nil {
-		var seen []vehicle.Vehicle
+		seen := make([]*vehicle.Vehicle, 0, len(b.Rows))
 		for _, row := range b.Rows {
-			if r.Query.Matches(&row.V) {
+			if r.Query.Matches(row.V) {
 				seen = append(seen, row.V)
 			}
 		}

@@ -31,8 +31,9 @@ func (d *Dealer) Read(ctx context.Context, r dealer.Request) (*dealer.Batch, err
 	if err != nil {
 		return nil, err
 	}
+	b.Rows = make([]dealer.Row, len(l.Rows))
 	for i := range l.Rows {
-		b.Rows = append(b.Rows, dealer.Row{V: l.Rows[i], Pos: r.From + l.Pos[i]})
+		b.Rows[i] = dealer.Row{V: &l.Rows[i], Pos: r.From + l.Pos[i]}
 	}
 	b.Next = r.From + l.Raw
 	b.Exhausted = l.Raw == 0 || b.Next >= l.Total || b.Next >= MaxOffset
