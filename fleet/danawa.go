@@ -32,7 +32,7 @@ type Rows struct {
 	local   *danawa.Recent
 	log     *slog.Logger
 	pending chan []vehicle.Vehicle // copies: the rows searches add are shared
-	dropped atomic.Uint64 // batches not written to Redis: the queue was full
+	dropped atomic.Uint64          // batches not written to Redis: the queue was full
 }
 
 // NewRows shares local's rows through the fleet.
