@@ -127,6 +127,18 @@ var danawaMutations = []mutation{
 		})},
 	{name: "an ad between rows", edit: replace(`<li class="spacer"></li>`, `<li class="ad"><a href="/ad">광고</a></li>`),
 		correct: func(t *testing.T, l *List) { assert.Len(t, l.Rows, 7) }},
+	{name: "CRLF line endings", edit: replaceAll("\n", "\r\n"),
+		correct: firstRow(func(t *testing.T, v vehicle.Vehicle) {
+			assert.Equal(t, [3]int{2021, 79959, 37_500_000}, [3]int{v.Year, v.MileageKm, int(v.PriceKRW)})
+			assert.Equal(t, "E250 익스클루시브", v.Trim)
+		})},
+	{name: "row markup inside a script and a comment before the list",
+		edit: replace(`<div id="usedcarList">`, `<script>var tpl = '<div id="usedcarList"><ul><li><a class="name" href="/x?carSeq=9">가짜</a></li></ul></div>';</script>`+
+			`<!-- <li><a class="name" href="/x?carSeq=8">가짜</a><div class="col price"><span class="num">1</span></div></li> --><div id="usedcarList">`),
+		correct: func(t *testing.T, l *List) { assert.Len(t, l.Rows, 7); assert.Equal(t, 8, l.Raw) }},
+	{name: "upper-case tags, single quotes, no quotes", edit: replace(`<div class="col year"><span class="top">연식</span><span class="middle">2021</span></div>`,
+		`<DIV CLASS='col year'><SPAN class=top>연식</SPAN><SPAN Class=middle>2021</SPAN></DIV>`),
+		correct: firstRow(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, 2021, v.Year) })},
 	{name: "photo relative", edit: replace(`https://img.danawa.com/usedcar/1001.jpg`, `/img/1001.jpg`),
 		correct: firstRow(func(t *testing.T, v vehicle.Vehicle) {
 			assert.Equal(t, "https://auto.danawa.com/img/1001.jpg", v.PhotoURL)
