@@ -1,10 +1,15 @@
 package encar
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/lmn/aggregator/sim"
 	"github.com/lmn/aggregator/vehicle"
@@ -48,4 +53,52 @@ func BenchmarkExtractList50(b *testing.B) {
 // Encar serves (budget: a few ms).
 func BenchmarkExtractList500(b *testing.B) {
 	benchmarkExtractList(b, Search{Count: 500})
+}
+
+// BenchmarkDecodeList measures the decoding alone (no checks, no dictionary,
+// no vehicles), of the same answers, by each way considered: encoding/json
+// into the row structs (what ExtractList used), the same structs through
+// github.com/go-json-experiment/json (the v2 engine GOEXPERIMENT=jsonv2
+// puts under encoding/json) with encoding/json's semantics and with v2's own
+// lenient options, and the token reader ExtractList uses.
+func BenchmarkDecodeList(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		s    Search
+	}{
+		{"50", Search{Makes: []string{"Hyundai"}, Sort: vehicle.SortPriceAsc, Count: 50}},
+		{"500", Search{Count: 500}},
+	} {
+		body := simAnswer(b, size.s)
+		run := func(name string, decode func() error) {
+			b.Run(size.name+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(body)))
+				for b.Loop() {
+					if err := decode(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		run("encoding-json", func() error {
+			var p refPage
+			return json.Unmarshal(body, &p)
+		})
+		run("json-v2-v1-semantics", func() error {
+			var p refPage
+			return jsonv2.Unmarshal(body, &p, jsonv1.DefaultOptionsV1())
+		})
+		run("json-v2", func() error {
+			var p refPage
+			return jsonv2.Unmarshal(body, &p, jsonv2.MatchCaseInsensitiveNames(true),
+				jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+		})
+		run("jsontext-tokens", func() error {
+			d := newListDecoder(body)
+			defer d.release()
+			var p listPage
+			return d.page(&p, size.s.Count)
+		})
+	}
 }

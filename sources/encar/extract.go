@@ -2,7 +2,6 @@ package encar
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -56,35 +55,41 @@ func (n *number) UnmarshalJSON(b []byte) error {
 
 func (n number) int() int { return int(math.Round(n.v)) }
 
+// listPage is a search answer as decode.go reads it; a nil pointer is a
+// member absent or null.
 type listPage struct {
-	Count         *number    `json:"Count"`
-	SearchResults *[]listRow `json:"SearchResults"`
+	Count         *number
+	SearchResults *[]listRow
 }
 
+// listRow holds the members of a row the extractor reads (decode.go names
+// them on the wire); a row carries more, which are skipped.
 type listRow struct {
-	ID              string  `json:"Id"`
-	Manufacturer    string  `json:"Manufacturer"`
-	ModelGroup      string  `json:"ModelGroup"` // the mobile and premium lists only
-	Model           string  `json:"Model"`
-	Badge           string  `json:"Badge"`
-	BadgeDetail     string  `json:"BadgeDetail"`
-	FuelType        string  `json:"FuelType"`
-	Transmission    string  `json:"Transmission"`
-	Year            number  `json:"Year"`
-	FormYear        number  `json:"FormYear"`
-	Mileage         number  `json:"Mileage"`
-	Price           number  `json:"Price"`
-	SellType        string  `json:"SellType"`
-	ServiceCopyCar  string  `json:"ServiceCopyCar"`
-	OfficeCityState string  `json:"OfficeCityState"`
-	Photo           string  `json:"Photo"`
-	Photos          []photo `json:"Photos"`
-	ModifiedDate    string  `json:"ModifiedDate"`
+	ID              string
+	Manufacturer    string
+	ModelGroup      string // the mobile and premium lists only
+	Model           string
+	Badge           string
+	BadgeDetail     string
+	FuelType        string
+	Transmission    string
+	Year            number
+	FormYear        number
+	Mileage         number
+	Price           number
+	SellType        string
+	ServiceCopyCar  string
+	OfficeCityState string
+	Photo           []byte // read in place, like a photo's Location
+	Photos          []photo
+	ModifiedDate    []byte // read in place: only parsed
 }
 
+// photo is one of a row's Photos. Location is read in place from the
+// answer: only the first photo's becomes a string.
 type photo struct {
-	Location string  `json:"location"`
-	Ordering float64 `json:"ordering"`
+	Location []byte
+	Ordering float64
 }
 
 // List is one decoded search answer.
@@ -110,7 +115,7 @@ const noBadgeDetail = "(세부등급 없음)"
 // its Count says there are some is drift too (a count-only call asks for
 // none).
 func ExtractList(body []byte, offset, count int) (*List, error) {
-	l, err := extractList(body)
+	l, err := extractList(body, count)
 	if err != nil {
 		return nil, err
 	}
@@ -121,30 +126,43 @@ func ExtractList(body []byte, offset, count int) (*List, error) {
 	return l, nil
 }
 
-func extractList(body []byte) (*List, error) {
+// extractList decodes body, an answer to a call for count rows.
+func extractList(body []byte, count int) (*List, error) {
 	if err := checkJSON(body); err != nil {
 		return nil, err
 	}
+	d := newListDecoder(body)
+	defer d.release() // after the rows are read: their photos live in d
 	var p listPage
-	if err := json.Unmarshal(body, &p); err != nil {
+	if err := d.page(&p, count); err != nil {
 		return nil, sources.Drift("search JSON: %v", err)
 	}
+	return p.list()
+}
+
+// list checks the decoded answer's rows and turns the ones for sale into
+// vehicles.
+func (p *listPage) list() (*List, error) {
 	if p.Count == nil || !p.Count.set {
 		return nil, sources.Drift("missing Count")
 	}
 	if p.SearchResults == nil {
 		return nil, sources.Drift("missing SearchResults")
 	}
-	out := &List{Total: p.Count.int(), Raw: len(*p.SearchResults), Rows: make([]vehicle.Vehicle, 0, len(*p.SearchResults))}
-	for i := range *p.SearchResults {
-		r := &(*p.SearchResults)[i]
+	rows := *p.SearchResults
+	out := &List{Total: p.Count.int(), Raw: len(rows), Rows: make([]vehicle.Vehicle, 0, len(rows))}
+	// The rows' sellers in one allocation: never grown, so the pointers
+	// into it stay valid.
+	sellers := make([]vehicle.Seller, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
 		if err := r.check(); err != nil {
 			return nil, err
 		}
 		if r.SellType == "리스" || r.SellType == "렌트" || r.ServiceCopyCar == "DUPLICATION" {
 			continue
 		}
-		out.Rows = append(out.Rows, r.vehicle())
+		out.Rows = append(out.Rows, r.vehicle(&sellers))
 		out.Pos = append(out.Pos, i)
 	}
 	return out, nil
@@ -220,7 +238,9 @@ var optional = []sources.Optional{
 	{Name: "photo", Empty: func(v *vehicle.Vehicle) bool { return v.PhotoURL == "" }},
 }
 
-func (r *listRow) vehicle() vehicle.Vehicle {
+// vehicle is the row's vehicle; its seller is appended to sellers, which
+// has room for it.
+func (r *listRow) vehicle(sellers *[]vehicle.Seller) vehicle.Vehicle {
 	v := vehicle.Vehicle{
 		ID:        "encar_" + r.ID,
 		Source:    vehicle.Encar,
@@ -228,7 +248,11 @@ func (r *listRow) vehicle() vehicle.Vehicle {
 		PriceKRW:  int64(r.Price.int()) * 10000,
 		SourceURL: "https://fem.encar.com/cars/detail/" + r.ID,
 	}
-	v.Make, v.Model = names(r.Manufacturer, strings.TrimSpace(r.ModelGroup+" "+r.Model))
+	model := r.Model
+	if r.ModelGroup != "" {
+		model = r.ModelGroup + " " + r.Model
+	}
+	v.Make, v.Model = names(r.Manufacturer, strings.TrimSpace(model))
 	v.Trim = strings.TrimSpace(r.Badge)
 	if d := strings.TrimSpace(r.BadgeDetail); d != "" && d != noBadgeDetail {
 		v.Trim = strings.TrimSpace(v.Trim + " " + d)
@@ -239,18 +263,19 @@ func (r *listRow) vehicle() vehicle.Vehicle {
 	}
 	if r.Year.set {
 		ym := r.Year.int()
-		v.FirstRegistration = fmt.Sprintf("%04d-%02d", ym/100, ym%100)
+		v.FirstRegistration = yearMonth(ym)
 	}
 	v.Fuel, _ = korean.Fuel(r.FuelType)
 	v.Transmission, _ = korean.Transmission(r.Transmission)
 	v.Drivetrain = korean.Drivetrain(r.Badge)
 	v.Options = []string{}
 	v.PhotoURL = r.photoURL()
-	if t, err := time.Parse("2006-01-02 15:04:05.000 -07", r.ModifiedDate); err == nil {
+	if t, err := time.Parse("2006-01-02 15:04:05.000 -07", string(r.ModifiedDate)); err == nil {
 		v.ListedAt = t.In(vehicle.KST)
 	}
 	if r.OfficeCityState != "" {
-		v.Seller = &vehicle.Seller{Type: "dealer", Region: r.OfficeCityState}
+		*sellers = append(*sellers, vehicle.Seller{Type: "dealer", Region: r.OfficeCityState})
+		v.Seller = &(*sellers)[len(*sellers)-1]
 	}
 	return v
 }
@@ -275,17 +300,24 @@ func names(manufacturer, model string) (string, string) {
 func (r *listRow) photoURL() string {
 	best := -1
 	for i, p := range r.Photos {
-		if p.Location != "" && (best < 0 || p.Ordering < r.Photos[best].Ordering) {
+		if len(p.Location) > 0 && (best < 0 || p.Ordering < r.Photos[best].Ordering) {
 			best = i
 		}
 	}
 	if best >= 0 {
-		return PhotoBase + r.Photos[best].Location
+		return PhotoBase + string(r.Photos[best].Location)
 	}
-	if r.Photo != "" {
-		return PhotoBase + r.Photo + "001.jpg"
+	if len(r.Photo) > 0 {
+		return PhotoBase + string(r.Photo) + "001.jpg"
 	}
 	return ""
+}
+
+// yearMonth writes a registration YYYYMM that check accepted (a four-digit
+// year) as YYYY-MM.
+func yearMonth(ym int) string {
+	y, m := ym/100, ym%100
+	return string([]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + m/10), byte('0' + m%10)})
 }
 
 func isDigits(s string) bool {

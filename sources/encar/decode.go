@@ -1,0 +1,542 @@
+package encar
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// A search answer is read token by token: only the members a row needs are
+// decoded, everything else (unused arrays, photo metadata) is skipped while
+// still being validated, and repeated values (makes, fuels, regions) are
+// decoded once per page. encoding/json.Unmarshal, which scans the body once to
+// validate it and again to fill the structs by reflection, was half of an
+// answer's CPU and most of its allocations.
+//
+// The reader accepts and rejects exactly what encoding/json.Unmarshal did with
+// the same structs, so that drift still reads as drift and nothing that read
+// before reads differently now: names match case-insensitively (an exact match
+// first), a duplicate name is decoded again over the first, null leaves a
+// value as it was (and clears a pointer or slice), invalid UTF-8 in a string
+// reads as U+FFFD, a value of the wrong JSON type is an error, and anything
+// after the object is an error. decode_test.go holds that reference decoder
+// and compares the two.
+
+// listOptions make the token reader as lenient as encoding/json was about
+// duplicate names and invalid UTF-8, and no more.
+var listOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
+// listDecoder is the state of one answer's decoding, pooled between answers.
+type listDecoder struct {
+	in       bytes.Buffer // the body, read in place
+	dec      jsontext.Decoder
+	intern   map[string]string // this answer's repeated string values
+	photos   []photo           // backing for every row's Photos
+	unquoted []byte            // the last name that had escapes
+}
+
+var listDecoders = sync.Pool{New: func() any { return &listDecoder{intern: map[string]string{}} }}
+
+// newListDecoder returns a decoder reading body, which must stay unchanged
+// until the decoder is released.
+func newListDecoder(body []byte) *listDecoder {
+	d := listDecoders.Get().(*listDecoder)
+	d.in = *bytes.NewBuffer(body)
+	d.dec.Reset(&d.in, listOptions...)
+	d.photos = d.photos[:0]
+	return d
+}
+
+// release returns d to the pool, keeping neither the answer nor its rows'
+// photos alive.
+func (d *listDecoder) release() {
+	d.in = bytes.Buffer{}
+	d.dec.Reset(&d.in)
+	clear(d.photos[:cap(d.photos)])
+	clear(d.intern)
+	listDecoders.Put(d)
+}
+
+// page decodes the answer into p; rowsHint is how many rows it was asked
+// for, to size the rows once.
+func (d *listDecoder) page(p *listPage, rowsHint int) error {
+	if err := d.open('{', "the answer"); err != nil {
+		return err
+	}
+	for d.dec.PeekKind() != '}' {
+		name, err := d.name()
+		if err != nil {
+			return err
+		}
+		switch member(name, pageMembers) {
+		case mCount:
+			err = d.numberPtr(&p.Count)
+		case mSearchResults:
+			err = d.rows(&p.SearchResults, rowsHint)
+		default:
+			err = d.dec.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	switch _, err := d.dec.ReadToken(); {
+	case err == io.EOF:
+		return nil
+	case err == nil:
+		return errors.New("a value after the answer's object")
+	default:
+		return err
+	}
+}
+
+// open reads the start of an object or array, which must come next.
+func (d *listDecoder) open(kind jsontext.Kind, what string) error {
+	if k := d.dec.PeekKind(); k != kind {
+		return d.typeError(k, what)
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// typeError is a value of the wrong JSON type (or the syntax error that
+// stopped PeekKind, which then returns 0).
+func (d *listDecoder) typeError(k jsontext.Kind, what string) error {
+	if k == 0 {
+		_, err := d.dec.ReadToken()
+		return err
+	}
+	return fmt.Errorf("%s at %s is a JSON %v", what, d.dec.StackPointer(), k)
+}
+
+// rows decodes SearchResults. A second SearchResults decodes over the
+// first's rows, as encoding/json did.
+func (d *listDecoder) rows(pp **[]listRow, hint int) error {
+	switch d.dec.PeekKind() {
+	case 'n':
+		*pp = nil
+		return d.dec.SkipValue()
+	case '[':
+	default:
+		return d.typeError(d.dec.PeekKind(), "SearchResults")
+	}
+	if *pp == nil {
+		s := make([]listRow, 0, min(max(hint, 0), MaxCount))
+		*pp = &s
+	}
+	rows := *pp
+	if err := d.open('[', "SearchResults"); err != nil {
+		return err
+	}
+	i := 0
+	for ; d.dec.PeekKind() != ']'; i++ {
+		*rows = grow(*rows, i)
+		if err := d.row(&(*rows)[i]); err != nil {
+			return err
+		}
+	}
+	*rows = shrink(*rows, i)
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// grow makes s[i] addressable the way encoding/json did when it decoded the
+// i-th element of an array into s: what is there is kept and decoded over.
+func grow[T any](s []T, i int) []T {
+	switch {
+	case i < len(s):
+		return s
+	case i < cap(s):
+		return s[:i+1]
+	default:
+		var zero T
+		return append(s, zero)
+	}
+}
+
+// shrink ends s after an array of n elements, as encoding/json did: an empty
+// array leaves an empty slice, not what was there.
+func shrink[T any](s []T, n int) []T {
+	if n == 0 {
+		return []T{}
+	}
+	return s[:n]
+}
+
+func (d *listDecoder) row(r *listRow) error {
+	if d.dec.PeekKind() == 'n' {
+		return d.dec.SkipValue() // null leaves the row as it was
+	}
+	if err := d.open('{', "a row"); err != nil {
+		return err
+	}
+	for d.dec.PeekKind() != '}' {
+		name, err := d.name()
+		if err != nil {
+			return err
+		}
+		switch member(name, rowMembers) {
+		case mID:
+			err = d.str(&r.ID, false)
+		case mManufacturer:
+			err = d.str(&r.Manufacturer, true)
+		case mModelGroup:
+			err = d.str(&r.ModelGroup, true)
+		case mModel:
+			err = d.str(&r.Model, true)
+		case mBadge:
+			err = d.str(&r.Badge, true)
+		case mBadgeDetail:
+			err = d.str(&r.BadgeDetail, true)
+		case mFuelType:
+			err = d.str(&r.FuelType, true)
+		case mTransmission:
+			err = d.str(&r.Transmission, true)
+		case mYear:
+			err = d.number(&r.Year)
+		case mFormYear:
+			err = d.number(&r.FormYear)
+		case mMileage:
+			err = d.number(&r.Mileage)
+		case mPrice:
+			err = d.number(&r.Price)
+		case mSellType:
+			err = d.str(&r.SellType, true)
+		case mServiceCopyCar:
+			err = d.str(&r.ServiceCopyCar, true)
+		case mOfficeCityState:
+			err = d.str(&r.OfficeCityState, true)
+		case mPhoto:
+			err = d.bytes(&r.Photo)
+		case mPhotos:
+			err = d.photoList(&r.Photos)
+		case mModifiedDate:
+			err = d.bytes(&r.ModifiedDate)
+		default:
+			err = d.dec.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// photoList decodes a row's Photos. The first is kept in the answer's
+// shared backing; a second Photos member decodes over the first.
+func (d *listDecoder) photoList(ps *[]photo) error {
+	switch d.dec.PeekKind() {
+	case 'n':
+		*ps = nil
+		return d.dec.SkipValue()
+	case '[':
+	default:
+		return d.typeError(d.dec.PeekKind(), "Photos")
+	}
+	if err := d.open('[', "Photos"); err != nil {
+		return err
+	}
+	if *ps == nil {
+		start := len(d.photos)
+		for d.dec.PeekKind() != ']' {
+			d.photos = append(d.photos, photo{})
+			if err := d.photo(&d.photos[len(d.photos)-1]); err != nil {
+				return err
+			}
+		}
+		// Capacity ends with the row's photos: a second Photos member
+		// must never grow into another row's.
+		*ps = shrink(d.photos[start:len(d.photos):len(d.photos)], len(d.photos)-start)
+	} else {
+		i := 0
+		for ; d.dec.PeekKind() != ']'; i++ {
+			*ps = grow(*ps, i)
+			if err := d.photo(&(*ps)[i]); err != nil {
+				return err
+			}
+		}
+		*ps = shrink(*ps, i)
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+func (d *listDecoder) photo(p *photo) error {
+	if d.dec.PeekKind() == 'n' {
+		return d.dec.SkipValue()
+	}
+	if err := d.open('{', "a photo"); err != nil {
+		return err
+	}
+	for d.dec.PeekKind() != '}' {
+		name, err := d.name()
+		if err != nil {
+			return err
+		}
+		switch member(name, photoMembers) {
+		case mLocation:
+			err = d.bytes(&p.Location)
+		case mOrdering:
+			err = d.float(&p.Ordering)
+		default:
+			err = d.dec.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// name reads a member's name, unquoted; it is valid until the next read.
+func (d *listDecoder) name() ([]byte, error) {
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	if raw, ok := verbatim(v); ok {
+		return raw, nil
+	}
+	// Invalid UTF-8 comes out as U+FFFD, as encoding/json read it; the
+	// error that says so is not one here.
+	d.unquoted, _ = jsontext.AppendUnquote(d.unquoted[:0], v)
+	return d.unquoted, nil
+}
+
+// numberPtr decodes a number whose absence must be told from zero: null
+// clears it, as encoding/json did for a pointer.
+func (d *listDecoder) numberPtr(np **number) error {
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	if v.Kind() == 'n' {
+		*np = nil
+		return nil
+	}
+	if *np == nil {
+		*np = new(number)
+	}
+	return (*np).UnmarshalJSON(v)
+}
+
+func (d *listDecoder) number(n *number) error {
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return n.UnmarshalJSON(v)
+}
+
+// float decodes a plain JSON number (a photo's ordering): a string there
+// was an error for encoding/json, and so it stays.
+func (d *listDecoder) float(f *float64) error {
+	v, err := d.dec.ReadValue()
+	switch {
+	case err != nil:
+		return err
+	case v.Kind() == 'n':
+		return nil
+	case v.Kind() != '0':
+		return d.typeError(v.Kind(), "a photo's ordering")
+	}
+	x, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return fmt.Errorf("a photo's ordering %s at %s: %w", v, d.dec.StackPointer(), err)
+	}
+	*f = x
+	return nil
+}
+
+// str decodes a string member; null leaves it as it was. Values that repeat
+// across rows (a make, a fuel, a region) are interned.
+func (d *listDecoder) str(s *string, repeats bool) error {
+	v, err := d.dec.ReadValue()
+	switch {
+	case err != nil:
+		return err
+	case v.Kind() == 'n':
+		return nil
+	case v.Kind() != '"':
+		return d.typeError(v.Kind(), "a string member")
+	}
+	if raw, ok := verbatim(v); ok {
+		if !repeats {
+			*s = string(raw)
+		} else if is, ok := d.intern[string(raw)]; ok {
+			*s = is
+		} else {
+			*s = string(raw)
+			d.intern[*s] = *s
+		}
+		return nil
+	}
+	return json.Unmarshal(v, s)
+}
+
+// bytes decodes a string member that is only read while the answer is
+// decoded, without copying it when it has no escapes.
+func (d *listDecoder) bytes(b *[]byte) error {
+	v, err := d.dec.ReadValue()
+	switch {
+	case err != nil:
+		return err
+	case v.Kind() == 'n':
+		return nil
+	case v.Kind() != '"':
+		return d.typeError(v.Kind(), "a string member")
+	}
+	if raw, ok := verbatim(v); ok {
+		*b = raw
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return err
+	}
+	*b = []byte(s)
+	return nil
+}
+
+// verbatim returns the text of the JSON string v when it has no escapes
+// and is valid UTF-8, which is how Encar sends its strings. Others are
+// unquoted by encoding/json itself, so that escapes, lone surrogates and
+// invalid UTF-8 read exactly as they did.
+func verbatim(v jsontext.Value) ([]byte, bool) {
+	raw := v[1 : len(v)-1]
+	return raw, bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)
+}
+
+// The members read, by their names on the wire.
+const (
+	mNone = iota
+	mCount
+	mSearchResults
+	mID
+	mManufacturer
+	mModelGroup
+	mModel
+	mBadge
+	mBadgeDetail
+	mFuelType
+	mTransmission
+	mYear
+	mFormYear
+	mMileage
+	mPrice
+	mSellType
+	mServiceCopyCar
+	mOfficeCityState
+	mPhoto
+	mPhotos
+	mModifiedDate
+	mLocation
+	mOrdering
+)
+
+// memberName is a member read and its name on the wire.
+type memberName struct {
+	name string
+	m    int
+}
+
+// The members read at each level, for names in another case.
+var (
+	pageMembers = []memberName{{"SearchResults", mSearchResults}, {"Count", mCount}}
+	rowMembers  = []memberName{
+		{"Id", mID}, {"Manufacturer", mManufacturer}, {"Model", mModel}, {"Badge", mBadge},
+		{"FuelType", mFuelType}, {"Transmission", mTransmission}, {"Year", mYear}, {"FormYear", mFormYear},
+		{"Mileage", mMileage}, {"Price", mPrice}, {"SellType", mSellType}, {"ServiceCopyCar", mServiceCopyCar},
+		{"OfficeCityState", mOfficeCityState}, {"Photo", mPhoto}, {"Photos", mPhotos},
+		{"ModifiedDate", mModifiedDate}, {"BadgeDetail", mBadgeDetail}, {"ModelGroup", mModelGroup},
+	}
+	photoMembers = []memberName{{"location", mLocation}, {"ordering", mOrdering}}
+)
+
+// member is the member a name (unquoted) stands for: the exact name, or
+// else one equal under Unicode case folding ("id", "ID", "ſearchResults"),
+// as encoding/json matched them; mNone for a member not read.
+func member(name []byte, ns []memberName) int {
+	if m := exact(name); m != mNone {
+		return m
+	}
+	ascii := true
+	for _, c := range name {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	for _, n := range ns {
+		// Only a name with non-ASCII letters (K for K, ſ for s) can fold
+		// to a name of another length.
+		if (!ascii || len(n.name) == len(name)) && bytes.EqualFold([]byte(n.name), name) {
+			return n.m
+		}
+	}
+	return mNone
+}
+
+// exact is member for a name spelt as on the wire, at any level: the
+// names of the levels differ even under folding.
+func exact(name []byte) int {
+	switch string(name) {
+	case "Id":
+		return mID
+	case "Manufacturer":
+		return mManufacturer
+	case "ModelGroup":
+		return mModelGroup
+	case "Model":
+		return mModel
+	case "Badge":
+		return mBadge
+	case "BadgeDetail":
+		return mBadgeDetail
+	case "FuelType":
+		return mFuelType
+	case "Transmission":
+		return mTransmission
+	case "Year":
+		return mYear
+	case "FormYear":
+		return mFormYear
+	case "Mileage":
+		return mMileage
+	case "Price":
+		return mPrice
+	case "SellType":
+		return mSellType
+	case "ServiceCopyCar":
+		return mServiceCopyCar
+	case "OfficeCityState":
+		return mOfficeCityState
+	case "Photo":
+		return mPhoto
+	case "Photos":
+		return mPhotos
+	case "ModifiedDate":
+		return mModifiedDate
+	case "location":
+		return mLocation
+	case "ordering":
+		return mOrdering
+	case "Count":
+		return mCount
+	case "SearchResults":
+		return mSearchResults
+	}
+	return mNone
+}
