@@ -17,8 +17,15 @@ const danawaPageSize = 20
 // danawaFilter reads Brand and Series (Danawa catalogue codes, comma lists).
 func danawaFilter(brand, series string) func(c *car) bool {
 	brands, serieses := csv(brand), csv(series)
+	makes := map[string]*korean.Make{} // the few makes of the inventory, looked up once
 	return func(c *car) bool {
-		mk, ok := korean.MakeByName(c.m.make_)
+		mk, ok := makes[c.m.make_]
+		if !ok {
+			mk, ok = korean.MakeByName(c.m.make_)
+			makes[c.m.make_] = mk
+		} else {
+			ok = mk != nil
+		}
 		if !ok {
 			return len(brands) == 0
 		}
@@ -43,6 +50,10 @@ func csv(s string) []string {
 var danawaOrders = map[string]string{"1": "", "2": "PriceAsc", "3": "PriceDesc", "4": "MileageAsc", "5": "Year"}
 
 func (s *Sim) danawaList(r *http.Request, drift bool) page {
+	return s.lists.get(r, drift, func() page { return s.renderDanawaList(r, drift) })
+}
+
+func (s *Sim) renderDanawaList(r *http.Request, drift bool) page {
 	q := r.URL.Query()
 	if q.Get("Work") != "list" {
 		return notFound(r, false)
@@ -52,13 +63,13 @@ func (s *Sim) danawaList(r *http.Request, drift bool) page {
 		pageNo = 1
 	}
 	keep := danawaFilter(q.Get("Brand"), q.Get("Series"))
-	var matched []car
+	var matched []*car
 	for i := range s.danawa {
 		if keep(&s.danawa[i]) {
-			matched = append(matched, s.danawa[i])
+			matched = append(matched, &s.danawa[i])
 		}
 	}
-	sortCars(matched, danawaOrders[q.Get("Order")], "danawa_")
+	sortCars(matched, danawaOrders[q.Get("Order")])
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>중고차 - 다나와 자동차</title></head><body>`)
 	listID := "usedcarList"
@@ -72,7 +83,7 @@ func (s *Sim) danawaList(r *http.Request, drift bool) page {
 		if i == start+3 {
 			b.WriteString(`<li class="ad_banner"><div class="ad">다나와 자동차 보험 비교 광고</div></li>`)
 		}
-		writeDanawaRow(&b, &matched[i])
+		writeDanawaRow(&b, matched[i])
 	}
 	b.WriteString(`</ul></div><div class="paging">`)
 	for p := 1; p <= (len(matched)+danawaPageSize-1)/danawaPageSize && p <= 10; p++ {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -59,9 +60,11 @@ func encarFilter(q string) func(c *car) bool {
 	}
 }
 
-func sortCars(cars []car, code string, prefix string) {
-	id := func(c *car) string { return prefix + strconv.Itoa(c.id) }
-	slices.SortFunc(cars, func(a, b car) int { // total: ties broken by id
+// sortCars sorts as the sites do; ties are broken by the ids as the public
+// API spells them, compared as text (every id of a site has the same
+// prefix, so the prefix is left out).
+func sortCars(cars []*car, code string) {
+	slices.SortFunc(cars, func(a, b *car) int { // total: ties broken by id
 		var c int
 		switch code {
 		case "PriceAsc":
@@ -80,11 +83,16 @@ func sortCars(cars []car, code string, prefix string) {
 		if c != 0 {
 			return c
 		}
-		return strings.Compare(id(&a), id(&b))
+		var x, y [20]byte
+		return bytes.Compare(strconv.AppendInt(x[:0], int64(a.id), 10), strconv.AppendInt(y[:0], int64(b.id), 10))
 	})
 }
 
 func (s *Sim) encarSearch(r *http.Request, drift bool) page {
+	return s.lists.get(r, drift, func() page { return s.renderEncarSearch(r, drift) })
+}
+
+func (s *Sim) renderEncarSearch(r *http.Request, drift bool) page {
 	q := r.URL.Query()
 	parts := strings.Split(q.Get("sr"), "|")
 	if len(parts) != 4 {
@@ -96,23 +104,23 @@ func (s *Sim) encarSearch(r *http.Request, drift bool) page {
 		return page{http.StatusBadRequest, "application/json", []byte(`{"message":"bad sr"}`)}
 	}
 	keep := encarFilter(q.Get("q"))
-	var matched []car
+	var matched []*car
 	for i := range s.encar {
 		if !s.encar[i].sold && keep(&s.encar[i]) {
-			matched = append(matched, s.encar[i])
+			matched = append(matched, &s.encar[i])
 		}
 	}
 	code := parts[1]
 	if code == "Year" {
 		code = "Registration"
 	}
-	sortCars(matched, code, "encar_")
+	sortCars(matched, code)
 	if offset > 10000 {
 		offset = 10000 // like the real API: past 10,000 the same page again
 	}
 	rows := []map[string]any{}
 	for i := offset; i < len(matched) && i < offset+count; i++ {
-		rows = append(rows, encarRow(&matched[i], i))
+		rows = append(rows, encarRow(matched[i], i))
 	}
 	body := map[string]any{"Count": len(matched), "SearchResults": rows}
 	if drift {
