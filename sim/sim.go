@@ -55,6 +55,7 @@ type Sim struct {
 	encar  []car
 	danawa []car
 	glovis []lot
+	lists  listPages // rendered Encar and Danawa list answers
 
 	mu     sync.RWMutex
 	now    time.Time // the simulated clock
