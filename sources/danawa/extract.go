@@ -37,8 +37,6 @@ type List struct {
 // row's source_url is absolute whatever base the client was configured with.
 var PublicList = &url.URL{Scheme: "https", Host: "auto.danawa.com", Path: "/usedcar/"}
 
-var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,48}$`)
-
 // ExtractList reads a Danawa used-car list page. A page without the list
 // container is ErrDrift (or ErrBlocked when it is a bot check); a list with
 // no rows is a success with zero rows, unless it is page 1 and the count
@@ -243,7 +241,6 @@ var (
 	idNameRe     = regexp.MustCompile(`(?i)(seq|id|no|num|code|cd|key)$`)
 	// volatileNames change on every page view: never part of an id.
 	volatileNames = regexp.MustCompile(`(?i)^(t|ts|time|timestamp|rand|rnd|nonce|_|page|order|sort|ref|referer|returnurl|utm_.*|callback)$`)
-	tokenRe       = regexp.MustCompile(`[^a-z0-9]+`)
 )
 
 // rowID derives a stable id from a bridge link's query; false when it
@@ -251,7 +248,7 @@ var (
 func rowID(q url.Values) (string, bool) {
 	partner := ""
 	for _, n := range partnerNames {
-		if p := tokenRe.ReplaceAllString(strings.ToLower(q.Get(n)), ""); p != "" {
+		if p := alnum(strings.ToLower(q.Get(n))); p != "" {
 			partner = p
 			break
 		}
@@ -277,7 +274,7 @@ func rowID(q url.Values) (string, bool) {
 				continue
 			}
 			if partner == "" {
-				partner = tokenRe.ReplaceAllString(hostLabel(u.Hostname()), "")
+				partner = alnum(hostLabel(u.Hostname()))
 			}
 			if id, ok := rowID(u.Query()); ok {
 				ad = id
@@ -304,11 +301,42 @@ func rowID(q url.Values) (string, bool) {
 
 func firstID(q url.Values, names []string) string {
 	for _, n := range names {
-		if v := strings.TrimSpace(q.Get(n)); idRe.MatchString(v) {
+		if v := strings.TrimSpace(q.Get(n)); isID(v) {
 			return v
 		}
 	}
 	return ""
+}
+
+// isID says whether s can be an ad's id: 1 to 48 ASCII letters, digits,
+// '_' or '-'.
+func isID(s string) bool {
+	if len(s) == 0 || len(s) > 48 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !isLetter(c) && (c < '0' || c > '9') && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// alnum is s with everything but a-z and 0-9 left out.
+func alnum(s string) string {
+	keep := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+	for i := range len(s) {
+		if !keep(s[i]) {
+			b := make([]byte, 0, len(s))
+			for j := range len(s) {
+				if keep(s[j]) {
+					b = append(b, s[j])
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // hostLabel is the name of a site from its host: "www.kcar.com" is kcar.

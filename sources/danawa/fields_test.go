@@ -1,6 +1,7 @@
 package danawa
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,15 @@ func TestListedOn(t *testing.T) {
 		got, ok := listedOn([]byte(in))
 		assert.Equal(t, !want.IsZero(), ok, "%q", in)
 		assert.True(t, want.Equal(got), "%q: %v", in, got)
+	}
+}
+
+func TestIsIDAndAlnum(t *testing.T) {
+	for in, want := range map[string]bool{"1001": true, "abc_DEF-9": true, "": false, "10 01": false, "１００１": false,
+		strings.Repeat("9", 48): true, strings.Repeat("9", 49): false, "a.b": false} {
+		assert.Equal(t, want, isID(in), "%q", in)
+	}
+	for in, want := range map[string]string{"kcar": "kcar", "kb-chachacha": "kbchachacha", "k car!": "kcar", "케이카": "", "Kcar": "car"} {
+		assert.Equal(t, want, alnum(in), "%q", in)
 	}
 }

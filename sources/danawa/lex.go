@@ -497,12 +497,22 @@ func convertNewlines(s []byte) []byte {
 	return out
 }
 
+// plain says whether v holds no '&', CR or NUL: text read as written.
+func plain(v []byte) bool {
+	for _, c := range v {
+		if c == '&' || c == '\r' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // attrValue is an attribute's value as the Tokenizer's TagAttr gives it:
 // NUL replaced, "\r\n" and "\r" made "\n", character references decoded as
 // in an attribute (where "&copy=1" stays as written); v itself when there
 // is nothing to change.
 func attrValue(v []byte) []byte {
-	if bytes.IndexByte(v, '&') < 0 && bytes.IndexByte(v, '\r') < 0 && bytes.IndexByte(v, 0) < 0 {
+	if plain(v) {
 		return v
 	}
 	v = convertNewlines(bytes.ReplaceAll(v, []byte{0}, []byte("\ufffd")))

@@ -184,8 +184,7 @@ func sameName(a, b []byte) bool {
 // is kept as a slice of the page when it needs no decoding; a second
 // piece copies (the slice's capacity ends with it).
 func appendField(dst *[]byte, t *token) {
-	if *dst == nil && bytes.IndexByte(t.text, '\r') < 0 && bytes.IndexByte(t.text, '&') < 0 &&
-		bytes.IndexByte(t.text, 0) < 0 {
+	if *dst == nil && plain(t.text) {
 		*dst = t.text[:len(t.text):len(t.text)]
 		return
 	}
