@@ -187,7 +187,7 @@ func (d *listDecoder) row(r *listRow) error {
 		}
 		switch member(name, rowMembers) {
 		case mID:
-			err = d.str(&r.ID, false)
+			err = d.bytes(&r.ID)
 		case mManufacturer:
 			err = d.str(&r.Manufacturer, true)
 		case mModelGroup:

@@ -63,7 +63,7 @@ func refExtractList(body []byte) (*List, error) {
 		rows := make([]listRow, len(*rp.SearchResults))
 		for i, r := range *rp.SearchResults {
 			rows[i] = listRow{
-				ID: r.ID, Manufacturer: r.Manufacturer, ModelGroup: r.ModelGroup, Model: r.Model, Badge: r.Badge,
+				ID: []byte(r.ID), Manufacturer: r.Manufacturer, ModelGroup: r.ModelGroup, Model: r.Model, Badge: r.Badge,
 				BadgeDetail: r.BadgeDetail, FuelType: r.FuelType, Transmission: r.Transmission, Year: r.Year,
 				FormYear: r.FormYear, Mileage: r.Mileage, Price: r.Price, SellType: r.SellType,
 				ServiceCopyCar: r.ServiceCopyCar, OfficeCityState: r.OfficeCityState, Photo: []byte(r.Photo),

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
@@ -28,19 +29,35 @@ func (n *number) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
-		// Not json.Unmarshal: it would validate the bytes a second time.
-		s, err := strconv.Unquote(string(b))
-		if err != nil {
-			return fmt.Errorf("not a number: %s", b)
+		text, ok := plainString(b)
+		if !ok {
+			// Escapes or invalid UTF-8. Not json.Unmarshal: it would
+			// validate the bytes a second time.
+			s, err := strconv.Unquote(string(b))
+			if err != nil {
+				return fmt.Errorf("not a number: %s", b)
+			}
+			text = []byte(s)
 		}
-		s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
-		if s == "" {
+		text = bytes.TrimSpace(text)
+		if len(text) == 0 {
 			return nil
 		}
-		f, err := strconv.ParseFloat(s, 64)
+		// "2,890": the grouping commas dropped, in a buffer on the stack.
+		var buf [32]byte
+		digits := buf[:0]
+		for _, c := range text {
+			if c != ',' {
+				digits = append(digits, c)
+			}
+		}
+		if len(digits) == 0 {
+			return nil
+		}
+		f, err := strconv.ParseFloat(string(digits), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			// "NaN" parses, and once became -9,223,372,036,854,775,808 km.
-			return fmt.Errorf("not a number: %q", s)
+			return fmt.Errorf("not a number: %q", string(digits))
 		}
 		n.v, n.set = f, true
 		return nil
@@ -51,6 +68,17 @@ func (n *number) UnmarshalJSON(b []byte) error {
 	}
 	n.v, n.set = f, true
 	return nil
+}
+
+// plainString returns the text of the JSON string b when it has no escapes
+// and is valid UTF-8, so that it reads the same as strconv.Unquote would
+// read it.
+func plainString(b []byte) ([]byte, bool) {
+	if len(b) < 2 || b[len(b)-1] != '"' {
+		return nil, false
+	}
+	text := b[1 : len(b)-1]
+	return text, bytes.IndexByte(text, '\\') < 0 && bytes.IndexByte(text, '"') < 0 && utf8.Valid(text)
 }
 
 func (n number) int() int { return int(math.Round(n.v)) }
@@ -65,7 +93,7 @@ type listPage struct {
 // listRow holds the members of a row the extractor reads (decode.go names
 // them on the wire); a row carries more, which are skipped.
 type listRow struct {
-	ID              string
+	ID              []byte // read in place, like Photo
 	Manufacturer    string
 	ModelGroup      string // the mobile and premium lists only
 	Model           string
@@ -151,9 +179,11 @@ func (p *listPage) list() (*List, error) {
 	}
 	rows := *p.SearchResults
 	out := &List{Total: p.Count.int(), Raw: len(rows), Rows: make([]vehicle.Vehicle, 0, len(rows))}
-	// The rows' sellers in one allocation: never grown, so the pointers
-	// into it stay valid.
+	// The rows' sellers in one allocation, never grown so that the
+	// pointers into it stay valid, and their own strings in one buffer.
 	sellers := make([]vehicle.Seller, 0, len(rows))
+	var text pageText
+	text.Grow(len(rows) * 192)
 	for i := range rows {
 		r := &rows[i]
 		if err := r.check(); err != nil {
@@ -162,7 +192,7 @@ func (p *listPage) list() (*List, error) {
 		if r.SellType == "리스" || r.SellType == "렌트" || r.ServiceCopyCar == "DUPLICATION" {
 			continue
 		}
-		out.Rows = append(out.Rows, r.vehicle(&sellers))
+		out.Rows = append(out.Rows, r.vehicle(&sellers, &text))
 		out.Pos = append(out.Pos, i)
 	}
 	return out, nil
@@ -187,9 +217,9 @@ func checkJSON(body []byte) error {
 func (r *listRow) check() error {
 	missing := ""
 	switch {
-	case r.ID == "":
+	case len(r.ID) == 0:
 		missing = "Id"
-	case !isDigits(r.ID):
+	case !isDigits(string(r.ID)):
 		return sources.Drift("row Id %q is not numeric", r.ID)
 	case r.Manufacturer == "":
 		missing = "Manufacturer"
@@ -239,14 +269,14 @@ var optional = []sources.Optional{
 }
 
 // vehicle is the row's vehicle; its seller is appended to sellers, which
-// has room for it.
-func (r *listRow) vehicle(sellers *[]vehicle.Seller) vehicle.Vehicle {
+// has room for it, and the strings it makes are written in text.
+func (r *listRow) vehicle(sellers *[]vehicle.Seller, text *pageText) vehicle.Vehicle {
 	v := vehicle.Vehicle{
-		ID:        "encar_" + r.ID,
+		ID:        text.join("encar_", r.ID, ""),
 		Source:    vehicle.Encar,
 		MileageKm: r.Mileage.int(),
 		PriceKRW:  int64(r.Price.int()) * 10000,
-		SourceURL: "https://fem.encar.com/cars/detail/" + r.ID,
+		SourceURL: text.join("https://fem.encar.com/cars/detail/", r.ID, ""),
 	}
 	model := r.Model
 	if r.ModelGroup != "" {
@@ -255,7 +285,7 @@ func (r *listRow) vehicle(sellers *[]vehicle.Seller) vehicle.Vehicle {
 	v.Make, v.Model = names(r.Manufacturer, strings.TrimSpace(model))
 	v.Trim = strings.TrimSpace(r.Badge)
 	if d := strings.TrimSpace(r.BadgeDetail); d != "" && d != noBadgeDetail {
-		v.Trim = strings.TrimSpace(v.Trim + " " + d)
+		v.Trim = strings.TrimSpace(text.join(v.Trim, space, d))
 	}
 	v.Year = r.FormYear.int()
 	if !r.FormYear.set {
@@ -263,13 +293,13 @@ func (r *listRow) vehicle(sellers *[]vehicle.Seller) vehicle.Vehicle {
 	}
 	if r.Year.set {
 		ym := r.Year.int()
-		v.FirstRegistration = yearMonth(ym)
+		v.FirstRegistration = text.yearMonth(ym)
 	}
 	v.Fuel, _ = korean.Fuel(r.FuelType)
 	v.Transmission, _ = korean.Transmission(r.Transmission)
 	v.Drivetrain = korean.Drivetrain(r.Badge)
 	v.Options = []string{}
-	v.PhotoURL = r.photoURL()
+	v.PhotoURL = r.photoURL(text)
 	if t, err := time.Parse("2006-01-02 15:04:05.000 -07", string(r.ModifiedDate)); err == nil {
 		v.ListedAt = t.In(vehicle.KST)
 	}
@@ -297,7 +327,7 @@ func names(manufacturer, model string) (string, string) {
 	return mk.English, md.English
 }
 
-func (r *listRow) photoURL() string {
+func (r *listRow) photoURL(text *pageText) string {
 	best := -1
 	for i, p := range r.Photos {
 		if len(p.Location) > 0 && (best < 0 || p.Ordering < r.Photos[best].Ordering) {
@@ -305,19 +335,39 @@ func (r *listRow) photoURL() string {
 		}
 	}
 	if best >= 0 {
-		return PhotoBase + string(r.Photos[best].Location)
+		return text.join(PhotoBase, r.Photos[best].Location, "")
 	}
 	if len(r.Photo) > 0 {
-		return PhotoBase + string(r.Photo) + "001.jpg"
+		return text.join(PhotoBase, r.Photo, "001.jpg")
 	}
 	return ""
 }
 
+// pageText holds the strings a page's vehicles are given (ids, links,
+// photo URLs): one allocation per page instead of several per row, which
+// the rows share for as long as any of them lives. A string taken from
+// strings.Builder's String stays valid as it grows: it never writes over
+// what it holds.
+type pageText struct{ strings.Builder }
+
+var space = []byte(" ")
+
+// join returns a + b + c.
+func (t *pageText) join(a string, b []byte, c string) string {
+	start := t.Len()
+	t.WriteString(a)
+	t.Write(b)
+	t.WriteString(c)
+	return t.String()[start:]
+}
+
 // yearMonth writes a registration YYYYMM that check accepted (a four-digit
 // year) as YYYY-MM.
-func yearMonth(ym int) string {
+func (t *pageText) yearMonth(ym int) string {
+	start := t.Len()
 	y, m := ym/100, ym%100
-	return string([]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + m/10), byte('0' + m%10)})
+	t.Write([]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + m/10), byte('0' + m%10)})
+	return t.String()[start:]
 }
 
 func isDigits(s string) bool {
