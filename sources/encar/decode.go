@@ -81,7 +81,7 @@ func (d *listDecoder) page(p *listPage, rowsHint int) error {
 		case mSearchResults:
 			err = d.rows(&p.SearchResults, rowsHint)
 		default:
-			err = d.dec.SkipValue()
+			err = d.skip()
 		}
 		if err != nil {
 			return err
@@ -98,6 +98,14 @@ func (d *listDecoder) page(p *listPage, rowsHint int) error {
 	default:
 		return err
 	}
+}
+
+// skip reads past the next value, validating it. Unlike Decoder.SkipValue,
+// which reads an array or object token by token, ReadValue scans it in one
+// pass.
+func (d *listDecoder) skip() error {
+	_, err := d.dec.ReadValue()
+	return err
 }
 
 // open reads the start of an object or array, which must come next.
@@ -125,7 +133,7 @@ func (d *listDecoder) rows(pp **[]listRow, hint int) error {
 	switch d.dec.PeekKind() {
 	case 'n':
 		*pp = nil
-		return d.dec.SkipValue()
+		return d.skip()
 	case '[':
 	default:
 		return d.typeError(d.dec.PeekKind(), "SearchResults")
@@ -175,7 +183,7 @@ func shrink[T any](s []T, n int) []T {
 
 func (d *listDecoder) row(r *listRow) error {
 	if d.dec.PeekKind() == 'n' {
-		return d.dec.SkipValue() // null leaves the row as it was
+		return d.skip() // null leaves the row as it was
 	}
 	if err := d.open('{', "a row"); err != nil {
 		return err
@@ -223,7 +231,7 @@ func (d *listDecoder) row(r *listRow) error {
 		case mModifiedDate:
 			err = d.bytes(&r.ModifiedDate)
 		default:
-			err = d.dec.SkipValue()
+			err = d.skip()
 		}
 		if err != nil {
 			return err
@@ -239,7 +247,7 @@ func (d *listDecoder) photoList(ps *[]photo) error {
 	switch d.dec.PeekKind() {
 	case 'n':
 		*ps = nil
-		return d.dec.SkipValue()
+		return d.skip()
 	case '[':
 	default:
 		return d.typeError(d.dec.PeekKind(), "Photos")
@@ -274,7 +282,7 @@ func (d *listDecoder) photoList(ps *[]photo) error {
 
 func (d *listDecoder) photo(p *photo) error {
 	if d.dec.PeekKind() == 'n' {
-		return d.dec.SkipValue()
+		return d.skip()
 	}
 	if err := d.open('{', "a photo"); err != nil {
 		return err
@@ -290,7 +298,7 @@ func (d *listDecoder) photo(p *photo) error {
 		case mOrdering:
 			err = d.float(&p.Ordering)
 		default:
-			err = d.dec.SkipValue()
+			err = d.skip()
 		}
 		if err != nil {
 			return err
