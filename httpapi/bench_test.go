@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -35,4 +37,41 @@ func BenchmarkMergeEncodePage200(b *testing.B) {
 		w.Body.Reset()
 		writeList(w, page, 1350, nil)
 	}
+}
+
+// BenchmarkGzipPage50 compresses a 50-row answer as the API sends it to a
+// client that accepts gzip, and reports the bytes sent.
+func BenchmarkGzipPage50(b *testing.B) {
+	date := time.Date(2025, 6, 20, 13, 0, 0, 0, vehicle.KST)
+	models := []string{"Avante", "Sonata", "Grandeur", "Tucson", "Santa Fe"}
+	trims := []string{"1.6 인스퍼레이션", "2.0 프리미엄", "하이브리드 2.4 익스클루시브", "디젤 2.2 4WD 노블레스", "1.6T 모던"}
+	page := make([]vehicle.Vehicle, 50)
+	for i := range page {
+		id := 38_000_000 + i*7919
+		page[i] = vehicle.Vehicle{ID: fmt.Sprintf("encar_%d", id), Source: vehicle.Encar, Make: "Hyundai",
+			Model: models[i%len(models)], Trim: trims[i*7%len(trims)], Year: 2012 + i*3%13, MileageKm: 9_000 + i*13_711%180_000,
+			Fuel: "gasoline", Transmission: "auto", PriceKRW: int64(4_000_000 + i*173_000),
+			PhotoURL: fmt.Sprintf("https://ci.encar.com/carpicture/carpicture03/pic%d/%d_001.jpg", id/10_000, id),
+			ListedAt: date.Add(time.Duration(i*7919) * time.Second)}
+	}
+	var body bytes.Buffer
+	writeList(httptest.NewRecorder(), page, 1350, nil) // warm the encoder's buffers
+	rec := httptest.NewRecorder()
+	writeList(rec, page, 1350, nil)
+	body.Write(rec.Body.Bytes())
+	h := withGzip(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body.Bytes())
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/v1/vehicles", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	var sent int
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		sent = w.Body.Len()
+	}
+	b.ReportMetric(float64(body.Len()), "json-bytes")
+	b.ReportMetric(float64(sent), "sent-bytes")
 }
