@@ -5,7 +5,8 @@ package merge
 
 import (
 	"strconv"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -41,20 +42,36 @@ func Page(s vehicle.Sort, limit int, lists ...[]*vehicle.Vehicle) (page []vehicl
 	return page, false
 }
 
-// Key identifies a physical car across dealer sites: the same car advertised
-// on Encar and Danawa has the same make, model, year, mileage and price.
-func Key(v *vehicle.Vehicle) string {
-	b := make([]byte, 0, 64)
-	b = append(b, strings.ToLower(v.Make)...)
+// AppendKey appends to b the key that identifies a physical car across
+// dealer sites: the same car advertised on Encar and Danawa has the same
+// make, model, year, mileage and price. Appended, so that with a buffer
+// used again, looking a key up in a map costs no allocation.
+func AppendKey(b []byte, v *vehicle.Vehicle) []byte {
+	b = appendLower(b, v.Make)
 	b = append(b, '|')
-	b = append(b, strings.ToLower(v.Model)...)
+	b = appendLower(b, v.Model)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, int64(v.Year), 10)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, int64(v.MileageKm), 10)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, v.PriceKRW, 10)
-	return string(b)
+	return b
+}
+
+// appendLower appends strings.ToLower(s) to b without making a string.
+func appendLower(b []byte, s string) []byte {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b = append(b, byte(r))
+			continue
+		}
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+	}
+	return b
 }
 
 // Before returns the rows, in order, that sort by key strictly before

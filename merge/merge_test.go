@@ -3,6 +3,7 @@ package merge
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,13 +63,17 @@ func TestBefore(t *testing.T) {
 	assert.False(t, held)
 }
 
-func TestKey(t *testing.T) {
+func TestAppendKey(t *testing.T) {
 	e := vehicle.Vehicle{ID: "encar_1", Make: "Kia", Model: "K5", Year: 2021, MileageKm: 100, PriceKRW: 2e7}
 	same := vehicle.Vehicle{ID: "danawa_1", Make: "kia", Model: "k5", Year: 2021, MileageKm: 100, PriceKRW: 2e7}
 	other := vehicle.Vehicle{ID: "danawa_2", Make: "Kia", Model: "K5", Year: 2021, MileageKm: 101, PriceKRW: 2e7}
-	assert.Equal(t, "kia|k5|2021|100|20000000", Key(&e))
-	assert.Equal(t, Key(&e), Key(&same), "the same car, whatever the site's case")
-	assert.NotEqual(t, Key(&e), Key(&other))
+	key := func(v *vehicle.Vehicle) string { return string(AppendKey([]byte("left over"), v)[len("left over"):]) }
+	assert.Equal(t, "kia|k5|2021|100|20000000", key(&e))
+	assert.Equal(t, key(&e), key(&same), "the same car, whatever the site's case")
+	assert.NotEqual(t, key(&e), key(&other))
+	for _, name := range []string{"Mercedes-Benz", "벤츠 E-클래스", "ÉCLAIR Σ", "DS7 Crossback", ""} {
+		assert.Equal(t, strings.ToLower(name), string(appendLower(nil, name)), name)
+	}
 }
 
 // BenchmarkPage200 merges three sources' 200 rows into a 200-row page.

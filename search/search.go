@@ -265,29 +265,29 @@ func (s *Service) page(q vehicle.Query, res *Result, auctionRows []vehicle.Vehic
 		frontier = merge.Earliest(q.Sort, frontier, r.frontier)
 	}
 	lists := make([][]*vehicle.Vehicle, 0, len(reads)+1)
-	preferred := map[string]bool{} // keys of the matching rows of the dealers before
-	for _, r := range reads {
+	// The keys of the matching rows read so far, with the dealer that read
+	// each first: a dealer's own rows never hide each other.
+	first := map[string]int{}
+	var key []byte
+	for d, r := range reads {
 		if r == nil {
 			continue
 		}
 		rows := make([]*vehicle.Vehicle, 0, len(r.rows))
-		mine := make([]string, 0, len(r.rows))
 		for i := range r.rows {
 			v := r.rows[i].V
 			if !q.Matches(v) {
 				continue
 			}
-			k := merge.Key(v)
-			mine = append(mine, k)
-			if preferred[k] {
+			key = merge.AppendKey(key[:0], v)
+			if by, ok := first[string(key)]; !ok {
+				first[string(key)] = d
+			} else if by < d {
 				continue // the same car as a preferred dealer's row
 			}
 			if q.After == nil || vehicle.Compare(q.Sort, v, q.After) > 0 {
 				rows = append(rows, v)
 			}
-		}
-		for _, k := range mine {
-			preferred[k] = true
 		}
 		slices.SortFunc(rows, func(a, b *vehicle.Vehicle) int { return vehicle.Compare(q.Sort, a, b) })
 		lists = append(lists, rows)
