@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,8 +17,8 @@ import (
 // writeList writes a search page straight from the rows, without building
 // the intermediate summaryJSON values.
 func writeList(w http.ResponseWriter, rows []vehicle.Vehicle, rate float64, next *string) {
-	b := make([]byte, 0, 1024*len(rows)+64)
-	b = append(b, `{"data":[`...)
+	buf := listBuffers.Get().(*[]byte)
+	b := append((*buf)[:0], `{"data":[`...)
 	for i := range rows {
 		if i > 0 {
 			b = append(b, ',')
@@ -30,8 +31,19 @@ func writeList(w http.ResponseWriter, rows []vehicle.Vehicle, rate float64, next
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	_, _ = w.Write(b) // a Writer never keeps what it is given
+	if cap(b) <= maxListBuffer {
+		*buf = b
+		listBuffers.Put(buf)
+	}
 }
+
+// listBuffers hold search pages while they are written: a 50-row page is
+// about 24 KB, and every request wrote one into a new buffer. A buffer
+// grown past maxListBuffer by a rare huge page is left to the collector.
+var listBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxListBuffer = 1 << 20
 
 // appendSummary appends v in the VehicleSummary shape; it says what
 // summary() says, field for field.
