@@ -12,8 +12,6 @@ import (
 	"sync"
 	"unicode"
 
-	"golang.org/x/net/html"
-
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
@@ -119,10 +117,11 @@ var optional = []sources.Optional{
 // included, as a page's text is); only a page without the list is asked.
 func isBotCheck(body []byte) bool {
 	var text []byte
-	z := html.NewTokenizer(bytes.NewReader(body))
-	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
-		if tt == html.TextToken {
-			text = append(text, z.Text()...)
+	z := lexer{b: body}
+	var t token
+	for z.next(&t); t.kind != tokEOF; z.next(&t) {
+		if t.kind == tokText {
+			text = appendText(text, t.text, t.mode)
 		}
 	}
 	s := string(text)
