@@ -56,6 +56,10 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4096}}
 	d := driver{client: client, key: *key, rate: *rate, duration: *duration, warmup: *warmup, sim: *simURL}
+	if *simURL != "" && *path == dealerQuery {
+		calls := naiveCalls(*encarURL, *danawaURL)
+		d.probes = map[string][]string{"encar": calls[:1], "danawa": calls[1:]}
+	}
 
 	var upstreamLatency time.Duration
 	if *simURL != "" {
@@ -95,7 +99,15 @@ type driver struct {
 	rate             int
 	duration, warmup time.Duration
 	sim              string
+	// probes are the upstream calls the request makes, by source: while a
+	// run drives its target they are also made directly, so that the
+	// target's latency is set against what the upstreams took at the same
+	// moment on the same machine, not against their configured latency.
+	probes map[string][]string
 }
+
+// probeEvery is how often each probe call is made during a run.
+const probeEvery = 50 * time.Millisecond
 
 // result is one target's run.
 type result struct {
@@ -103,7 +115,9 @@ type result struct {
 	sent       int
 	answers    map[string]int // "200", "200 partial", "503 overloaded", "error: timeout", …
 	latencies  []time.Duration
-	complete   []time.Duration // 200s without the partial header
+	complete   []time.Duration            // 200s without the partial header
+	upstreams  map[string][]time.Duration // the probes' latencies, by source
+	probeCalls map[string]int64           // probe calls sent, by source: not the target's
 	before     metricsSample
 	after      metricsSample
 	simBefore  map[string]simSource
@@ -156,7 +170,12 @@ func (d driver) run(ctx context.Context, name, target, metricsBase string) (*res
 			return nil, err
 		}
 	}
+	probing, stopProbes := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() { r.upstreams, r.probeCalls = d.probe(probing); close(probed) }()
 	got := d.drive(ctx, target, d.duration)
+	stopProbes()
+	<-probed
 	if r.after, err = scrape(ctx, d.client, metricsBase+"/metrics"); err != nil {
 		return nil, err
 	}
@@ -215,6 +234,59 @@ func (d driver) drive(ctx context.Context, target string, dur time.Duration) dri
 	}
 	wg.Wait()
 	return out
+}
+
+// probe makes each probe call every probeEvery until ctx ends, open-loop
+// like drive, and returns the latencies of the complete answers and the
+// calls sent, by source. Calls under way when ctx ends are waited for, so
+// that every call sent has reached the simulator when the run reads its
+// counts.
+func (d driver) probe(ctx context.Context) (map[string][]time.Duration, map[string]int64) {
+	out, sent := map[string][]time.Duration{}, map[string]int64{}
+	if len(d.probes) == 0 {
+		return out, sent
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return out, sent
+		case at := <-t.C:
+			for src, urls := range d.probes {
+				for _, u := range urls {
+					sent[src]++
+					wg.Go(func() {
+						if !d.fetch(context.WithoutCancel(ctx), u) {
+							return // failed: not a latency
+						}
+						took := time.Since(at)
+						mu.Lock()
+						out[src] = append(out[src], took)
+						mu.Unlock()
+					})
+				}
+			}
+		}
+	}
+}
+
+// fetch reads u whole and says whether it answered 200.
+func (d driver) fetch(ctx context.Context, u string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err == nil && resp.StatusCode == http.StatusOK
 }
 
 // send makes one request and names its answer: the status, "partial" when
@@ -332,6 +404,21 @@ func simStatus(ctx context.Context, c *http.Client, base string) (map[string]sim
 	return st, nil
 }
 
+// slowest is the source whose latencies have the highest p99, and that p99;
+// it sorts each source's latencies.
+func slowest(bySource map[string][]time.Duration) (string, time.Duration) {
+	var src string
+	var p99 time.Duration
+	for _, s := range slices.Sorted(maps.Keys(bySource)) {
+		l := bySource[s]
+		slices.Sort(l)
+		if p := percentile(l, .99); len(l) > 0 && (src == "" || p > p99) {
+			src, p99 = s, p
+		}
+	}
+	return src, p99
+}
+
 // percentile is the nearest-rank percentile of sorted durations.
 func percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
@@ -362,7 +449,8 @@ func report(w io.Writer, results []*result, upstream time.Duration) {
 		if r.simAfter != nil {
 			var parts []string
 			for _, src := range []string{"encar", "danawa"} {
-				parts = append(parts, fmt.Sprintf("%s %.2f", src, float64(r.simAfter[src].Requests-r.simBefore[src].Requests)/n))
+				calls := r.simAfter[src].Requests - r.simBefore[src].Requests - r.probeCalls[src]
+				parts = append(parts, fmt.Sprintf("%s %.2f", src, float64(calls)/n))
 			}
 			calls = strings.Join(parts, ", ")
 		}
@@ -377,6 +465,14 @@ func report(w io.Writer, results []*result, upstream time.Duration) {
 		fmt.Fprintf(w, "%s: p99 of every answer %sms, of complete answers %sms", r.name, ms(percentile(r.latencies, .99)), ms(percentile(r.complete, .99)))
 		if upstream > 0 {
 			fmt.Fprintf(w, "; p99 over the upstreams' latency: +%sms", ms(percentile(r.latencies, .99)-upstream))
+		}
+		if src, p99 := slowest(r.upstreams); src != "" {
+			var each []string
+			for _, s := range slices.Sorted(maps.Keys(r.upstreams)) {
+				each = append(each, fmt.Sprintf("%s %sms (%d calls)", s, ms(percentile(r.upstreams[s], .99)), len(r.upstreams[s])))
+			}
+			fmt.Fprintf(w, "; upstreams' p99 measured directly meanwhile: %s; p99 over the slowest upstream's p99: %+.1fms",
+				strings.Join(each, ", "), float64(percentile(r.latencies, .99)-p99)/float64(time.Millisecond))
 		}
 		if r.name == "service" {
 			fmt.Fprintf(w, "; breaker transitions: %.0f; shed as overloaded: %.0f",

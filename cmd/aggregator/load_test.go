@@ -150,6 +150,54 @@ func TestLoadCountsEveryAnswer(t *testing.T) {
 	assert.ErrorContains(t, err, "-baseline=false")
 }
 
+// TestLoadProbesTheUpstreams: while the service is driven, the upstream
+// calls of the dealer query are made directly too, and their p99 is what
+// the service's p99 is set against.
+func TestLoadProbesTheUpstreams(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	control := httptest.NewServer(s.Control())
+	t.Cleanup(control.Close)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"data":[]}`) }))
+	t.Cleanup(api.Close)
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "process_cpu_seconds_total 1\n")
+	}))
+	t.Cleanup(admin.Close)
+	var out strings.Builder
+	require.NoError(t, run(t.Context(), []string{"load", "-url", api.URL, "-admin", admin.URL, "-sim", control.URL, "-baseline=false",
+		"-encar-url", servers.EncarURL, "-danawa-url", servers.DanawaURL, "-rate", "20", "-duration", "2s", "-warmup", "0s"}, noenv, &out, &out))
+	t.Log(out.String())
+	assert.Regexp(t, `upstreams' p99 measured directly meanwhile: danawa [0-9.]+ms \(\d+ calls\), encar [0-9.]+ms \(\d+ calls\); p99 over the slowest upstream's p99: [-+][0-9.]+ms`, out.String())
+	assert.Positive(t, s.Hits("encar"), "the probes reached the simulator")
+	assert.Positive(t, s.Hits("danawa"))
+	assert.Contains(t, out.String(), "| encar 0.00, danawa 0.00 |", "the probes' calls are not the service's")
+}
+
+func TestSlowest(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	// encar's p99 of 100 values is its 99th smallest: 30 ms, not its one
+	// 50 ms outlier; danawa's p99 of three is its largest, 41 ms.
+	encar := ms(50)
+	for range 99 {
+		encar = append(encar, 30*time.Millisecond)
+	}
+	danawa := ms(41, 20, 21)
+	src, p99 := slowest(map[string][]time.Duration{"encar": encar, "danawa": danawa, "none": nil})
+	assert.Equal(t, "danawa", src)
+	assert.Equal(t, 41*time.Millisecond, p99)
+	src, _ = slowest(nil)
+	assert.Empty(t, src)
+}
+
 func TestPercentile(t *testing.T) {
 	var d []time.Duration
 	for i := 1; i <= 1000; i++ {

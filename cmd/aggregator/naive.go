@@ -73,7 +73,9 @@ func naive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func naiveHandler(encarBase, danawaBase string) http.Handler {
+// naiveCalls are the upstream calls the service makes for naiveQuery: the
+// Encar search first, then the Danawa pages.
+func naiveCalls(encarBase, danawaBase string) []string {
 	es := encar.Search{Makes: []string{naiveQuery.make}, Sort: naiveQuery.sort, Count: naiveQuery.encarCount}
 	urls := []string{encarBase + "/search/car/list/general?count=true&q=" + url.QueryEscape(encar.Expression(es)) +
 		"&sr=" + url.QueryEscape("|"+encar.SortCode(es.Sort)+"|0|"+strconv.Itoa(es.Count))}
@@ -81,6 +83,11 @@ func naiveHandler(encarBase, danawaBase string) http.Handler {
 		p := danawa.Params(danawa.Search{Makes: []string{naiveQuery.make}, Sort: naiveQuery.sort, Page: page})
 		urls = append(urls, danawaBase+"/usedcar/?"+p.Encode())
 	}
+	return urls
+}
+
+func naiveHandler(encarBase, danawaBase string) http.Handler {
+	urls := naiveCalls(encarBase, danawaBase)
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		out := make([]any, len(urls))
