@@ -46,7 +46,10 @@ var PublicList = &url.URL{Scheme: "https", Host: "auto.danawa.com", Path: "/used
 // link carries no identifier this reader knows is left out, counted and
 // logged; when every row is, the page is drift.
 func ExtractList(body []byte, page int) (*List, error) {
-	p := scan(body)
+	p, err := scan(body)
+	if err != nil {
+		return nil, sources.Drift("list HTML: %v", err)
+	}
 	if !p.list {
 		if isBotCheck(body) {
 			return nil, fmt.Errorf("%w: bot check page", sources.ErrBlocked)

@@ -2,6 +2,7 @@ package danawa
 
 import (
 	"bytes"
+	"fmt"
 
 	"golang.org/x/net/html/atom"
 )
@@ -100,6 +101,8 @@ type open struct {
 	classes class
 	// list is set on #usedcarList, row on a ul > li inside it.
 	list, row bool
+	// countInTop: a .count inside a .list_top.
+	countInTop bool
 }
 
 // scannedRow is what one ul > li held.
@@ -191,7 +194,12 @@ func appendField(dst *[]byte, t *token) {
 	*dst = appendText(*dst, t.text, t.mode)
 }
 
-func scan(body []byte) *scannedPage {
+// maxDepth bounds the open elements: every step of the scan that looks
+// through them is then bounded too, whatever a page holds. Real pages nest
+// a few dozen deep; browsers stop nesting at 512.
+const maxDepth = 512
+
+func scan(body []byte) (*scannedPage, error) {
 	p := &scannedPage{rows: make([]*scannedRow, 0, 24)}
 	z := lexer{b: body}
 	var (
@@ -202,11 +210,28 @@ func scan(body []byte) *scannedPage {
 		caps     = make([]capture, 0, 8)
 		totalCap = -1 // depth of the em whose text is the total
 		slab     []scannedRow
+		// How many open elements have each column's container classes,
+		// the class list_top, and a .count inside a .list_top.
+		within            [len(columns)]int
+		listTops, topCnts int
 	)
 	pop := func(to int) { // close every element deeper than to
 		for len(stack) > to {
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			if top.classes&clCol != 0 { // every container is a .col
+				for i, col := range columns {
+					if top.classes&col.container == col.container {
+						within[i]--
+					}
+				}
+			}
+			if top.classes&clListTop != 0 {
+				listTops--
+			}
+			if top.countInTop {
+				topCnts--
+			}
 			if top.list {
 				lists--
 			}
@@ -225,7 +250,7 @@ func scan(body []byte) *scannedPage {
 		z.next(&t)
 		switch t.kind {
 		case tokEOF:
-			return p
+			return p, nil
 		case tokText:
 			for _, c := range caps {
 				appendField(c.text, &t)
@@ -277,14 +302,14 @@ func scan(body []byte) *scannedPage {
 				if e.classes&(clMiddle|clNum) == 0 {
 					continue
 				}
-				for _, col := range columns {
-					if e.classes&col.cell != 0 && !r.found[col.f] && hasAncestor(stack, col.container) {
+				for i, col := range columns {
+					if e.classes&col.cell != 0 && !r.found[col.f] && within[i] > 0 {
 						r.found[col.f] = true
 						caps = append(caps, capture{depth: len(stack), text: &r.text[col.f]})
 					}
 				}
 			}
-			if a == atom.Em && !p.hasTot && underCountOfListTop(stack) {
+			if a == atom.Em && !p.hasTot && topCnts > 0 {
 				p.hasTot, totalCap = true, len(stack)
 			}
 			if isVoid(a) {
@@ -311,30 +336,24 @@ func scan(body []byte) *scannedPage {
 				p.rows = append(p.rows, r)
 				rows = append(rows, r)
 			}
+			if len(stack) == maxDepth {
+				return nil, fmt.Errorf("elements nested deeper than %d", maxDepth)
+			}
+			if e.classes&clCol != 0 {
+				for i, col := range columns {
+					if e.classes&col.container == col.container {
+						within[i]++
+					}
+				}
+			}
+			if e.classes&clCount != 0 && listTops > 0 {
+				e.countInTop = true
+				topCnts++
+			}
+			if e.classes&clListTop != 0 {
+				listTops++
+			}
 			stack = append(stack, e)
 		}
 	}
-}
-
-// hasAncestor says whether an open element has every class of want.
-func hasAncestor(stack []open, want class) bool {
-	for i := range stack {
-		if stack[i].classes&want == want {
-			return true
-		}
-	}
-	return false
-}
-
-// underCountOfListTop says whether the open elements hold a .count inside
-// a .list_top.
-func underCountOfListTop(stack []open) bool {
-	top := false
-	for i := range stack {
-		if top && stack[i].classes&clCount != 0 {
-			return true
-		}
-		top = top || stack[i].classes&clListTop != 0
-	}
-	return false
 }

@@ -1,9 +1,13 @@
 package danawa
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/sources"
 )
 
 func TestOneSpaced(t *testing.T) {
@@ -88,7 +92,8 @@ func TestScanShapes(t *testing.T) {
 			[]scanned{{title: "T", href: "/h"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := scan([]byte(c.page))
+			p, err := scan([]byte(c.page))
+			require.NoError(t, err)
 			assert.True(t, p.list)
 			assert.Equal(t, c.want, scannedRows(p))
 		})
@@ -98,15 +103,36 @@ func TestScanShapes(t *testing.T) {
 // TestScanTotalAndBase: the count above the list and <base href> are
 // read anywhere on the page.
 func TestScanTotalAndBase(t *testing.T) {
-	p := scan([]byte(`<HEAD><BASE HREF='https://m.danawa.com/a?x=1&amp;y=2'></HEAD><div class="list_top"><strong class='count'>` +
+	p, err := scan([]byte(`<HEAD><BASE HREF='https://m.danawa.com/a?x=1&amp;y=2'></HEAD><div class="list_top"><strong class='count'>` +
 		"총 <em>1,<!-- -->234</em>대</strong></div><div id=usedcarList></div>"))
+	require.NoError(t, err)
 	assert.True(t, p.list)
 	assert.True(t, p.hasTot)
 	assert.Equal(t, "1,234", string(p.total))
 	assert.True(t, p.hasBase)
 	assert.Equal(t, "https://m.danawa.com/a?x=1&y=2", string(attrValue(p.base)))
 
-	p = scan([]byte(`<div id="usedcarListV2"><ul><li><a class="name" href="/h">T</a></li></ul></div>`))
+	p, err = scan([]byte(`<div id="usedcarListV2"><ul><li><a class="name" href="/h">T</a></li></ul></div>`))
+	require.NoError(t, err)
 	assert.False(t, p.list, "another id is no list")
 	assert.Empty(t, p.rows)
+}
+
+// TestScanDepthBounded: a page nesting elements deeper than any real page
+// is drift, so no step of the scan walks an unbounded stack; 512 levels
+// are still read.
+func TestScanDepthBounded(t *testing.T) {
+	page := func(depth int) []byte { // depth elements open at the deepest: 3, depth-5 divs, 2
+		return []byte(`<div id="usedcarList"><ul><li><a class="name" href="/x?partner=kcar&amp;carSeq=1">기아 레이</a>` +
+			strings.Repeat("<div>", depth-5) + `<div class="col year"><span class="middle">2021</span></div>` +
+			`<div class="col km"><span class="middle">1,000km</span></div><div class="col price"><span class="num">900</span></div>`)
+	}
+	p, err := scan(page(maxDepth))
+	require.NoError(t, err)
+	require.Len(t, p.rows, 1)
+	assert.Equal(t, "2021", string(p.rows[0].text[fYear]))
+
+	_, err = ExtractList(page(maxDepth+1), 1)
+	require.ErrorIs(t, err, sources.ErrDrift)
+	assert.Contains(t, err.Error(), "nested deeper than 512")
 }
