@@ -35,11 +35,12 @@ var listOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontex
 
 // listDecoder is the state of one answer's decoding, pooled between answers.
 type listDecoder struct {
-	in       bytes.Buffer // the body, read in place
-	dec      jsontext.Decoder
-	intern   map[string]string // this answer's repeated string values
-	photos   []photo           // backing for every row's Photos
-	unquoted []byte            // the last name that had escapes
+	in          bytes.Buffer // the body, read in place
+	dec         jsontext.Decoder
+	intern      map[string]string // this answer's repeated string values
+	photos      []photo           // backing for every row's Photos
+	rowsBacking []listRow         // backing for SearchResults, all zero between answers
+	unquoted    []byte            // the last name that had escapes
 }
 
 var listDecoders = sync.Pool{New: func() any { return &listDecoder{intern: map[string]string{}} }}
@@ -60,6 +61,7 @@ func (d *listDecoder) release() {
 	d.in = bytes.Buffer{}
 	d.dec.Reset(&d.in)
 	clear(d.photos[:cap(d.photos)])
+	clear(d.rowsBacking[:cap(d.rowsBacking)])
 	clear(d.intern)
 	listDecoders.Put(d)
 }
@@ -139,7 +141,12 @@ func (d *listDecoder) rows(pp **[]listRow, hint int) error {
 		return d.typeError(d.dec.PeekKind(), "SearchResults")
 	}
 	if *pp == nil {
-		s := make([]listRow, 0, min(max(hint, 0), MaxCount))
+		// The rows are only read until the answer's vehicles are made:
+		// their backing is the decoder's, zero as if new.
+		s := d.rowsBacking[:0]
+		if n := min(max(hint, 0), MaxCount); cap(s) < n {
+			s = make([]listRow, 0, n)
+		}
 		*pp = &s
 	}
 	rows := *pp
@@ -154,6 +161,9 @@ func (d *listDecoder) rows(pp **[]listRow, hint int) error {
 		}
 	}
 	*rows = shrink(*rows, i)
+	if cap(*rows) > cap(d.rowsBacking) {
+		d.rowsBacking = (*rows)[:0] // grown: kept for the next answer
+	}
 	_, err := d.dec.ReadToken()
 	return err
 }
