@@ -40,6 +40,7 @@ type listDecoder struct {
 	intern      map[string]string // this answer's repeated string values
 	photos      []photo           // backing for every row's Photos
 	rowsBacking []listRow         // backing for SearchResults, all zero between answers
+	rowsUsed    int               // how much of rowsBacking this answer wrote
 	unquoted    []byte            // the last name that had escapes
 }
 
@@ -60,8 +61,9 @@ func newListDecoder(body []byte) *listDecoder {
 func (d *listDecoder) release() {
 	d.in = bytes.Buffer{}
 	d.dec.Reset(&d.in)
-	clear(d.photos[:cap(d.photos)])
-	clear(d.rowsBacking[:cap(d.rowsBacking)])
+	clear(d.photos) // only ever appended to
+	clear(d.rowsBacking[:min(d.rowsUsed, cap(d.rowsBacking))])
+	d.rowsUsed = 0
 	clear(d.intern)
 	listDecoders.Put(d)
 }
@@ -156,6 +158,7 @@ func (d *listDecoder) rows(pp **[]listRow, hint int) error {
 	i := 0
 	for ; d.dec.PeekKind() != ']'; i++ {
 		*rows = grow(*rows, i)
+		d.rowsUsed = max(d.rowsUsed, i+1)
 		if err := d.row(&(*rows)[i]); err != nil {
 			return err
 		}
