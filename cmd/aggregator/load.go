@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -115,9 +116,8 @@ type result struct {
 	sent       int
 	answers    map[string]int // "200", "200 partial", "503 overloaded", "error: timeout", …
 	latencies  []time.Duration
-	complete   []time.Duration            // 200s without the partial header
-	upstreams  map[string][]time.Duration // the probes' latencies, by source
-	probeCalls map[string]int64           // probe calls sent, by source: not the target's
+	complete   []time.Duration // 200s without the partial header
+	probed     probed
 	before     metricsSample
 	after      metricsSample
 	simBefore  map[string]simSource
@@ -171,11 +171,11 @@ func (d driver) run(ctx context.Context, name, target, metricsBase string) (*res
 		}
 	}
 	probing, stopProbes := context.WithCancel(ctx)
-	probed := make(chan struct{})
-	go func() { r.upstreams, r.probeCalls = d.probe(probing); close(probed) }()
+	probeDone := make(chan struct{})
+	go func() { r.probed = d.probe(probing); close(probeDone) }()
 	got := d.drive(ctx, target, d.duration)
 	stopProbes()
-	<-probed
+	<-probeDone
 	if r.after, err = scrape(ctx, d.client, metricsBase+"/metrics"); err != nil {
 		return nil, err
 	}
@@ -236,40 +236,60 @@ func (d driver) drive(ctx context.Context, target string, dur time.Duration) dri
 	return out
 }
 
-// probe makes each probe call every probeEvery until ctx ends, open-loop
-// like drive, and returns the latencies of the complete answers and the
-// calls sent, by source. Calls under way when ctx ends are waited for, so
-// that every call sent has reached the simulator when the run reads its
-// counts.
-func (d driver) probe(ctx context.Context) (map[string][]time.Duration, map[string]int64) {
-	out, sent := map[string][]time.Duration{}, map[string]int64{}
+// probed is what the probes of a run measured.
+type probed struct {
+	bySource map[string][]time.Duration // each call's latency, by source
+	// all is, for each round of probes whose calls all answered, the time
+	// until the last did: the least any gateway making them at once needs.
+	all  []time.Duration
+	sent map[string]int64 // calls sent, by source: not the target's
+}
+
+// probe makes every probe call at once every probeEvery until ctx ends,
+// open-loop like drive, and returns the latencies of the complete answers.
+// Calls under way when ctx ends are waited for, so that every call sent
+// has reached the simulator when the run reads its counts.
+func (d driver) probe(ctx context.Context) probed {
+	out := probed{bySource: map[string][]time.Duration{}, sent: map[string]int64{}}
 	if len(d.probes) == 0 {
-		return out, sent
+		return out
 	}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	var rounds sync.WaitGroup
+	defer rounds.Wait()
 	t := time.NewTicker(probeEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return out, sent
+			return out
 		case at := <-t.C:
+			var round sync.WaitGroup
+			var failed atomic.Bool
 			for src, urls := range d.probes {
 				for _, u := range urls {
-					sent[src]++
-					wg.Go(func() {
+					out.sent[src]++
+					round.Go(func() {
 						if !d.fetch(context.WithoutCancel(ctx), u) {
-							return // failed: not a latency
+							failed.Store(true) // not a latency
+							return
 						}
 						took := time.Since(at)
 						mu.Lock()
-						out[src] = append(out[src], took)
+						out.bySource[src] = append(out.bySource[src], took)
 						mu.Unlock()
 					})
 				}
 			}
+			rounds.Go(func() {
+				round.Wait()
+				if !failed.Load() {
+					took := time.Since(at)
+					mu.Lock()
+					out.all = append(out.all, took)
+					mu.Unlock()
+				}
+			})
 		}
 	}
 }
@@ -428,6 +448,14 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(rank, 0), len(sorted)-1)]
 }
 
+// plusMs is d in milliseconds with its sign.
+func plusMs(d time.Duration) string {
+	if d >= 0 {
+		return "+" + ms(d) + "ms"
+	}
+	return ms(d) + "ms"
+}
+
 func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
 }
@@ -449,7 +477,7 @@ func report(w io.Writer, results []*result, upstream time.Duration) {
 		if r.simAfter != nil {
 			var parts []string
 			for _, src := range []string{"encar", "danawa"} {
-				calls := r.simAfter[src].Requests - r.simBefore[src].Requests - r.probeCalls[src]
+				calls := r.simAfter[src].Requests - r.simBefore[src].Requests - r.probed.sent[src]
 				parts = append(parts, fmt.Sprintf("%s %.2f", src, float64(calls)/n))
 			}
 			calls = strings.Join(parts, ", ")
@@ -466,13 +494,16 @@ func report(w io.Writer, results []*result, upstream time.Duration) {
 		if upstream > 0 {
 			fmt.Fprintf(w, "; p99 over the upstreams' latency: +%sms", ms(percentile(r.latencies, .99)-upstream))
 		}
-		if src, p99 := slowest(r.upstreams); src != "" {
+		if src, p99 := slowest(r.probed.bySource); src != "" {
 			var each []string
-			for _, s := range slices.Sorted(maps.Keys(r.upstreams)) {
-				each = append(each, fmt.Sprintf("%s %sms (%d calls)", s, ms(percentile(r.upstreams[s], .99)), len(r.upstreams[s])))
+			for _, s := range slices.Sorted(maps.Keys(r.probed.bySource)) {
+				each = append(each, fmt.Sprintf("%s %sms (%d calls)", s, ms(percentile(r.probed.bySource[s], .99)), len(r.probed.bySource[s])))
 			}
-			fmt.Fprintf(w, "; upstreams' p99 measured directly meanwhile: %s; p99 over the slowest upstream's p99: %+.1fms",
-				strings.Join(each, ", "), float64(percentile(r.latencies, .99)-p99)/float64(time.Millisecond))
+			slices.Sort(r.probed.all)
+			all := percentile(r.probed.all, .99)
+			fmt.Fprintf(w, "; upstreams' p99 measured directly meanwhile: %s, all of the query's calls answered %sms; "+
+				"p99 over the slowest upstream's p99: %s, over all calls answered: %s",
+				strings.Join(each, ", "), ms(all), plusMs(percentile(r.latencies, .99)-p99), plusMs(percentile(r.latencies, .99)-all))
 		}
 		if r.name == "service" {
 			fmt.Fprintf(w, "; breaker transitions: %.0f; shed as overloaded: %.0f",
