@@ -131,6 +131,10 @@ type List struct {
 	Pos []int
 }
 
+// maxTotal bounds a believable Count: Encar lists a few hundred thousand
+// cars, so a total past ten million is a misread, not a market.
+const maxTotal = 10_000_000
+
 // noBadgeDetail is what Encar puts in BadgeDetail when a trim has no sub-grade.
 const noBadgeDetail = "(세부등급 없음)"
 
@@ -173,6 +177,11 @@ func extractList(body []byte, count int) (*List, error) {
 func (p *listPage) list() (*List, error) {
 	if p.Count == nil || !p.Count.set {
 		return nil, sources.Drift("missing Count")
+	}
+	if c := p.Count.v; c < 0 || c > maxTotal || c != math.Trunc(c) {
+		// 1e300 would round to a negative int: a total is read as a
+		// whole number of ads or not at all.
+		return nil, sources.Drift("Count %v is not a number of ads", c)
 	}
 	if p.SearchResults == nil {
 		return nil, sources.Drift("missing SearchResults")
