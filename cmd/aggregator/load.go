@@ -256,12 +256,12 @@ func (d driver) probe(ctx context.Context) probed {
 	}
 	var mu sync.Mutex
 	var rounds sync.WaitGroup
-	defer rounds.Wait()
 	t := time.NewTicker(probeEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			rounds.Wait() // before out is copied: the rounds append to it
 			return out
 		case at := <-t.C:
 			var round sync.WaitGroup
