@@ -144,7 +144,10 @@ func (d *listDecoder) rows(pp **[]listRow, hint int) error {
 	}
 	if *pp == nil {
 		// The rows are only read until the answer's vehicles are made:
-		// their backing is the decoder's, zero as if new.
+		// their backing is the decoder's, zero as if new. An earlier
+		// SearchResults of this answer, since made null, may have written
+		// it: its rows must not show through this array's.
+		clear(d.rowsBacking[:min(d.rowsUsed, cap(d.rowsBacking))])
 		s := d.rowsBacking[:0]
 		if n := min(max(hint, 0), MaxCount); cap(s) < n {
 			s = make([]listRow, 0, n)

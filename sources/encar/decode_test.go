@@ -176,6 +176,7 @@ func TestDecodeEdges(t *testing.T) {
 			assert.Equal(t, [2]int{0, 0}, [2]int{l.Raw, len(l.Rows)})
 		}},
 		{name: "results then null", old: `]}`, new: `],"SearchResults":null}`, drift: true},
+		{name: "results, null, then results", old: `]}`, new: `],"SearchResults":null,"SearchResults":[{"Id":"7"}]}`, drift: true}, // row 7 has no make
 		{name: "photos twice", old: `"Photo":`, new: `"Photos":[{"location":"/p/a.jpg","ordering":2}],"Photos":[{"ordering":1}],"Photo":`, want: photoURL(PhotoBase + "/p/a.jpg")},
 
 		// Huge numbers.
