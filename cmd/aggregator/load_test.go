@@ -176,6 +176,32 @@ func TestLoadProbesTheUpstreams(t *testing.T) {
 	assert.Contains(t, out.String(), "| encar 0.00, danawa 0.00 |", "the probes' calls are not the service's")
 }
 
+// TestProbeCountsTheCallsUnderWay: the calls under way when a run ends are
+// waited for, and each round counted once its calls have all answered.
+func TestProbeCountsTheCallsUnderWay(t *testing.T) {
+	got := make(chan struct{}, 1)
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- struct{}{}:
+		default:
+		}
+		<-release
+	}))
+	t.Cleanup(up.Close)
+	d := driver{client: up.Client(), probes: map[string][]string{"encar": {up.URL}}}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan probed, 1)
+	go func() { done <- d.probe(ctx) }()
+	<-got // a round is under way
+	cancel()
+	close(release)
+	p := <-done
+	require.Positive(t, p.sent["encar"])
+	assert.Len(t, p.bySource["encar"], int(p.sent["encar"]), "every call sent answered")
+	assert.Len(t, p.all, int(p.sent["encar"]), "every round answered in full")
+}
+
 func TestSlowest(t *testing.T) {
 	ms := func(v ...int) []time.Duration {
 		out := make([]time.Duration, len(v))
