@@ -3,6 +3,7 @@ package danawa
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"golang.org/x/net/html/atom"
 )
@@ -196,8 +197,66 @@ func appendField(dst *[]byte, t *token) {
 
 // maxDepth bounds the open elements: every step of the scan that looks
 // through them is then bounded too, whatever a page holds. Real pages nest
-// a few dozen deep; browsers stop nesting at 512.
+// a few dozen deep once the end tags HTML lets a page leave out are
+// implied (impliedEnd); deeper is drift.
 const maxDepth = 512
+
+// impliedEnd is the open element that the start of an a element closes,
+// as the HTML parser closes it, or -1: the elements whose end tag a page
+// may leave out (li, p, option, optgroup, dt, dd, tr, td, th, and the
+// table sections). Without it a long form of options or a run of bare
+// paragraphs, which browsers read as siblings, would pile up as nesting.
+// For an optgroup the caller asks twice: an open option, then an open
+// optgroup.
+func impliedEnd(a atom.Atom, stack []open) int {
+	// find is the deepest open element among want, looking no further
+	// than the first of stop.
+	find := func(want, stop []atom.Atom) int {
+		for i := len(stack) - 1; i >= 0; i-- {
+			switch t := stack[i].tag; {
+			case slices.Contains(want, t):
+				return i
+			case slices.Contains(stop, t):
+				return -1
+			}
+		}
+		return -1
+	}
+	top := atom.Atom(0)
+	if len(stack) > 0 {
+		top = stack[len(stack)-1].tag
+	}
+	switch {
+	case a == atom.Li:
+		if i := find([]atom.Atom{atom.Li}, []atom.Atom{atom.Ul, atom.Ol}); i >= 0 {
+			return i
+		}
+	case a == atom.Option && top == atom.Option:
+		return len(stack) - 1
+	case a == atom.Optgroup && (top == atom.Option || top == atom.Optgroup):
+		return len(stack) - 1
+	case a == atom.Dd || a == atom.Dt:
+		if i := find([]atom.Atom{atom.Dd, atom.Dt}, []atom.Atom{atom.Dl, atom.Table, atom.Td, atom.Th, atom.Button, atom.Body, atom.Html}); i >= 0 {
+			return i
+		}
+	case a == atom.Td || a == atom.Th:
+		return find([]atom.Atom{atom.Td, atom.Th}, []atom.Atom{atom.Tr, atom.Table})
+	case a == atom.Tr:
+		return find([]atom.Atom{atom.Tr}, []atom.Atom{atom.Tbody, atom.Thead, atom.Tfoot, atom.Table})
+	case a == atom.Tbody || a == atom.Thead || a == atom.Tfoot:
+		return find([]atom.Atom{atom.Tbody, atom.Thead, atom.Tfoot}, []atom.Atom{atom.Table})
+	}
+	switch a { // the elements whose start closes a p open in button scope
+	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center, atom.Details, atom.Dialog,
+		atom.Dir, atom.Div, atom.Dl, atom.Fieldset, atom.Figcaption, atom.Figure, atom.Footer, atom.Header,
+		atom.Hgroup, atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Search, atom.Section, atom.Summary,
+		atom.Ul, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Pre, atom.Listing, atom.Form,
+		atom.Table, atom.Hr, atom.Xmp, atom.Li, atom.Dd, atom.Dt:
+		return find([]atom.Atom{atom.P}, []atom.Atom{atom.Button, atom.Table, atom.Td, atom.Th, atom.Caption,
+			atom.Object, atom.Marquee, atom.Applet, atom.Template, atom.Html})
+	}
+	return -1
+}
 
 func scan(body []byte) (*scannedPage, error) {
 	p := &scannedPage{rows: make([]*scannedRow, 0, 24)}
@@ -275,15 +334,11 @@ func scan(body []byte) (*scannedPage, error) {
 			if t.hasClass {
 				e.classes = classesOf(t.class)
 			}
-			if a == atom.Li {
-				// An li closes the li still open in the same list, as
-				// the HTML parser does.
-				for i := len(stack) - 1; i >= 0; i-- {
-					if t := stack[i].tag; t == atom.Ul || t == atom.Ol {
-						break
-					} else if t == atom.Li {
+			if i := impliedEnd(a, stack); i >= 0 {
+				pop(i)
+				if a == atom.Optgroup {
+					if i := impliedEnd(a, stack); i >= 0 { // an option, then its optgroup
 						pop(i)
-						break
 					}
 				}
 			}

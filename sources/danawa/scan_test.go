@@ -136,3 +136,33 @@ func TestScanDepthBounded(t *testing.T) {
 	require.ErrorIs(t, err, sources.ErrDrift)
 	assert.Contains(t, err.Error(), "nested deeper than 512")
 }
+
+// TestScanImpliedEnds: end tags that HTML lets a page leave out are implied
+// as the parser implies them, so long forms, tables and runs of bare
+// paragraphs are siblings, not 600 levels of nesting, and the row after
+// them reads as it would without them.
+func TestScanImpliedEnds(t *testing.T) {
+	const row = `<div id="usedcarList"><ul><li><p>광고<div class="col year"><span class="middle">2021</span></div>` +
+		`<p><div class="col km"><span class="middle">1,000km</span></div></li></ul></div>`
+	for name, before := range map[string]string{
+		"options":            "<select>" + strings.Repeat("<option>모델", 600) + "</select>",
+		"options in groups":  "<select>" + strings.Repeat("<optgroup label=g><option>a<option>b", 300) + "</select>",
+		"paragraphs":         strings.Repeat("<p>본문", 600),
+		"paragraphs in divs": strings.Repeat("<p>본문<div>x</div>", 600),
+		"table rows":         "<table>" + strings.Repeat("<tr><td>a<td>b<th>c", 600) + "</table>",
+		"table sections":     "<table>" + strings.Repeat("<thead><tr><td>a<tbody><tr><td>b", 300) + "</table>",
+		"definitions":        "<dl>" + strings.Repeat("<dt>연식<dd>2021", 600) + "</dl>",
+		"list items":         "<ul>" + strings.Repeat("<li>항목", 600) + "</ul>",
+	} {
+		p, err := scan([]byte(before + row))
+		if !assert.NoError(t, err, name) || !assert.Len(t, p.rows, 1, name) {
+			continue
+		}
+		assert.Equal(t, "2021", string(p.rows[0].text[fYear]), name)
+		assert.Equal(t, "1,000km", string(p.rows[0].text[fKm]), name)
+	}
+	// Elements whose end tag may not be left out still nest, and a page
+	// nesting them past the bound is drift (TestScanDepthBounded).
+	_, err := scan([]byte(strings.Repeat("<span>", maxDepth+1) + row))
+	assert.ErrorContains(t, err, "nested deeper")
+}
