@@ -2,6 +2,7 @@ package korean
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -164,6 +165,12 @@ func TestMatchMemoIsBounded(t *testing.T) {
 			return
 		}
 	}
+	clear(matches.m)
+	long := "K5 " + strings.Repeat("노블레스 ", 40) // over 500 bytes of trim after the model
+	md, ok := kia.ModelIn(long + "X")
+	assert.True(t, ok)
+	assert.Equal(t, "K5", md.English)
+	assert.Empty(t, matches.m, "a text longer than any model name is matched, not remembered")
 }
 
 func TestMakeSpellings(t *testing.T) {

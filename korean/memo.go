@@ -13,6 +13,10 @@ import (
 // of names never seen before costs a bounded amount of memory (about 1 MB).
 const maxMatches = 8192
 
+// maxMatchText is the longest text remembered: model names are a few
+// words, and a page sending kilobytes of title must not fill the memo.
+const maxMatchText = 256
+
 type matchKey struct {
 	make *Make
 	text string
@@ -30,6 +34,9 @@ var matches = struct {
 }{m: make(map[matchKey]matchAnswer)}
 
 func (m *Make) modelMatch(text string) (*Model, match, bool) {
+	if len(text) > maxMatchText {
+		return m.matchModel(text)
+	}
 	k := matchKey{m, text}
 	matches.RLock()
 	a, hit := matches.m[k]

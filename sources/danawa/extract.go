@@ -422,6 +422,10 @@ type memo[V any] struct {
 
 const maxMemo = 8192
 
+// maxMemoKey is the longest key remembered, so that a page of huge values
+// cannot make the memos hold megabytes.
+const maxMemoKey = 1024
+
 var (
 	titles  = &memo[titleParts]{m: make(map[string]titleParts)} // by the title as written
 	links   = &memo[rowLink]{m: make(map[string]rowLink)}       // by memoKey of the href
@@ -430,6 +434,9 @@ var (
 )
 
 func (c *memo[V]) get(key []byte, compute func() V) V {
+	if len(key) > maxMemoKey {
+		return compute() // no real title, link or photo is this long
+	}
 	c.mu.Lock()
 	v, ok := c.m[string(key)]
 	c.mu.Unlock()

@@ -1,6 +1,7 @@
 package danawa
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -165,4 +166,20 @@ func TestScanImpliedEnds(t *testing.T) {
 	// nesting them past the bound is drift (TestScanDepthBounded).
 	_, err := scan([]byte(strings.Repeat("<span>", maxDepth+1) + row))
 	assert.ErrorContains(t, err, "nested deeper")
+}
+
+// TestMemoKeepsNoHugeKey: a value longer than any real title, link or
+// photo is computed every time, never kept.
+func TestMemoKeepsNoHugeKey(t *testing.T) {
+	c := &memo[int]{m: make(map[string]int)}
+	calls := 0
+	compute := func() int { calls++; return 7 }
+	huge := bytes.Repeat([]byte("a"), maxMemoKey+1)
+	assert.Equal(t, 7, c.get(huge, compute))
+	assert.Equal(t, 7, c.get(huge, compute))
+	assert.Equal(t, 2, calls)
+	assert.Empty(t, c.m)
+	assert.Equal(t, 7, c.get([]byte("기아 레이"), compute))
+	assert.Equal(t, 7, c.get([]byte("기아 레이"), compute))
+	assert.Equal(t, 3, calls, "a short key is remembered")
 }
