@@ -167,8 +167,10 @@ func (d *listDecoder) rows(pp **[]listRow, hint int) error {
 		}
 	}
 	*rows = shrink(*rows, i)
-	if cap(*rows) > cap(d.rowsBacking) {
-		d.rowsBacking = (*rows)[:0] // grown: kept for the next answer
+	if cap(*rows) > cap(d.rowsBacking) && cap(*rows) <= MaxCount {
+		// Grown: kept for the next answer, up to what a call may ask
+		// for, so a freak answer's rows are not kept alive by the pool.
+		d.rowsBacking = (*rows)[:0]
 	}
 	_, err := d.dec.ReadToken()
 	return err
@@ -213,19 +215,19 @@ func (d *listDecoder) row(r *listRow) error {
 		case mID:
 			err = d.bytes(&r.ID)
 		case mManufacturer:
-			err = d.str(&r.Manufacturer, true)
+			err = d.str(&r.Manufacturer)
 		case mModelGroup:
-			err = d.str(&r.ModelGroup, true)
+			err = d.str(&r.ModelGroup)
 		case mModel:
-			err = d.str(&r.Model, true)
+			err = d.str(&r.Model)
 		case mBadge:
-			err = d.str(&r.Badge, true)
+			err = d.str(&r.Badge)
 		case mBadgeDetail:
-			err = d.str(&r.BadgeDetail, true)
+			err = d.str(&r.BadgeDetail)
 		case mFuelType:
-			err = d.str(&r.FuelType, true)
+			err = d.str(&r.FuelType)
 		case mTransmission:
-			err = d.str(&r.Transmission, true)
+			err = d.str(&r.Transmission)
 		case mYear:
 			err = d.number(&r.Year)
 		case mFormYear:
@@ -235,11 +237,11 @@ func (d *listDecoder) row(r *listRow) error {
 		case mPrice:
 			err = d.number(&r.Price)
 		case mSellType:
-			err = d.str(&r.SellType, true)
+			err = d.str(&r.SellType)
 		case mServiceCopyCar:
-			err = d.str(&r.ServiceCopyCar, true)
+			err = d.str(&r.ServiceCopyCar)
 		case mOfficeCityState:
-			err = d.str(&r.OfficeCityState, true)
+			err = d.str(&r.OfficeCityState)
 		case mPhoto:
 			err = d.bytes(&r.Photo)
 		case mPhotos:
@@ -384,9 +386,9 @@ func (d *listDecoder) float(f *float64) error {
 	return nil
 }
 
-// str decodes a string member; null leaves it as it was. Values that repeat
-// across rows (a make, a fuel, a region) are interned.
-func (d *listDecoder) str(s *string, repeats bool) error {
+// str decodes a string member; null leaves it as it was. Values repeat
+// across rows (a make, a fuel, a region): they are interned.
+func (d *listDecoder) str(s *string) error {
 	v, err := d.dec.ReadValue()
 	switch {
 	case err != nil:
@@ -397,9 +399,7 @@ func (d *listDecoder) str(s *string, repeats bool) error {
 		return d.typeError(v.Kind(), "a string member")
 	}
 	if raw, ok := verbatim(v); ok {
-		if !repeats {
-			*s = string(raw)
-		} else if is, ok := d.intern[string(raw)]; ok {
+		if is, ok := d.intern[string(raw)]; ok {
 			*s = is
 		} else {
 			*s = string(raw)
