@@ -11,16 +11,20 @@ import (
 // for every call made the simulator, not the service, the costliest process
 // of a load run on a shared machine. Faults and latency are applied to
 // every call as before: only the rendering is saved. Bounded: at most
-// maxListPages answers, all dropped when full.
+// maxListPages answers and maxListBytes of them, all dropped when full.
 //
 // Should dealer listings ever change while the simulator runs, whatever
 // changes them must clear this memo.
 type listPages struct {
-	mu sync.Mutex
-	m  map[string]page
+	mu    sync.Mutex
+	m     map[string]page
+	bytes int // of the bodies in m
 }
 
-const maxListPages = 512
+const (
+	maxListPages = 512
+	maxListBytes = 64 << 20 // a 500-row Encar answer is about 370 KB
+)
 
 // get returns the answer to r from the memo, rendering it with render the
 // first time.
@@ -37,8 +41,11 @@ func (p *listPages) get(r *http.Request, drift bool, render func() page) page {
 	}
 	pg = render()
 	p.mu.Lock()
-	if p.m == nil || len(p.m) >= maxListPages {
-		p.m = make(map[string]page)
+	if p.m == nil || len(p.m) >= maxListPages || p.bytes+len(pg.body) > maxListBytes {
+		p.m, p.bytes = make(map[string]page), 0
+	}
+	if _, ok := p.m[key]; !ok { // two callers may render the same page at once
+		p.bytes += len(pg.body)
 	}
 	p.m[key] = pg
 	p.mu.Unlock()

@@ -12,7 +12,7 @@ import (
 
 func (p *listPages) clear() {
 	p.mu.Lock()
-	p.m = nil
+	p.m, p.bytes = nil, 0
 	p.mu.Unlock()
 }
 
@@ -55,6 +55,18 @@ func TestListAnswersRemembered(t *testing.T) {
 	for page := range maxListPages + 10 {
 		get(t, s.Danawa(), fmt.Sprintf("/usedcar/?Work=list&Tab=list&Order=1&Page=%d", page+1))
 		if !assert.LessOrEqual(t, s.lists.len(), maxListPages) {
+			break
+		}
+	}
+
+	// Bounded in bytes too: 500-row answers, about 370 KB each.
+	s.lists.clear()
+	for offset := 0; offset < 200*500; offset += 500 {
+		get(t, s.Encar(), fmt.Sprintf("/search/car/list/general?count=true&q=(And.Hidden.N.)&sr=%%7CPriceAsc%%7C%d%%7C500", offset%2000+offset/2000))
+		s.lists.mu.Lock()
+		held := s.lists.bytes
+		s.lists.mu.Unlock()
+		if !assert.LessOrEqual(t, held, maxListBytes) {
 			break
 		}
 	}
