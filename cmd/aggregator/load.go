@@ -492,7 +492,7 @@ func report(w io.Writer, results []*result, upstream time.Duration) {
 		slices.Sort(r.complete)
 		fmt.Fprintf(w, "%s: p99 of every answer %sms, of complete answers %sms", r.name, ms(percentile(r.latencies, .99)), ms(percentile(r.complete, .99)))
 		if upstream > 0 {
-			fmt.Fprintf(w, "; p99 over the upstreams' latency: +%sms", ms(percentile(r.latencies, .99)-upstream))
+			fmt.Fprintf(w, "; p99 over the upstreams' configured latency: %s", plusMs(percentile(r.latencies, .99)-upstream))
 		}
 		if src, p99 := slowest(r.probed.bySource); src != "" {
 			var each []string
