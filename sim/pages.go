@@ -16,9 +16,10 @@ import (
 // Should dealer listings ever change while the simulator runs, whatever
 // changes them must clear this memo.
 type listPages struct {
-	mu    sync.Mutex
-	m     map[string]page
-	bytes int // of the bodies in m
+	mu       sync.Mutex
+	m        map[string]page
+	bytes    int // of the bodies in m
+	maxBytes int // maxListBytes when 0
 }
 
 const (
@@ -41,7 +42,11 @@ func (p *listPages) get(r *http.Request, drift bool, render func() page) page {
 	}
 	pg = render()
 	p.mu.Lock()
-	if p.m == nil || len(p.m) >= maxListPages || p.bytes+len(pg.body) > maxListBytes {
+	limit := p.maxBytes
+	if limit == 0 {
+		limit = maxListBytes
+	}
+	if p.m == nil || len(p.m) >= maxListPages || p.bytes+len(pg.body) > limit {
 		p.m, p.bytes = make(map[string]page), 0
 	}
 	if _, ok := p.m[key]; !ok { // two callers may render the same page at once
