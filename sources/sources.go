@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -157,9 +156,21 @@ type Response struct {
 	Status      int
 	ContentType string
 	Body        []byte
+	buf         *[]byte // the pooled buffer Body is in, until Release
 }
 
-// Do sends req and reads the body up to the size cap. 403 and 429 are
+// Release hands the body's buffer back for a later read, after which Body is
+// nil. Call it once nothing taken from Body points into it; a response never
+// released is collected as usual.
+func (r *Response) Release() {
+	if r.buf != nil {
+		putBody(r.buf)
+		r.buf, r.Body = nil, nil
+	}
+}
+
+// Do sends req and reads the body up to the size cap, into a pooled buffer
+// the caller hands back with Response.Release. 403 and 429 are
 // ErrBlocked and 5xx is ErrUpstream; other statuses are returned for the
 // caller to judge (a 404 means different things on a list and a detail).
 func (c *Client) Do(req *http.Request) (*Response, error) {
@@ -187,11 +198,11 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	if resp.ContentLength > c.maxBody {
 		return nil, fmt.Errorf("%w: content-length %d over %d", ErrOversize, resp.ContentLength, c.maxBody)
 	}
-	body, err := c.budget.read(resp, c.maxBody)
+	buf, err := c.budget.read(resp, c.maxBody)
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
+	return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: *buf, buf: buf}, nil
 }
 
 // BodyBudget bounds the bytes held by upstream bodies being read, across
@@ -213,54 +224,70 @@ func NewBodyBudget(n int64) *BodyBudget {
 // when the length is not announced.
 const readChunk = 32 << 10
 
-// read reads resp's body up to limit bytes, holding budget for what it has
-// allocated until it returns: the caller parses the body at once and drops
-// it, so the bytes held past this call are bounded by the calls in flight.
-func (b *BodyBudget) read(resp *http.Response, limit int64) ([]byte, error) {
+// read reads resp's body up to limit bytes into a pooled buffer, holding
+// budget for the bytes it asked for until it returns: the caller parses the
+// body at once and releases it, so the bytes held past this call are bounded
+// by the calls in flight.
+func (b *BodyBudget) read(resp *http.Response, limit int64) (*[]byte, error) {
 	held := int64(0)
-	grow := func(buf []byte, by int64) ([]byte, error) {
+	if b != nil {
+		defer func() { b.sem.Release(held) }()
+	}
+	// take returns a buffer of capacity at least n holding what buf holds,
+	// taking from the budget the by bytes the body grows by.
+	take := func(buf *[]byte, n, by int64) (*[]byte, error) {
 		if b != nil {
 			if !b.sem.TryAcquire(by) {
 				return nil, fmt.Errorf("%w: the upstream body budget of %d bytes is in use", ErrOversize, b.total)
 			}
 			held += by
 		}
-		return slices.Grow(buf, int(by)), nil
-	}
-	if b != nil {
-		defer func() { b.sem.Release(held) }()
+		p := getBody(int(n))
+		if buf != nil {
+			*p = append(*p, *buf...)
+			putBody(buf)
+		}
+		return p, nil
 	}
 	first := int64(readChunk)
 	if resp.ContentLength > 0 {
 		first = resp.ContentLength + 1 // +1 to see the EOF without growing
 	}
-	buf, err := grow(nil, min(first, limit+1))
+	first = min(first, limit+1)
+	p, err := take(nil, first, first)
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (*[]byte, error) {
+		putBody(p)
+		return nil, err
+	}
 	for {
+		buf := *p
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) > limit {
-				return nil, fmt.Errorf("%w: over %d bytes", ErrOversize, limit)
+				return fail(fmt.Errorf("%w: over %d bytes", ErrOversize, limit))
 			}
 			by := min(max(int64(cap(buf)), readChunk), limit+1-int64(len(buf)))
-			if buf, err = grow(buf, by); err != nil {
-				return nil, err
+			q, err := take(p, int64(len(buf))+by, by)
+			if err != nil {
+				return fail(err)
 			}
+			p, buf = q, *q
 		}
 		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+		*p = buf[:len(buf)+n]
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading body: %w", err)
+			return fail(fmt.Errorf("reading body: %w", err))
 		}
 	}
-	if int64(len(buf)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrOversize, limit)
+	if int64(len(*p)) > limit {
+		return fail(fmt.Errorf("%w: over %d bytes", ErrOversize, limit))
 	}
-	return buf, nil
+	return p, nil
 }
 
 var numberRe = regexp.MustCompile(`[0-9][0-9,]*`)

@@ -67,22 +67,28 @@ func TestErrorsNameThePathOnly(t *testing.T) {
 }
 
 func TestBodyRead(t *testing.T) {
-	body := bytes.Repeat([]byte("0123456789"), 20_000) // 200 KB
+	src := bytes.Repeat([]byte("0123456789"), 20_001)
+	// Each length is served from its own offset, so that a body read into a
+	// buffer a longer one was released from shows any stale byte.
+	body := func(n int) []byte { return src[n%7 : n%7+n] }
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		if r.URL.Query().Get("chunked") == "" {
 			w.Header().Set("Content-Length", strconv.Itoa(n))
 		}
-		_, _ = w.Write(body[:n])
+		_, _ = w.Write(body(n))
 	}))
 	defer up.Close()
 	budget := NewBodyBudget(150_000)
 	c := NewClient(ClientConfig{Timeout: 5 * time.Second, MaxBody: 100_000, Budget: budget})
-	for _, n := range []int{0, 1, 32 << 10, 32<<10 + 1, 99_999, 100_000} {
+	for _, n := range []int{100_000, 99_999, 32<<10 + 1, 32 << 10, 1, 0, 65_000, 70_000} {
 		for _, chunked := range []string{"", "1"} {
 			resp, err := get(t, c, up.URL+"/?n="+strconv.Itoa(n)+"&chunked="+chunked)
 			require.NoError(t, err, "n=%d chunked=%q", n, chunked)
-			assert.Equal(t, body[:n], resp.Body, "n=%d chunked=%q", n, chunked)
+			assert.Equal(t, body(n), resp.Body, "n=%d chunked=%q", n, chunked)
+			resp.Release()
+			assert.Nil(t, resp.Body, "a released body is gone")
+			resp.Release() // twice is harmless
 		}
 	}
 	for _, chunked := range []string{"", "1"} {
@@ -106,4 +112,24 @@ func TestBodyRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, resp.Body, 50_000)
 	assert.False(t, errors.Is(err, ErrOversize))
+}
+
+func TestBodyClasses(t *testing.T) {
+	for _, c := range []struct{ n, cap int }{
+		{0, 32 << 10}, {1, 32 << 10}, {32 << 10, 32 << 10}, {32<<10 + 1, 64 << 10},
+		{100_001, 128 << 10}, {4 << 20, 4 << 20},
+		{4<<20 + 1, 4<<20 + 1}, // beyond the largest class: exactly as asked, and not kept
+	} {
+		p := getBody(c.n)
+		assert.Equal(t, c.cap, cap(*p), "n=%d", c.n)
+		assert.Empty(t, *p, "n=%d", c.n)
+		*p = append(*p, "stale"...)
+		putBody(p)
+	}
+	// A buffer whose capacity is no class size is not kept.
+	odd := make([]byte, 0, 40_000)
+	putBody(&odd)
+	for range 8 {
+		assert.NotEqual(t, 40_000, cap(*getBody(33_000)))
+	}
 }

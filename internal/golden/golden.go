@@ -32,20 +32,14 @@ func NewResult(v any, err error) Result {
 	return Result{Value: v, Kind: sources.Outcome(nil)}
 }
 
-// Check compares got, as indented JSON, with the golden file beside input
+// Check compares v, as indented JSON, with the golden file beside input
 // (input with its extension replaced by .golden.json).
-func Check(t *testing.T, input string, got any) {
+func Check(t *testing.T, input string, v any) {
 	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(got); err != nil {
-		t.Fatal(err)
-	}
+	got := encode(t, v)
 	path := strings.TrimSuffix(input, filepath.Ext(input)) + ".golden.json"
 	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -54,9 +48,48 @@ func Check(t *testing.T, input string, got any) {
 	if err != nil {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
-	if !bytes.Equal(want, buf.Bytes()) {
-		t.Errorf("%s differs from %s; got:\n%s\n(run go test -update and review the diff if the change is intended)", input, path, buf.String())
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs from %s; got:\n%s\n(run go test -update and review the diff if the change is intended)", input, path, got)
 	}
+}
+
+// CheckDetached runs extract over a copy of body and fails if what it
+// returned changes when that copy is overwritten afterwards, or when the
+// same bytes are read again from another copy (extractors remember what they
+// have seen). Bodies are read into pooled buffers and reused once parsed, so
+// an extracted value that points into its body would silently turn into
+// another page's bytes.
+func CheckDetached(t *testing.T, body []byte, extract func(body []byte) Result) {
+	t.Helper()
+	buf := bytes.Clone(body)
+	got := extract(buf)
+	before := encode(t, got)
+	for i := range buf {
+		buf[i] = '#'
+	}
+	if after := encode(t, got); !bytes.Equal(before, after) {
+		t.Errorf("the extracted value changed when its body was overwritten: it points into the body\nbefore: %s\nafter:  %s", before, after)
+	}
+	buf2 := bytes.Clone(body)
+	again := extract(buf2)
+	for i := range buf2 {
+		buf2[i] = '%'
+	}
+	if after := encode(t, again); !bytes.Equal(before, after) {
+		t.Errorf("a second read of the same bytes differs from the first once the first body was overwritten: something remembered points into a body\nfirst:  %s\nsecond: %s", before, after)
+	}
+}
+
+func encode(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // Inputs lists the files of dir whose names start with prefix, golden

@@ -60,6 +60,7 @@ func (c *Client) search(ctx context.Context, u string, s Search) (*List, error) 
 	if err != nil {
 		return nil, fmt.Errorf("danawa list: %w", err)
 	}
+	defer resp.Release() // what is extracted is copied out of the body
 	if resp.Status == http.StatusNotFound {
 		return nil, fmt.Errorf("danawa list: %w: status 404 on a list URL", sources.ErrBlocked)
 	}

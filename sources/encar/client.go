@@ -77,6 +77,7 @@ func (c *Client) search(ctx context.Context, u string, s Search) (*List, error) 
 	if err != nil {
 		return nil, fmt.Errorf("encar search: %w", err)
 	}
+	defer resp.Release() // what is extracted is copied out of the body
 	if resp.Status == http.StatusNotFound {
 		// Encar geo-blocks by answering 404 on every list URL.
 		return nil, fmt.Errorf("encar search: %w: status 404 on a list URL", sources.ErrBlocked)
@@ -189,6 +190,7 @@ func (c *Client) Detail(ctx context.Context, id string) (vehicle.Vehicle, error)
 	if err != nil {
 		return vehicle.Vehicle{}, fmt.Errorf("encar detail: %w", err)
 	}
+	defer resp.Release() // what is extracted is copied out of the body
 	if resp.Status == http.StatusNotFound {
 		return vehicle.Vehicle{}, fmt.Errorf("encar detail: %w: status 404", sources.ErrNotFound)
 	}
