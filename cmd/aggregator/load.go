@@ -123,6 +123,10 @@ type result struct {
 	simBefore  map[string]simSource
 	simAfter   map[string]simSource
 	hasMetrics bool
+	// machine is this machine's CPU time over the run, where /proc/stat
+	// tells it: a virtual machine whose host runs other guests on its cores
+	// loses time to them (steal), and every process on it stalls meanwhile.
+	machine cpuTimes
 }
 
 // runNaive starts the naive gateway as a child process of this binary and
@@ -170,12 +174,14 @@ func (d driver) run(ctx context.Context, name, target, metricsBase string) (*res
 			return nil, err
 		}
 	}
+	before := readCPUTimes()
 	probing, stopProbes := context.WithCancel(ctx)
 	probeDone := make(chan struct{})
 	go func() { r.probed = d.probe(probing); close(probeDone) }()
 	got := d.drive(ctx, target, d.duration)
 	stopProbes()
 	<-probeDone
+	r.machine = readCPUTimes().since(before)
 	if r.after, err = scrape(ctx, d.client, metricsBase+"/metrics"); err != nil {
 		return nil, err
 	}
@@ -424,6 +430,54 @@ func simStatus(ctx context.Context, c *http.Client, base string) (map[string]sim
 	return st, nil
 }
 
+// cpuTimes is the machine's CPU time, in clock ticks, as the first line of
+// /proc/stat counts it.
+type cpuTimes struct {
+	total, steal uint64
+	ok           bool
+}
+
+func (c cpuTimes) since(before cpuTimes) cpuTimes {
+	if !c.ok || !before.ok || c.total <= before.total {
+		return cpuTimes{}
+	}
+	return cpuTimes{total: c.total - before.total, steal: c.steal - before.steal, ok: true}
+}
+
+// readCPUTimes reads /proc/stat; where there is none (not Linux) the times
+// are not ok and the report leaves them out.
+func readCPUTimes() cpuTimes {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return parseCPUTimes(line)
+}
+
+// parseCPUTimes reads the "cpu" line of /proc/stat: user, nice, system,
+// idle, iowait, irq, softirq, steal, then guest times already counted in
+// user. A line of another shape is not ok.
+func parseCPUTimes(line string) cpuTimes {
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuTimes{}
+	}
+	var c cpuTimes
+	for i, v := range f[1:9] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return cpuTimes{}
+		}
+		c.total += n
+		if i == 7 {
+			c.steal = n
+		}
+	}
+	c.ok = true
+	return c
+}
+
 // slowest is the source whose latencies have the highest p99, and that p99;
 // it sorts each source's latencies.
 func slowest(bySource map[string][]time.Duration) (string, time.Duration) {
@@ -504,6 +558,9 @@ func report(w io.Writer, results []*result, upstream time.Duration) {
 			fmt.Fprintf(w, "; upstreams' p99 measured directly meanwhile: %s, all of the query's calls answered %sms; "+
 				"p99 over the slowest upstream's p99: %s, over all calls answered: %s",
 				strings.Join(each, ", "), ms(all), plusMs(percentile(r.latencies, .99)-p99), plusMs(percentile(r.latencies, .99)-all))
+		}
+		if r.machine.ok {
+			fmt.Fprintf(w, "; CPU time this machine's host gave to others meanwhile (steal): %.1f%%", 100*float64(r.machine.steal)/float64(r.machine.total))
 		}
 		if r.name == "service" {
 			fmt.Fprintf(w, "; breaker transitions: %.0f; shed as overloaded: %.0f",

@@ -224,6 +224,26 @@ func TestSlowest(t *testing.T) {
 	assert.Empty(t, src)
 }
 
+func TestParseCPUTimes(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want cpuTimes
+	}{
+		{"cpu  4705 150 1120 16250 520 0 20 35 0 0", cpuTimes{total: 4705 + 150 + 1120 + 16250 + 520 + 0 + 20 + 35, steal: 35, ok: true}},
+		{"cpu 1 2 3 4 5 6 7 8", cpuTimes{total: 36, steal: 8, ok: true}}, // no guest columns
+		{"cpu 1 2 3 4 5 6 7", cpuTimes{}},         // a kernel without steal
+		{"cpu0 1 2 3 4 5 6 7 8 9 10", cpuTimes{}}, // one core's line, not the machine's
+		{"cpu 1 2 3 x 5 6 7 8", cpuTimes{}},
+		{"", cpuTimes{}},
+	} {
+		assert.Equal(t, c.want, parseCPUTimes(c.line), "%q", c.line)
+	}
+	before, after := cpuTimes{total: 1000, steal: 10, ok: true}, cpuTimes{total: 1400, steal: 90, ok: true}
+	assert.Equal(t, cpuTimes{total: 400, steal: 80, ok: true}, after.since(before))
+	assert.False(t, after.since(cpuTimes{}).ok, "no reading before: nothing to report")
+	assert.False(t, before.since(after).ok, "a counter that went back is not a reading")
+}
+
 func TestPercentile(t *testing.T) {
 	var d []time.Duration
 	for i := 1; i <= 1000; i++ {
