@@ -117,6 +117,7 @@ type result struct {
 	answers    map[string]int // "200", "200 partial", "503 overloaded", "error: timeout", …
 	latencies  []time.Duration
 	complete   []time.Duration // 200s without the partial header
+	late       []time.Duration // how late the generator sent each request: its own stalls, counted in the latencies
 	probed     probed
 	before     metricsSample
 	after      metricsSample
@@ -190,7 +191,7 @@ func (d driver) run(ctx context.Context, name, target, metricsBase string) (*res
 			return nil, err
 		}
 	}
-	r.sent, r.answers, r.latencies, r.complete = got.sent, got.answers, got.latencies, got.complete
+	r.sent, r.answers, r.latencies, r.complete, r.late = got.sent, got.answers, got.latencies, got.complete, got.late
 	return r, ctx.Err()
 }
 
@@ -198,6 +199,7 @@ type driven struct {
 	sent                int
 	answers             map[string]int
 	latencies, complete []time.Duration
+	late                []time.Duration
 }
 
 // drive sends requests to target at d.rate for dur. The i-th request is
@@ -227,10 +229,12 @@ func (d driver) drive(ctx context.Context, target string, dur time.Duration) dri
 		}
 		out.sent++
 		wg.Go(func() {
+			late := time.Since(at)
 			kind := d.send(ctx, target)
 			took := time.Since(at)
 			mu.Lock()
 			defer mu.Unlock()
+			out.late = append(out.late, late)
 			out.answers[kind]++
 			out.latencies = append(out.latencies, took)
 			if kind == "200" {
@@ -559,6 +563,8 @@ func report(w io.Writer, results []*result, upstream time.Duration) {
 				"p99 over the slowest upstream's p99: %s, over all calls answered: %s",
 				strings.Join(each, ", "), ms(all), plusMs(percentile(r.latencies, .99)-p99), plusMs(percentile(r.latencies, .99)-all))
 		}
+		slices.Sort(r.late)
+		fmt.Fprintf(w, "; the generator's own lateness in sending, p99: %sms", ms(percentile(r.late, .99)))
 		if r.machine.ok {
 			fmt.Fprintf(w, "; CPU time this machine's host gave to others meanwhile (steal): %.1f%%", 100*float64(r.machine.steal)/float64(r.machine.total))
 		}

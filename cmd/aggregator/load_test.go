@@ -143,6 +143,7 @@ func TestLoadCountsEveryAnswer(t *testing.T) {
 	assert.Contains(t, out.String(), "| service | 20 | 200: 10, 200 partial: 5, 503 overloaded: 5 |")
 	assert.Contains(t, out.String(), "| 1.00 | 50 |", "CPU ms and allocations per request from the two scrapes")
 	assert.Contains(t, out.String(), "breaker transitions: 1")
+	assert.Regexp(t, `the generator's own lateness in sending, p99: [0-9]+\.[0-9]ms`, out.String())
 
 	err := run(t.Context(), []string{"load", "-rate", "0"}, noenv, &out, &out)
 	assert.Error(t, err)
