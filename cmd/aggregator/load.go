@@ -202,31 +202,15 @@ type driven struct {
 	late                []time.Duration
 }
 
-// drive sends requests to target at d.rate for dur. The i-th request is
-// scheduled at start + i/rate; a generator running late sends the missed
-// requests at once rather than dropping them, and each latency runs from
-// the scheduled time, so a stall of the target shows in full.
+// drive sends requests to target at d.rate for dur, on schedule: each
+// latency runs from the request's scheduled time, so a stall of the target,
+// or of the generator, shows in full.
 func (d driver) drive(ctx context.Context, target string, dur time.Duration) driven {
 	n := int(dur.Seconds() * float64(d.rate))
-	interval := float64(time.Second) / float64(d.rate)
 	out := driven{answers: map[string]int{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	timer := time.NewTimer(0)
-	<-timer.C
-	start := time.Now().Add(5 * time.Millisecond)
-	for i := range n {
-		at := start.Add(time.Duration(float64(i) * interval))
-		if wait := time.Until(at); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				wg.Wait()
-				return out
-			case <-timer.C:
-			}
-		}
+	schedule(ctx, time.Now().Add(5*time.Millisecond), float64(time.Second)/float64(d.rate), n, func(at time.Time) {
 		out.sent++
 		wg.Go(func() {
 			late := time.Since(at)
@@ -241,9 +225,36 @@ func (d driver) drive(ctx context.Context, target string, dur time.Duration) dri
 				out.complete = append(out.complete, took)
 			}
 		})
-	}
+	})
 	wg.Wait()
 	return out
+}
+
+// schedule calls f(at) for at = start + i*interval (nanoseconds), i from 0,
+// n times (or, when n < 0, until ctx ends). f gets the scheduled time, not
+// the time it runs: when the generator falls behind, the calls it missed
+// are made at once and their latencies still run from when they were due,
+// rather than being dropped or re-timed (coordinated omission). The target
+// and the probes are scheduled alike, so neither is spared the generator's
+// own stalls.
+func schedule(ctx context.Context, start time.Time, interval float64, n int, f func(at time.Time)) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for i := 0; n < 0 || i < n; i++ {
+		at := start.Add(time.Duration(float64(i) * interval))
+		if wait := time.Until(at); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+		} else if ctx.Err() != nil {
+			return
+		}
+		f(at)
+	}
 }
 
 // probed is what the probes of a run measured.
@@ -255,8 +266,9 @@ type probed struct {
 	sent map[string]int64 // calls sent, by source: not the target's
 }
 
-// probe makes every probe call at once every probeEvery until ctx ends,
-// open-loop like drive, and returns the latencies of the complete answers.
+// probe makes every probe call at once every probeEvery until ctx ends, on
+// the same schedule as drive, and returns the latencies of the complete
+// answers.
 // Calls under way when ctx ends are waited for, so that every call sent
 // has reached the simulator when the run reads its counts.
 func (d driver) probe(ctx context.Context) probed {
@@ -266,42 +278,36 @@ func (d driver) probe(ctx context.Context) probed {
 	}
 	var mu sync.Mutex
 	var rounds sync.WaitGroup
-	t := time.NewTicker(probeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			rounds.Wait() // before out is copied: the rounds append to it
-			return out
-		case at := <-t.C:
-			var round sync.WaitGroup
-			var failed atomic.Bool
-			for src, urls := range d.probes {
-				for _, u := range urls {
-					out.sent[src]++
-					round.Go(func() {
-						if !d.fetch(context.WithoutCancel(ctx), u) {
-							failed.Store(true) // not a latency
-							return
-						}
-						took := time.Since(at)
-						mu.Lock()
-						out.bySource[src] = append(out.bySource[src], took)
-						mu.Unlock()
-					})
-				}
-			}
-			rounds.Go(func() {
-				round.Wait()
-				if !failed.Load() {
+	schedule(ctx, time.Now().Add(probeEvery), float64(probeEvery), -1, func(at time.Time) {
+		var round sync.WaitGroup
+		var failed atomic.Bool
+		for src, urls := range d.probes {
+			for _, u := range urls {
+				out.sent[src]++
+				round.Go(func() {
+					if !d.fetch(context.WithoutCancel(ctx), u) {
+						failed.Store(true) // not a latency
+						return
+					}
 					took := time.Since(at)
 					mu.Lock()
-					out.all = append(out.all, took)
+					out.bySource[src] = append(out.bySource[src], took)
 					mu.Unlock()
-				}
-			})
+				})
+			}
 		}
-	}
+		rounds.Go(func() {
+			round.Wait()
+			if !failed.Load() {
+				took := time.Since(at)
+				mu.Lock()
+				out.all = append(out.all, took)
+				mu.Unlock()
+			}
+		})
+	})
+	rounds.Wait() // before out is copied: the rounds append to it
+	return out
 }
 
 // fetch reads u whole and says whether it answered 200.

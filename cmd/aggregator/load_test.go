@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -223,6 +224,34 @@ func TestSlowest(t *testing.T) {
 	assert.Equal(t, 41*time.Millisecond, p99)
 	src, _ = slowest(nil)
 	assert.Empty(t, src)
+}
+
+// TestScheduleCountsTheGeneratorsStalls: a call made late because the
+// generator stalled keeps its scheduled time, the calls missed meanwhile are
+// made at once, and none is dropped; the target and the probes are
+// scheduled by the same code.
+func TestScheduleCountsTheGeneratorsStalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const ms = time.Millisecond
+		start := time.Now()
+		var due, ran []time.Duration
+		schedule(t.Context(), start, float64(10*ms), 6, func(at time.Time) {
+			due = append(due, at.Sub(start))
+			ran = append(ran, time.Since(start))
+			if len(due) == 2 {
+				time.Sleep(35 * ms) // the generator stalls in its second call
+			}
+		})
+		assert.Equal(t, []time.Duration{0, 10 * ms, 20 * ms, 30 * ms, 40 * ms, 50 * ms}, due)
+		assert.Equal(t, []time.Duration{0, 10 * ms, 45 * ms, 45 * ms, 45 * ms, 50 * ms}, ran)
+
+		// Without a count, it runs until its context ends.
+		ctx, cancel := context.WithTimeout(t.Context(), 25*ms)
+		defer cancel()
+		start, due = time.Now(), nil
+		schedule(ctx, start, float64(10*ms), -1, func(at time.Time) { due = append(due, at.Sub(start)) })
+		assert.Equal(t, []time.Duration{0, 10 * ms, 20 * ms}, due)
+	})
 }
 
 func TestParseCPUTimes(t *testing.T) {
