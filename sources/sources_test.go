@@ -133,3 +133,27 @@ func TestBodyClasses(t *testing.T) {
 		assert.NotEqual(t, 40_000, cap(*getBody(33_000)))
 	}
 }
+
+// BenchmarkClientDo reads a 60 KB body, the size of a Danawa list page, and
+// either hands it back (as the clients do once it is parsed) or drops it.
+func BenchmarkClientDo(b *testing.B) {
+	body := bytes.Repeat([]byte("<tr><td>row</td></tr>\n"), 60_000/22)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
+	defer up.Close()
+	c := NewClient(ClientConfig{Timeout: 5 * time.Second, Budget: NewBodyBudget(64 << 20)})
+	for _, release := range []bool{true, false} {
+		b.Run(map[bool]string{true: "released", false: "dropped"}[release], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequestWithContext(b.Context(), http.MethodGet, up.URL, nil)
+				resp, err := c.Do(req)
+				if err != nil || len(resp.Body) != len(body) {
+					b.Fatal(err)
+				}
+				if release {
+					resp.Release()
+				}
+			}
+		})
+	}
+}
