@@ -34,7 +34,16 @@ func bodyClass(n int) int {
 	return c - minBodyClass
 }
 
-// getBody returns an empty buffer of capacity at least n.
+// bodyCap is the capacity of the buffer getBody(n) returns: what a body of
+// n bytes really holds in memory.
+func bodyCap(n int) int {
+	if i := bodyClass(n); i >= 0 {
+		return 1 << (minBodyClass + i)
+	}
+	return n
+}
+
+// getBody returns an empty buffer of capacity bodyCap(n).
 func getBody(n int) *[]byte {
 	i := bodyClass(n)
 	if i < 0 {

@@ -202,7 +202,10 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: *buf, buf: buf}, nil
+	// Body's capacity ends with it: an append to it cannot write into the
+	// pooled buffer behind the caller's back.
+	body := (*buf)[:len(*buf):len(*buf)]
+	return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body, buf: buf}, nil
 }
 
 // BodyBudget bounds the bytes held by upstream bodies being read, across
@@ -225,36 +228,45 @@ func NewBodyBudget(n int64) *BodyBudget {
 const readChunk = 32 << 10
 
 // read reads resp's body up to limit bytes into a pooled buffer, holding
-// budget for the bytes it asked for until it returns: the caller parses the
-// body at once and releases it, so the bytes held past this call are bounded
-// by the calls in flight.
+// budget for the buffer until it returns: the caller parses the body at once
+// and releases it, so the bytes held past this call are bounded by the calls
+// in flight. A buffer counts at its capacity, which its size class rounds up
+// to at most twice the body.
 func (b *BodyBudget) read(resp *http.Response, limit int64) (*[]byte, error) {
+	if resp.ContentLength == 0 {
+		empty := []byte{}
+		return &empty, nil
+	}
+	oversize := func() error { return fmt.Errorf("%w: over %d bytes", ErrOversize, limit) }
+	if resp.ContentLength > limit {
+		return nil, oversize()
+	}
 	held := int64(0)
 	if b != nil {
 		defer func() { b.sem.Release(held) }()
 	}
-	// take returns a buffer of capacity at least n holding what buf holds,
-	// taking from the budget the by bytes the body grows by.
-	take := func(buf *[]byte, n, by int64) (*[]byte, error) {
+	// take returns a buffer for n bytes holding what old holds, which goes
+	// back to the pool.
+	take := func(old *[]byte, n int64) (*[]byte, error) {
+		c := int64(bodyCap(int(n)))
 		if b != nil {
-			if !b.sem.TryAcquire(by) {
+			if !b.sem.TryAcquire(c - held) {
 				return nil, fmt.Errorf("%w: the upstream body budget of %d bytes is in use", ErrOversize, b.total)
 			}
-			held += by
+			held = c
 		}
 		p := getBody(int(n))
-		if buf != nil {
-			*p = append(*p, *buf...)
-			putBody(buf)
+		if old != nil {
+			*p = append(*p, *old...)
+			putBody(old)
 		}
 		return p, nil
 	}
-	first := int64(readChunk)
+	n := min(int64(readChunk), limit)
 	if resp.ContentLength > 0 {
-		first = resp.ContentLength + 1 // +1 to see the EOF without growing
+		n = resp.ContentLength
 	}
-	first = min(first, limit+1)
-	p, err := take(nil, first, first)
+	p, err := take(nil, n)
 	if err != nil {
 		return nil, err
 	}
@@ -264,19 +276,40 @@ func (b *BodyBudget) read(resp *http.Response, limit int64) (*[]byte, error) {
 	}
 	for {
 		buf := *p
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > limit {
-				return fail(fmt.Errorf("%w: over %d bytes", ErrOversize, limit))
+		if len(buf) < cap(buf) {
+			k, err := resp.Body.Read(buf[len(buf):cap(buf)])
+			*p = buf[:len(buf)+k]
+			if errors.Is(err, io.EOF) {
+				break
 			}
-			by := min(max(int64(cap(buf)), readChunk), limit+1-int64(len(buf)))
-			q, err := take(p, int64(len(buf))+by, by)
 			if err != nil {
-				return fail(err)
+				return fail(fmt.Errorf("reading body: %w", err))
 			}
-			p, buf = q, *q
+			continue
 		}
-		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
-		*p = buf[:len(buf)+n]
+		// Full: read one byte to see whether the body goes on before
+		// growing for it (a body of the announced length ends here).
+		var one [1]byte
+		k, err := resp.Body.Read(one[:])
+		if k == 0 {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fail(fmt.Errorf("reading body: %w", err))
+			}
+			continue
+		}
+		if int64(len(buf)) >= limit {
+			return fail(oversize())
+		}
+		by := min(max(int64(cap(buf)), readChunk), limit-int64(len(buf)))
+		q, terr := take(p, int64(len(buf))+by)
+		if terr != nil {
+			return fail(terr)
+		}
+		p = q
+		*p = append(*p, one[0])
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -285,7 +318,7 @@ func (b *BodyBudget) read(resp *http.Response, limit int64) (*[]byte, error) {
 		}
 	}
 	if int64(len(*p)) > limit {
-		return fail(fmt.Errorf("%w: over %d bytes", ErrOversize, limit))
+		return fail(oversize())
 	}
 	return p, nil
 }

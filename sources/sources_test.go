@@ -86,6 +86,9 @@ func TestBodyRead(t *testing.T) {
 			resp, err := get(t, c, up.URL+"/?n="+strconv.Itoa(n)+"&chunked="+chunked)
 			require.NoError(t, err, "n=%d chunked=%q", n, chunked)
 			assert.Equal(t, body(n), resp.Body, "n=%d chunked=%q", n, chunked)
+			if chunked == "" && n > 0 {
+				assert.Equal(t, bodyCap(n), cap(*resp.buf), "n=%d: a body of the announced length is read into its own class, not one byte more", n)
+			}
 			resp.Release()
 			assert.Nil(t, resp.Body, "a released body is gone")
 			resp.Release() // twice is harmless
@@ -98,20 +101,25 @@ func TestBodyRead(t *testing.T) {
 	require.True(t, budget.sem.TryAcquire(150_000), "every read gave its budget back")
 	budget.sem.Release(150_000)
 
-	// With the budget taken by other calls, a read fails at once.
-	require.True(t, budget.sem.TryAcquire(150_000-10_000))
+	// With the budget taken by other calls, a read fails at once. Buffers
+	// count at their capacity: 32 KiB, then 64 KiB for a chunked body that
+	// outgrows the first.
+	require.True(t, budget.sem.TryAcquire(150_000-40_000))
 	_, err := get(t, c, up.URL+"/?n=50000&chunked=1")
 	require.ErrorIs(t, err, ErrOversize)
 	assert.Contains(t, err.Error(), "budget")
 	assert.True(t, strings.HasPrefix(Outcome(err), "oversize"))
 	resp, err := get(t, c, up.URL+"/?n=5000")
-	require.NoError(t, err, "a body that fits what is left is read")
+	require.NoError(t, err, "a body whose buffer fits what is left is read")
 	assert.Len(t, resp.Body, 5000)
-	budget.sem.Release(150_000 - 10_000)
+	budget.sem.Release(150_000 - 40_000)
 	resp, err = get(t, c, up.URL+"/?n=50000&chunked=1")
 	require.NoError(t, err)
 	assert.Len(t, resp.Body, 50_000)
+	assert.Equal(t, len(resp.Body), cap(resp.Body), "an append to Body cannot reach the pooled buffer")
 	assert.False(t, errors.Is(err, ErrOversize))
+	require.True(t, budget.sem.TryAcquire(150_000), "every read gave its budget back")
+	budget.sem.Release(150_000)
 }
 
 func TestBodyClasses(t *testing.T) {

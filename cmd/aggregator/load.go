@@ -250,8 +250,9 @@ func schedule(ctx context.Context, start time.Time, interval float64, n int, f f
 				return
 			case <-timer.C:
 			}
-		} else if ctx.Err() != nil {
-			return
+		}
+		if ctx.Err() != nil {
+			return // the timer and the end may come at once: no call after the end
 		}
 		f(at)
 	}
@@ -448,7 +449,7 @@ type cpuTimes struct {
 }
 
 func (c cpuTimes) since(before cpuTimes) cpuTimes {
-	if !c.ok || !before.ok || c.total <= before.total {
+	if !c.ok || !before.ok || c.total <= before.total || c.steal < before.steal {
 		return cpuTimes{}
 	}
 	return cpuTimes{total: c.total - before.total, steal: c.steal - before.steal, ok: true}

@@ -272,6 +272,7 @@ func TestParseCPUTimes(t *testing.T) {
 	assert.Equal(t, cpuTimes{total: 400, steal: 80, ok: true}, after.since(before))
 	assert.False(t, after.since(cpuTimes{}).ok, "no reading before: nothing to report")
 	assert.False(t, before.since(after).ok, "a counter that went back is not a reading")
+	assert.False(t, cpuTimes{total: 1400, steal: 5, ok: true}.since(before).ok, "nor is a steal counter that went back (some hypervisors)")
 }
 
 func TestPercentile(t *testing.T) {

@@ -53,30 +53,36 @@ func Check(t *testing.T, input string, v any) {
 	}
 }
 
-// CheckDetached runs extract over a copy of body and fails if what it
-// returned changes when that copy is overwritten afterwards, or when the
-// same bytes are read again from another copy (extractors remember what they
-// have seen). Bodies are read into pooled buffers and reused once parsed, so
-// an extracted value that points into its body would silently turn into
-// another page's bytes.
-func CheckDetached(t *testing.T, body []byte, extract func(body []byte) Result) {
+// CheckDetached runs extract over a copy of body, overwrites the copy, and
+// fails if what extract returned (its value or its error) changed; then
+// reads the same bytes again from another copy, which must give the same
+// answer: an extractor that remembers what it has seen must not remember
+// pointers into a body. Bodies are read into pooled buffers and reused once
+// parsed, so a value pointing into its body would silently turn into
+// another page's bytes. Call it with the extractor's memos empty, or it
+// checks what they held before. It returns the result, for Check.
+func CheckDetached(t *testing.T, body []byte, extract func(body []byte) (any, error)) Result {
 	t.Helper()
 	buf := bytes.Clone(body)
-	got := extract(buf)
-	before := encode(t, got)
-	for i := range buf {
-		buf[i] = '#'
-	}
-	if after := encode(t, got); !bytes.Equal(before, after) {
+	v, err := extract(buf)
+	before := encode(t, NewResult(v, err))
+	overwrite(buf, '#')
+	res := NewResult(v, err) // the error's text is read only now
+	if after := encode(t, res); !bytes.Equal(before, after) {
 		t.Errorf("the extracted value changed when its body was overwritten: it points into the body\nbefore: %s\nafter:  %s", before, after)
 	}
 	buf2 := bytes.Clone(body)
-	again := extract(buf2)
-	for i := range buf2 {
-		buf2[i] = '%'
+	v, err = extract(buf2)
+	overwrite(buf2, '%')
+	if again := encode(t, NewResult(v, err)); !bytes.Equal(before, again) {
+		t.Errorf("a second read of the same bytes differs from the first once the first body was overwritten: something remembered points into a body\nfirst:  %s\nsecond: %s", before, again)
 	}
-	if after := encode(t, again); !bytes.Equal(before, after) {
-		t.Errorf("a second read of the same bytes differs from the first once the first body was overwritten: something remembered points into a body\nfirst:  %s\nsecond: %s", before, after)
+	return res
+}
+
+func overwrite(b []byte, c byte) {
+	for i := range b {
+		b[i] = c
 	}
 }
 

@@ -118,3 +118,12 @@ func TestExtractDetailRealCapture(t *testing.T) {
 	assert.Len(t, v.Photos, 20, "each photo once, duplicates dropped")
 	assert.Equal(t, PhotoBase+"/carpicture03/pic4083/40837591_001.jpg", v.PhotoURL)
 }
+
+// TestRealCapturesDetached: nothing read from a real answer points into its
+// body, which is reused once parsed.
+func TestRealCapturesDetached(t *testing.T) {
+	for _, name := range []string{"search-list-compact.json", "search-list-duplication.json", "search-list-mobile-200.json"} {
+		golden.CheckDetached(t, golden.Capture(t, "encar/"+name), func(b []byte) (any, error) { return ExtractList(b, 0, 500) })
+	}
+	golden.CheckDetached(t, golden.Capture(t, "encar/readside-vehicle-40849700.json"), func(b []byte) (any, error) { return ExtractDetail(b) })
+}

@@ -22,14 +22,12 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				extract := func(b []byte) golden.Result {
+				golden.Check(t, in, golden.CheckDetached(t, body, func(b []byte) (any, error) {
 					if kind == "list" {
-						return golden.NewResult(ExtractList(b, 0, 500))
+						return ExtractList(b, 0, 500)
 					}
-					return golden.NewResult(ExtractDetail(b))
-				}
-				golden.Check(t, in, extract(body))
-				golden.CheckDetached(t, body, extract)
+					return ExtractDetail(b)
+				}))
 			})
 		}
 	}

@@ -29,7 +29,9 @@ func NewClient(base, session string, hc *sources.Client) *Client {
 	return &Client{base: strings.TrimRight(base, "/"), session: session, http: hc}
 }
 
-func (c *Client) do(req *http.Request, what string) ([]byte, error) {
+// do sends req and returns its 200 answer, whose body the caller releases
+// once extracted.
+func (c *Client) do(req *http.Request, what string) (*sources.Response, error) {
 	if c.session != "" {
 		req.AddCookie(&http.Cookie{Name: "JSESSIONID", Value: c.session})
 	}
@@ -37,13 +39,14 @@ func (c *Client) do(req *http.Request, what string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("glovis %s: %w", what, err)
 	}
-	if resp.Status == http.StatusNotFound {
-		return nil, fmt.Errorf("glovis %s: %w: status 404", what, sources.ErrBlocked)
-	}
 	if resp.Status != http.StatusOK {
+		resp.Release()
+		if resp.Status == http.StatusNotFound {
+			return nil, fmt.Errorf("glovis %s: %w: status 404", what, sources.ErrBlocked)
+		}
 		return nil, fmt.Errorf("glovis %s: unexpected status %d", what, resp.Status)
 	}
-	return resp.Body, nil
+	return resp, nil
 }
 
 // Rounds reads the round selector of the exhibit-list page for acc (20 live
@@ -53,11 +56,12 @@ func (c *Client) Rounds(ctx context.Context, acc string) ([]Round, error) {
 	if err != nil {
 		return nil, fmt.Errorf("glovis rounds: %w", err)
 	}
-	body, err := c.do(req, "rounds")
+	resp, err := c.do(req, "rounds")
 	if err != nil {
 		return nil, err
 	}
-	r, err := ExtractRounds(body)
+	defer resp.Release()
+	r, err := ExtractRounds(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("glovis rounds: %w", err)
 	}
@@ -88,11 +92,12 @@ func (c *Client) List(ctx context.Context, p ListPage) (*List, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	what := fmt.Sprintf("list round %d site %s page %d", p.Round.Number, p.Site, p.Page)
-	body, err := c.do(req, what)
+	resp, err := c.do(req, what)
 	if err != nil {
 		return nil, err
 	}
-	l, err := ExtractList(body, p.Round.Date)
+	defer resp.Release()
+	l, err := ExtractList(resp.Body, p.Round.Date)
 	if err != nil {
 		return nil, fmt.Errorf("glovis %s: %w", what, err)
 	}
@@ -106,11 +111,12 @@ func (c *Client) Detail(ctx context.Context, lot Lot) (Detail, error) {
 	if err != nil {
 		return Detail{}, fmt.Errorf("glovis detail: %w", err)
 	}
-	body, err := c.do(req, "detail")
+	resp, err := c.do(req, "detail")
 	if err != nil {
 		return Detail{}, err
 	}
-	d, err := ExtractDetail(body)
+	defer resp.Release()
+	d, err := ExtractDetail(resp.Body)
 	if err != nil {
 		return Detail{}, fmt.Errorf("glovis detail %s: %w", lot.Vehicle.ID, err)
 	}

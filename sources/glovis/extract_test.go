@@ -167,3 +167,16 @@ func TestOptionalFieldMissingIsCounted(t *testing.T) {
 	require.NoError(t, err, "an optional field gone is not drift")
 	assert.Equal(t, before+1, sources.MissingCounts()[key])
 }
+
+// TestRealCapturesDetached: nothing read from a real page points into its
+// body, which is reused once parsed.
+func TestRealCapturesDetached(t *testing.T) {
+	date := time.Date(2025, 6, 20, 13, 0, 0, 0, vehicle.KST)
+	for _, name := range []string{"exhibit-list-acc20-yangsan.html", "login-redirect.html"} {
+		golden.CheckDetached(t, golden.Capture(t, "glovis/"+name), func(b []byte) (any, error) { return ExtractList(b, date) })
+	}
+	for _, name := range []string{"exhibit-detail-fragments.html", "exhibit-detail-k8-2025-06-16.html"} {
+		golden.CheckDetached(t, golden.Capture(t, "glovis/"+name), func(b []byte) (any, error) { return ExtractDetail(b) })
+	}
+	golden.CheckDetached(t, golden.Capture(t, "glovis/exhibit-list-shell-timed-rounds.html"), func(b []byte) (any, error) { return ExtractRounds(b) })
+}
