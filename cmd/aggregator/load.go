@@ -46,6 +46,7 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	baseline := fs.Bool("baseline", true, "also drive a naive gateway making the same upstream calls, started as a child process (for -path "+dealerQuery+" only)")
 	encarURL := fs.String("encar-url", "http://127.0.0.1:9301", "Encar upstream of the naive gateway (the simulator's)")
 	danawaURL := fs.String("danawa-url", "http://127.0.0.1:9302", "Danawa upstream of the naive gateway (the simulator's)")
+	requests := fs.String("requests", "", "also write every measured request to this file, a line each (tab-separated: target, due and late and latency in ms, answer, X-Request-Id), to set against the service's access log")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,8 +92,39 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		results = append(results, base)
 	}
 	report(stdout, results, upstreamLatency)
+	if *requests != "" {
+		return writeRequests(*requests, results)
+	}
 	return nil
 }
+
+// writeRequests writes every measured request of every target: with the
+// service's X-Request-Id, a slow answer can be found in its access log and
+// its time split between the generator (late), the upstreams and the
+// service.
+func writeRequests(path string, results []*result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "target\tdue_ms\tlate_ms\tlatency_ms\tanswer\trequest_id")
+	for _, r := range results {
+		for _, s := range r.requests {
+			fmt.Fprintf(w, "%s\t%.3f\t%.3f\t%.3f\t%s\t%s\n", r.name, msf(s.due), msf(s.late), msf(s.took), s.kind, s.id)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("load: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	return nil
+}
+
+func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 type driver struct {
 	client           *http.Client
@@ -118,6 +150,7 @@ type result struct {
 	latencies  []time.Duration
 	complete   []time.Duration // 200s without the partial header
 	late       []time.Duration // how late the generator sent each request: its own stalls, counted in the latencies
+	requests   []sent
 	probed     probed
 	before     metricsSample
 	after      metricsSample
@@ -191,15 +224,27 @@ func (d driver) run(ctx context.Context, name, target, metricsBase string) (*res
 			return nil, err
 		}
 	}
-	r.sent, r.answers, r.latencies, r.complete, r.late = got.sent, got.answers, got.latencies, got.complete, got.late
+	r.sent, r.requests, r.answers = got.sent, got.requests, map[string]int{}
+	for _, s := range got.requests {
+		r.answers[s.kind]++
+		r.latencies = append(r.latencies, s.took)
+		r.late = append(r.late, s.late)
+		if s.kind == "200" {
+			r.complete = append(r.complete, s.took)
+		}
+	}
 	return r, ctx.Err()
 }
 
 type driven struct {
-	sent                int
-	answers             map[string]int
-	latencies, complete []time.Duration
-	late                []time.Duration
+	sent     int
+	requests []sent // in the order they were answered
+}
+
+// sent is one request of a run.
+type sent struct {
+	due, late, took time.Duration // due from the run's start; late and took from due
+	kind, id        string        // the answer's kind (see send) and its X-Request-Id
 }
 
 // drive sends requests to target at d.rate for dur, on schedule: each
@@ -207,23 +252,19 @@ type driven struct {
 // or of the generator, shows in full.
 func (d driver) drive(ctx context.Context, target string, dur time.Duration) driven {
 	n := int(dur.Seconds() * float64(d.rate))
-	out := driven{answers: map[string]int{}}
+	var out driven
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	schedule(ctx, time.Now().Add(5*time.Millisecond), float64(time.Second)/float64(d.rate), n, func(at time.Time) {
+	start := time.Now().Add(5 * time.Millisecond)
+	schedule(ctx, start, float64(time.Second)/float64(d.rate), n, func(at time.Time) {
 		out.sent++
 		wg.Go(func() {
 			late := time.Since(at)
-			kind := d.send(ctx, target)
+			kind, id := d.send(ctx, target)
 			took := time.Since(at)
 			mu.Lock()
 			defer mu.Unlock()
-			out.late = append(out.late, late)
-			out.answers[kind]++
-			out.latencies = append(out.latencies, took)
-			if kind == "200" {
-				out.complete = append(out.complete, took)
-			}
+			out.requests = append(out.requests, sent{due: at.Sub(start), late: late, took: took, kind: kind, id: id})
 		})
 	})
 	wg.Wait()
@@ -327,32 +368,34 @@ func (d driver) fetch(ctx context.Context, u string) bool {
 }
 
 // send makes one request and names its answer: the status, "partial" when
-// a dealer source was left out, and the error code of a non-200.
-func (d driver) send(ctx context.Context, target string) string {
+// a dealer source was left out, and the error code of a non-200; and
+// returns the answer's X-Request-Id.
+func (d driver) send(ctx context.Context, target string) (kind, id string) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return "error: " + err.Error()
+		return "error: " + err.Error(), ""
 	}
 	req.Header.Set("x-api-key", d.key)
 	resp, err := d.client.Do(req)
 	if err != nil {
 		var ne interface{ Timeout() bool }
 		if errors.As(err, &ne) && ne.Timeout() {
-			return "error: timeout"
+			return "error: timeout", ""
 		}
-		return "error: connection"
+		return "error: connection", ""
 	}
 	defer resp.Body.Close()
-	kind := strconv.Itoa(resp.StatusCode)
+	id = resp.Header.Get("X-Request-Id")
+	kind = strconv.Itoa(resp.StatusCode)
 	if resp.StatusCode == http.StatusOK {
 		_, err := io.Copy(io.Discard, resp.Body)
 		if err != nil {
-			return "error: body cut short"
+			return "error: body cut short", id
 		}
 		if resp.Header.Get("X-LMN-Partial-Dealer-Unavailable") != "" {
 			kind += " partial"
 		}
-		return kind
+		return kind, id
 	}
 	var e struct {
 		Error struct {
@@ -362,7 +405,7 @@ func (d driver) send(ctx context.Context, target string) string {
 	if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) == nil && e.Error.Code != "" {
 		kind += " " + e.Error.Code
 	}
-	return kind
+	return kind, id
 }
 
 // metricsSample is the counters a run reads from a target's /metrics.

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -108,7 +111,9 @@ func TestLoadCountsEveryAnswer(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		switch n.Add(1) % 4 {
+		i := n.Add(1)
+		w.Header().Set("X-Request-Id", fmt.Sprintf("req_%d", i))
+		switch i % 4 {
 		case 1:
 			w.Header().Set("X-LMN-Partial-Dealer-Unavailable", "danawa")
 		case 2:
@@ -138,15 +143,40 @@ func TestLoadCountsEveryAnswer(t *testing.T) {
 		close(release)
 	}()
 	var out strings.Builder
+	requests := filepath.Join(t.TempDir(), "requests.tsv")
 	require.NoError(t, run(t.Context(), []string{"load", "-url", api.URL, "-admin", admin.URL, "-sim", "", "-baseline=false",
-		"-path", "/v1/vehicles?source=encar&make=Kia", "-rate", "40", "-duration", "500ms", "-warmup", "0s"}, noenv, &out, &out))
+		"-path", "/v1/vehicles?source=encar&make=Kia", "-rate", "40", "-duration", "500ms", "-warmup", "0s", "-requests", requests}, noenv, &out, &out))
 	t.Log(out.String())
 	assert.Contains(t, out.String(), "| service | 20 | 200: 10, 200 partial: 5, 503 overloaded: 5 |")
 	assert.Contains(t, out.String(), "| 1.00 | 50 |", "CPU ms and allocations per request from the two scrapes")
 	assert.Contains(t, out.String(), "breaker transitions: 1")
 	assert.Regexp(t, `the generator's own lateness in sending, p99: [0-9]+\.[0-9]ms`, out.String())
 
-	err := run(t.Context(), []string{"load", "-rate", "0"}, noenv, &out, &out)
+	// Each request is written with its answer and the id the service gave it.
+	b, err := os.ReadFile(requests)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Len(t, lines, 1+20)
+	assert.Equal(t, "target\tdue_ms\tlate_ms\tlatency_ms\tanswer\trequest_id", lines[0])
+	answers, ids, dues := map[string]int{}, map[string]bool{}, map[string]bool{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, "\t")
+		require.Len(t, f, 6, l)
+		assert.Equal(t, "service", f[0])
+		for _, ms := range f[1:4] {
+			v, err := strconv.ParseFloat(ms, 64)
+			require.NoError(t, err, l)
+			assert.GreaterOrEqual(t, v, 0.0, l)
+		}
+		dues[f[1]] = true
+		answers[f[4]]++
+		ids[f[5]] = true
+	}
+	assert.Equal(t, map[string]int{"200": 10, "200 partial": 5, "503 overloaded": 5}, answers)
+	assert.Len(t, ids, 20, "every answer's own id")
+	assert.Contains(t, dues, "25.000", "the 2nd request is due 1/40 s after the first")
+
+	err = run(t.Context(), []string{"load", "-rate", "0"}, noenv, &out, &out)
 	assert.Error(t, err)
 	err = run(t.Context(), []string{"load", "-path", "/v1/vehicles?source=glovis"}, noenv, &out, &out)
 	assert.ErrorContains(t, err, "-baseline=false")
