@@ -56,6 +56,17 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *baseline && *path != dealerQuery {
 		return fmt.Errorf("load: the naive gateway only reproduces %s; add -baseline=false for another -path", dealerQuery)
 	}
+	var requestsFile *os.File
+	if *requests != "" {
+		// Created before the run, so that a path that cannot be written
+		// fails now rather than after it.
+		f, err := os.Create(*requests)
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		defer f.Close() // a second Close after writeRequests' is harmless
+		requestsFile = f
+	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4096}}
 	d := driver{client: client, key: *key, rate: *rate, duration: *duration, warmup: *warmup, sim: *simURL}
 	if *simURL != "" && *path == dealerQuery {
@@ -92,8 +103,8 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		results = append(results, base)
 	}
 	report(stdout, results, upstreamLatency)
-	if *requests != "" {
-		return writeRequests(*requests, results)
+	if requestsFile != nil {
+		return writeRequests(requestsFile, results)
 	}
 	return nil
 }
@@ -102,11 +113,7 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // service's X-Request-Id, a slow answer can be found in its access log and
 // its time split between the generator (late), the upstreams and the
 // service.
-func writeRequests(path string, results []*result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("load: %w", err)
-	}
+func writeRequests(f *os.File, results []*result) error {
 	w := bufio.NewWriter(f)
 	fmt.Fprintln(w, "target\tdue_ms\tlate_ms\tlatency_ms\tanswer\trequest_id")
 	for _, r := range results {
@@ -115,7 +122,6 @@ func writeRequests(path string, results []*result) error {
 		}
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
 		return fmt.Errorf("load: %w", err)
 	}
 	if err := f.Close(); err != nil {
@@ -150,7 +156,7 @@ type result struct {
 	latencies  []time.Duration
 	complete   []time.Duration // 200s without the partial header
 	late       []time.Duration // how late the generator sent each request: its own stalls, counted in the latencies
-	requests   []sent
+	requests   []measured
 	probed     probed
 	before     metricsSample
 	after      metricsSample
@@ -238,11 +244,11 @@ func (d driver) run(ctx context.Context, name, target, metricsBase string) (*res
 
 type driven struct {
 	sent     int
-	requests []sent // in the order they were answered
+	requests []measured // in the order they were answered
 }
 
-// sent is one request of a run.
-type sent struct {
+// measured is one request of a run.
+type measured struct {
 	due, late, took time.Duration // due from the run's start; late and took from due
 	kind, id        string        // the answer's kind (see send) and its X-Request-Id
 }
@@ -264,7 +270,7 @@ func (d driver) drive(ctx context.Context, target string, dur time.Duration) dri
 			took := time.Since(at)
 			mu.Lock()
 			defer mu.Unlock()
-			out.requests = append(out.requests, sent{due: at.Sub(start), late: late, took: took, kind: kind, id: id})
+			out.requests = append(out.requests, measured{due: at.Sub(start), late: late, took: took, kind: kind, id: id})
 		})
 	})
 	wg.Wait()

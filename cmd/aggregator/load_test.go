@@ -178,6 +178,9 @@ func TestLoadCountsEveryAnswer(t *testing.T) {
 
 	err = run(t.Context(), []string{"load", "-rate", "0"}, noenv, &out, &out)
 	assert.Error(t, err)
+	err = run(t.Context(), []string{"load", "-url", api.URL, "-admin", admin.URL, "-sim", "", "-baseline=false",
+		"-requests", filepath.Join(t.TempDir(), "no", "such", "dir", "requests.tsv")}, noenv, &out, &out)
+	assert.ErrorContains(t, err, "no such file", "an unwritable -requests fails before the run")
 	err = run(t.Context(), []string{"load", "-path", "/v1/vehicles?source=glovis"}, noenv, &out, &out)
 	assert.ErrorContains(t, err, "-baseline=false")
 }
