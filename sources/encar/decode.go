@@ -3,22 +3,18 @@ package encar
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
-// A search answer is read token by token: only the members a row needs are
-// decoded, everything else (unused arrays, photo metadata) is skipped while
-// still being validated, and repeated values (makes, fuels, regions) are
-// decoded once per page. encoding/json.Unmarshal, which scans the body once to
-// validate it and again to fill the structs by reflection, was half of an
-// answer's CPU and most of its allocations.
+// A search answer is read token by token (jsonread.go): only the members a
+// row needs are decoded, everything else (unused arrays, photo metadata) is
+// skipped while still being validated, and repeated values (makes, fuels,
+// regions) are decoded once per page. encoding/json.Unmarshal, which scans the
+// body once to validate it and again to fill the structs by reflection, was
+// half of an answer's CPU and most of its allocations.
 //
 // The reader accepts and rejects exactly what encoding/json.Unmarshal did with
 // the same structs, so that drift still reads as drift and nothing that read
@@ -29,14 +25,9 @@ import (
 // after the object is an error. decode_test.go holds that reference decoder
 // and compares the two.
 
-// listOptions make the token reader as lenient as encoding/json was about
-// duplicate names and invalid UTF-8, and no more.
-var listOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
-
 // listDecoder is the state of one answer's decoding, pooled between answers.
 type listDecoder struct {
-	in          bytes.Buffer // the body, read in place
-	dec         jsontext.Decoder
+	r           jsonReader        // the body, read in place
 	intern      map[string]string // this answer's repeated string values
 	photos      []photo           // backing for every row's Photos
 	rowsBacking []listRow         // backing for SearchResults, all zero between answers
@@ -50,8 +41,7 @@ var listDecoders = sync.Pool{New: func() any { return &listDecoder{intern: map[s
 // until the decoder is released.
 func newListDecoder(body []byte) *listDecoder {
 	d := listDecoders.Get().(*listDecoder)
-	d.in = *bytes.NewBuffer(body)
-	d.dec.Reset(&d.in, listOptions...)
+	d.r.reset(body)
 	d.photos = d.photos[:0]
 	return d
 }
@@ -59,8 +49,7 @@ func newListDecoder(body []byte) *listDecoder {
 // release returns d to the pool, keeping neither the answer nor its rows'
 // photos alive.
 func (d *listDecoder) release() {
-	d.in = bytes.Buffer{}
-	d.dec.Reset(&d.in)
+	d.r.reset(nil)
 	clear(d.photos) // only ever appended to
 	clear(d.rowsBacking[:min(d.rowsUsed, cap(d.rowsBacking))])
 	d.rowsUsed = 0
@@ -74,7 +63,7 @@ func (d *listDecoder) page(p *listPage, rowsHint int) error {
 	if err := d.open('{', "the answer"); err != nil {
 		return err
 	}
-	for d.dec.PeekKind() != '}' {
+	for d.r.peek() != '}' {
 		name, err := d.name()
 		if err != nil {
 			return err
@@ -91,56 +80,52 @@ func (d *listDecoder) page(p *listPage, rowsHint int) error {
 			return err
 		}
 	}
-	if _, err := d.dec.ReadToken(); err != nil {
+	if err := d.r.readDelim(); err != nil {
 		return err
 	}
-	switch _, err := d.dec.ReadToken(); {
-	case err == io.EOF:
-		return nil
-	case err == nil:
-		return errors.New("a value after the answer's object")
-	default:
-		return err
-	}
+	return d.r.atEnd()
 }
 
-// skip reads past the next value, validating it. Unlike Decoder.SkipValue,
-// which reads an array or object token by token, ReadValue scans it in one
-// pass.
+// skip reads past the next value, validating it.
 func (d *listDecoder) skip() error {
-	_, err := d.dec.ReadValue()
+	_, err := d.r.readValue()
 	return err
 }
 
 // open reads the start of an object or array, which must come next.
-func (d *listDecoder) open(kind jsontext.Kind, what string) error {
-	if k := d.dec.PeekKind(); k != kind {
+func (d *listDecoder) open(kind byte, what string) error {
+	if k := d.r.peek(); k != kind {
 		return d.typeError(k, what)
 	}
-	_, err := d.dec.ReadToken()
-	return err
+	return d.r.readDelim()
 }
 
 // typeError is a value of the wrong JSON type (or the syntax error that
-// stopped PeekKind, which then returns 0).
-func (d *listDecoder) typeError(k jsontext.Kind, what string) error {
+// stopped peek, which then returns 0).
+func (d *listDecoder) typeError(k byte, what string) error {
 	if k == 0 {
-		_, err := d.dec.ReadToken()
+		_, err := d.r.readValue()
 		return err
 	}
-	return fmt.Errorf("%s at %s is a JSON %v", what, d.dec.StackPointer(), k)
+	return fmt.Errorf("%s at %s is a JSON %s", what, d.r.pointer(), kindNames[k])
+}
+
+// kindNames name the kinds of token peek returns.
+var kindNames = map[byte]string{
+	'{': "object", '[': "array", '"': "string", '0': "number", 't': "true", 'f': "false", 'n': "null",
+	'}': "end of object", ']': "end of array",
 }
 
 // rows decodes SearchResults. A second SearchResults decodes over the
 // first's rows, as encoding/json did.
 func (d *listDecoder) rows(pp **[]listRow, hint int) error {
-	switch d.dec.PeekKind() {
+	switch d.r.peek() {
 	case 'n':
 		*pp = nil
 		return d.skip()
 	case '[':
 	default:
-		return d.typeError(d.dec.PeekKind(), "SearchResults")
+		return d.typeError(d.r.peek(), "SearchResults")
 	}
 	if *pp == nil {
 		// The rows are only read until the answer's vehicles are made:
@@ -159,7 +144,7 @@ func (d *listDecoder) rows(pp **[]listRow, hint int) error {
 		return err
 	}
 	i := 0
-	for ; d.dec.PeekKind() != ']'; i++ {
+	for ; d.r.peek() != ']'; i++ {
 		*rows = grow(*rows, i)
 		d.rowsUsed = max(d.rowsUsed, i+1)
 		if err := d.row(&(*rows)[i]); err != nil {
@@ -172,8 +157,7 @@ func (d *listDecoder) rows(pp **[]listRow, hint int) error {
 		// for, so a freak answer's rows are not kept alive by the pool.
 		d.rowsBacking = (*rows)[:0]
 	}
-	_, err := d.dec.ReadToken()
-	return err
+	return d.r.readDelim()
 }
 
 // grow makes s[i] addressable the way encoding/json did when it decoded the
@@ -200,13 +184,13 @@ func shrink[T any](s []T, n int) []T {
 }
 
 func (d *listDecoder) row(r *listRow) error {
-	if d.dec.PeekKind() == 'n' {
+	if d.r.peek() == 'n' {
 		return d.skip() // null leaves the row as it was
 	}
 	if err := d.open('{', "a row"); err != nil {
 		return err
 	}
-	for d.dec.PeekKind() != '}' {
+	for d.r.peek() != '}' {
 		name, err := d.name()
 		if err != nil {
 			return err
@@ -255,27 +239,26 @@ func (d *listDecoder) row(r *listRow) error {
 			return err
 		}
 	}
-	_, err := d.dec.ReadToken()
-	return err
+	return d.r.readDelim()
 }
 
 // photoList decodes a row's Photos. The first is kept in the answer's
 // shared backing; a second Photos member decodes over the first.
 func (d *listDecoder) photoList(ps *[]photo) error {
-	switch d.dec.PeekKind() {
+	switch d.r.peek() {
 	case 'n':
 		*ps = nil
 		return d.skip()
 	case '[':
 	default:
-		return d.typeError(d.dec.PeekKind(), "Photos")
+		return d.typeError(d.r.peek(), "Photos")
 	}
 	if err := d.open('[', "Photos"); err != nil {
 		return err
 	}
 	if *ps == nil {
 		start := len(d.photos)
-		for d.dec.PeekKind() != ']' {
+		for d.r.peek() != ']' {
 			d.photos = append(d.photos, photo{})
 			if err := d.photo(&d.photos[len(d.photos)-1]); err != nil {
 				return err
@@ -286,7 +269,7 @@ func (d *listDecoder) photoList(ps *[]photo) error {
 		*ps = shrink(d.photos[start:len(d.photos):len(d.photos)], len(d.photos)-start)
 	} else {
 		i := 0
-		for ; d.dec.PeekKind() != ']'; i++ {
+		for ; d.r.peek() != ']'; i++ {
 			*ps = grow(*ps, i)
 			if err := d.photo(&(*ps)[i]); err != nil {
 				return err
@@ -294,18 +277,17 @@ func (d *listDecoder) photoList(ps *[]photo) error {
 		}
 		*ps = shrink(*ps, i)
 	}
-	_, err := d.dec.ReadToken()
-	return err
+	return d.r.readDelim()
 }
 
 func (d *listDecoder) photo(p *photo) error {
-	if d.dec.PeekKind() == 'n' {
+	if d.r.peek() == 'n' {
 		return d.skip()
 	}
 	if err := d.open('{', "a photo"); err != nil {
 		return err
 	}
-	for d.dec.PeekKind() != '}' {
+	for d.r.peek() != '}' {
 		name, err := d.name()
 		if err != nil {
 			return err
@@ -322,33 +304,36 @@ func (d *listDecoder) photo(p *photo) error {
 			return err
 		}
 	}
-	_, err := d.dec.ReadToken()
-	return err
+	return d.r.readDelim()
 }
 
 // name reads a member's name, unquoted; it is valid until the next read.
 func (d *listDecoder) name() ([]byte, error) {
-	v, err := d.dec.ReadValue()
+	v, err := d.r.readValue()
 	if err != nil {
 		return nil, err
 	}
-	if raw, ok := verbatim(v); ok {
+	if raw, ok := d.verbatim(v); ok {
 		return raw, nil
 	}
-	// Invalid UTF-8 comes out as U+FFFD, as encoding/json read it; the
-	// error that says so is not one here.
-	d.unquoted, _ = jsontext.AppendUnquote(d.unquoted[:0], v)
+	// Escapes, or invalid UTF-8, which comes out as U+FFFD as it did
+	// for encoding/json.
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, err
+	}
+	d.unquoted = append(d.unquoted[:0], s...)
 	return d.unquoted, nil
 }
 
 // numberPtr decodes a number whose absence must be told from zero: null
 // clears it, as encoding/json did for a pointer.
 func (d *listDecoder) numberPtr(np **number) error {
-	v, err := d.dec.ReadValue()
+	v, err := d.r.readValue()
 	if err != nil {
 		return err
 	}
-	if v.Kind() == 'n' {
+	if valueKind(v) == 'n' {
 		*np = nil
 		return nil
 	}
@@ -359,7 +344,7 @@ func (d *listDecoder) numberPtr(np **number) error {
 }
 
 func (d *listDecoder) number(n *number) error {
-	v, err := d.dec.ReadValue()
+	v, err := d.r.readValue()
 	if err != nil {
 		return err
 	}
@@ -369,18 +354,18 @@ func (d *listDecoder) number(n *number) error {
 // float decodes a plain JSON number (a photo's ordering): a string there
 // was an error for encoding/json, and so it stays.
 func (d *listDecoder) float(f *float64) error {
-	v, err := d.dec.ReadValue()
+	v, err := d.r.readValue()
 	switch {
 	case err != nil:
 		return err
-	case v.Kind() == 'n':
+	case valueKind(v) == 'n':
 		return nil
-	case v.Kind() != '0':
-		return d.typeError(v.Kind(), "a photo's ordering")
+	case valueKind(v) != '0':
+		return d.typeError(valueKind(v), "a photo's ordering")
 	}
 	x, err := strconv.ParseFloat(string(v), 64)
 	if err != nil {
-		return fmt.Errorf("a photo's ordering %s at %s: %w", v, d.dec.StackPointer(), err)
+		return fmt.Errorf("a photo's ordering %s at %s: %w", v, d.r.pointer(), err)
 	}
 	*f = x
 	return nil
@@ -389,16 +374,16 @@ func (d *listDecoder) float(f *float64) error {
 // str decodes a string member; null leaves it as it was. Values repeat
 // across rows (a make, a fuel, a region): they are interned.
 func (d *listDecoder) str(s *string) error {
-	v, err := d.dec.ReadValue()
+	v, err := d.r.readValue()
 	switch {
 	case err != nil:
 		return err
-	case v.Kind() == 'n':
+	case valueKind(v) == 'n':
 		return nil
-	case v.Kind() != '"':
-		return d.typeError(v.Kind(), "a string member")
+	case valueKind(v) != '"':
+		return d.typeError(valueKind(v), "a string member")
 	}
-	if raw, ok := verbatim(v); ok {
+	if raw, ok := d.verbatim(v); ok {
 		if is, ok := d.intern[string(raw)]; ok {
 			*s = is
 		} else {
@@ -413,16 +398,16 @@ func (d *listDecoder) str(s *string) error {
 // bytes decodes a string member that is only read while the answer is
 // decoded, without copying it when it has no escapes.
 func (d *listDecoder) bytes(b *[]byte) error {
-	v, err := d.dec.ReadValue()
+	v, err := d.r.readValue()
 	switch {
 	case err != nil:
 		return err
-	case v.Kind() == 'n':
+	case valueKind(v) == 'n':
 		return nil
-	case v.Kind() != '"':
-		return d.typeError(v.Kind(), "a string member")
+	case valueKind(v) != '"':
+		return d.typeError(valueKind(v), "a string member")
 	}
-	if raw, ok := verbatim(v); ok {
+	if raw, ok := d.verbatim(v); ok {
 		*b = raw
 		return nil
 	}
@@ -434,13 +419,13 @@ func (d *listDecoder) bytes(b *[]byte) error {
 	return nil
 }
 
-// verbatim returns the text of the JSON string v when it has no escapes
-// and is valid UTF-8, which is how Encar sends its strings. Others are
-// unquoted by encoding/json itself, so that escapes, lone surrogates and
-// invalid UTF-8 read exactly as they did.
-func verbatim(v jsontext.Value) ([]byte, bool) {
+// verbatim returns the text of v, the JSON string just read, when it has
+// no escapes and is valid UTF-8, which is how Encar sends its strings.
+// Others are unquoted by encoding/json itself, so that escapes, lone
+// surrogates and invalid UTF-8 read exactly as they did.
+func (d *listDecoder) verbatim(v []byte) ([]byte, bool) {
 	raw := v[1 : len(v)-1]
-	return raw, bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)
+	return raw, !d.r.valueSpecial
 }
 
 // The members read, by their names on the wire.

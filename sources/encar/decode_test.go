@@ -209,6 +209,30 @@ func TestDecodeEdges(t *testing.T) {
 		}},
 		{name: "a dotless i does not fold to i", old: `"Id"`, new: `"ıd"`, drift: true},
 
+		// The grammar, in members no row reads: each of these is not
+		// JSON, and a body that is not JSON is drift wherever it breaks.
+		{name: "a comma before the end of an object", old: `"Id"`, new: `"X":{"a":1,},"Id"`, drift: true},
+		{name: "a comma before the end of an array", old: `"Id"`, new: `"X":[1,],"Id"`, drift: true},
+		{name: "a comma first in an array", old: `"Id"`, new: `"X":[,1],"Id"`, drift: true},
+		{name: "two commas", old: `"Id"`, new: `"X":[1,,2],"Id"`, drift: true},
+		{name: "no comma", old: `"Id"`, new: `"X":[1 2],"Id"`, drift: true},
+		{name: "no colon", old: `"Id"`, new: `"X" 1,"Id"`, drift: true},
+		{name: "a name not quoted", old: `"Id"`, new: `X:1,"Id"`, drift: true},
+		{name: "a number as a name", old: `"Id"`, new: `"X":{1:2},"Id"`, drift: true},
+		{name: "a leading zero", old: `"Id"`, new: `"X":01,"Id"`, drift: true},
+		{name: "a point without digits", old: `"Id"`, new: `"X":1.,"Id"`, drift: true},
+		{name: "an exponent without digits", old: `"Id"`, new: `"X":1e+,"Id"`, drift: true},
+		{name: "a lone minus", old: `"Id"`, new: `"X":-,"Id"`, drift: true},
+		{name: "a plus sign", old: `"Id"`, new: `"X":+1,"Id"`, drift: true},
+		{name: "a cut literal", old: `"Id"`, new: `"X":nul,"Id"`, drift: true},
+		{name: "a literal in capitals", old: `"Id"`, new: `"X":True,"Id"`, drift: true},
+		{name: "an unknown escape", old: `"Id"`, new: `"X":"\x41","Id"`, drift: true},
+		{name: "a short unicode escape", old: `"Id"`, new: `"X":"\u41","Id"`, drift: true},
+		{name: "a tab in a string", old: `"Id"`, new: "\"X\":\"a\tb\",\"Id\"", drift: true},
+		{name: "a single-quoted string", old: `"Id"`, new: `"X":'a',"Id"`, drift: true},
+		{name: "an array closed as an object", old: `"Id"`, new: `"X":[1},"Id"`, drift: true},
+		{name: "every kind of value, spaced", old: `"Id"`, new: "\"X\" : [ -0.5e+3 , 0 , true , false , null , \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\" , { } , [ ] ] ,\r\n\"Id\"", want: price(17_900_000)},
+
 		// Around the value.
 		{name: "a value after the object", old: `]}`, new: `]} x`, drift: true},
 		{name: "an object after the object", old: `]}`, new: `]}{}`, drift: true},
