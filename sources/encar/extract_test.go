@@ -127,3 +127,54 @@ func TestRealCapturesDetached(t *testing.T) {
 	}
 	golden.CheckDetached(t, golden.Capture(t, "encar/readside-vehicle-40849700.json"), func(b []byte) (any, error) { return ExtractDetail(b) })
 }
+
+// TestListedAt: the hand reader of ModifiedDate against what was read by
+// hand, and time.Parse on every edge it declines.
+func TestListedAt(t *testing.T) {
+	kst := func(y int, mo time.Month, d, h, mi, s, ms int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ms*1e6, vehicle.KST)
+	}
+	for _, tc := range []struct {
+		in   string
+		want time.Time // zero: not a time
+	}{
+		{"2025-06-15 10:00:00.000 +09", kst(2025, 6, 15, 10, 0, 0, 0)},
+		{"2024-02-29 23:59:59.999 +09", kst(2024, 2, 29, 23, 59, 59, 999)},
+		{"2000-02-29 00:00:00.000 +09", kst(2000, 2, 29, 0, 0, 0, 0)},
+		{"2025-06-15 01:00:00.000 +00", kst(2025, 6, 15, 10, 0, 0, 0)}, // another offset, through time.Parse
+		{"2025-02-29 10:00:00.000 +09", time.Time{}},                   // not a leap year
+		{"1900-02-29 10:00:00.000 +09", time.Time{}},
+		{"2025-04-31 10:00:00.000 +09", time.Time{}},
+		{"2025-13-01 10:00:00.000 +09", time.Time{}},
+		{"2025-00-01 10:00:00.000 +09", time.Time{}},
+		{"2025-06-00 10:00:00.000 +09", time.Time{}},
+		{"2025-06-15 24:00:00.000 +09", time.Time{}},
+		{"2025-06-15 10:60:00.000 +09", time.Time{}},
+		{"2025-06-15 10:00:60.000 +09", time.Time{}},
+		{"2025-06-15 10:00:00.00 +09", time.Time{}},
+		{"2025-06-15T10:00:00.000 +09", time.Time{}},
+		{"2025-06-1a 10:00:00.000 +09", time.Time{}},
+		{"", time.Time{}},
+	} {
+		got, ok := listedAt([]byte(tc.in))
+		require.Equal(t, !tc.want.IsZero(), ok, "%q", tc.in)
+		assert.True(t, tc.want.Equal(got), "%q: %v, want %v", tc.in, got, tc.want)
+		if ok {
+			assert.Equal(t, vehicle.KST, got.Location(), "%q", tc.in)
+		}
+	}
+}
+
+// FuzzListedAt: whatever the text, the hand reader and time.Parse agree.
+func FuzzListedAt(f *testing.F) {
+	f.Add("2025-06-15 10:00:00.000 +09")
+	f.Add("2024-02-29 23:59:59.999 +09")
+	f.Add("2025-02-29 10:00:00.000 +09")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := listedAt([]byte(s))
+		want, err := time.Parse(modifiedLayout, s)
+		if ok != (err == nil) || ok && !got.Equal(want) {
+			t.Fatalf("%q: %v %v; time.Parse: %v %v", s, got, ok, want, err)
+		}
+	})
+}
