@@ -68,19 +68,40 @@ func Miss(k Kind) { unmapped[k].Add(1) }
 
 // fold normalises text for matching: spaces dropped, ASCII upper-cased, so
 // that "더 뉴 그랜저 IG", "더뉴그랜저IG" and "모델 3" / "모델3" compare alike.
+// Invalid UTF-8 comes out as U+FFFD.
 func fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+	if folded(s) {
+		return s // most upstream words (가솔린, 오토, 부산): no copy
+	}
+	return string(appendFold(make([]byte, 0, len(s)), s))
+}
+
+// appendFold appends s folded to dst. Callers that only look the result up
+// fold into a buffer on their stack: m[string(b)] does not copy b.
+func appendFold(dst []byte, s string) []byte {
 	for _, r := range s {
 		switch {
 		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0':
 		case r >= 'a' && r <= 'z':
-			b.WriteRune(r - 'a' + 'A')
+			dst = append(dst, byte(r-'a'+'A'))
 		default:
-			b.WriteRune(r)
+			dst = utf8.AppendRune(dst, r)
 		}
 	}
-	return b.String()
+	return dst
+}
+
+// folded says whether fold(s) is s.
+func folded(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || 'a' <= c && c <= 'z':
+			return false
+		case c == 0xc2 && i+1 < len(s) && s[i+1] == 0xa0: // U+00A0 in valid UTF-8
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 type index struct {
@@ -316,7 +337,8 @@ func lookup(m map[string]string, s string, k Kind) (string, bool) {
 	if s == "" || s == "-" {
 		return "", false
 	}
-	if v, ok := m[fold(s)]; ok {
+	var buf [64]byte
+	if v, ok := m[string(appendFold(buf[:0], s))]; ok {
 		return v, true
 	}
 	Miss(k)

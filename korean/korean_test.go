@@ -220,3 +220,66 @@ func TestColorIsDeterministic(t *testing.T) {
 		require.Equal(t, "green", got)
 	}
 }
+
+// refFold is fold written another way, to hold fold's fast path and its
+// copy to the same answer.
+func refFold(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0':
+			return -1
+		case 'a' <= r && r <= 'z':
+			return r - 'a' + 'A'
+		}
+		return r
+	}, s)
+}
+
+func TestFold(t *testing.T) {
+	for in, want := range map[string]string{
+		"가솔린":        "가솔린",
+		"더 뉴 그랜저 ig": "더뉴그랜저IG",
+		"모델\u00a03":  "모델3",
+		"a/t":        "A/T",
+		"\t오토\r\n":   "오토",
+		"\xff오토":     "\ufffd오토",
+		"\xc2오토":     "\ufffd오토", // a lead byte of U+00A0 without its tail
+		"":           "",
+		"ÀÉ ñ":       "ÀÉñ", // only ASCII letters change case
+		"XDRIVE 4X4": "XDRIVE4X4",
+	} {
+		assert.Equal(t, want, fold(in), "%q", in)
+		var buf [4]byte
+		assert.Equal(t, want, string(appendFold(buf[:0], in)), "%q, past a short buffer", in)
+	}
+}
+
+func FuzzFold(f *testing.F) {
+	for _, s := range []string{"가솔린", "더 뉴 그랜저 ig", "모델\u00a03", "\xff", "\xc2\xa0", "\xc2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := fold(s), refFold(s); got != want {
+			t.Fatalf("fold(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func TestDrivetrain(t *testing.T) {
+	for in, want := range map[string]string{
+		"2.5 AWD 기본형":                      "AWD",
+		"530i xDrive M 스포츠":                "AWD",
+		"E300 4matic":                      "AWD",
+		"45 TFSI 콰트로":                      "AWD",
+		"2.2 4wd 프레스티지":                    "4WD",
+		"4WD AWD":                          "4WD", // the first layout in the list wins
+		"가솔린 2.0 전륜":                       "FWD",
+		"후륜 3.3":                           "RWD",
+		"2.0 프리미엄":                         "",
+		"2WD":                              "",
+		"X DRIVE":                          "AWD", // spaces are folded away
+		strings.Repeat("가", 60) + " htrac": "AWD", // longer than the stack buffer
+	} {
+		assert.Equal(t, want, Drivetrain(in), "%q", in)
+	}
+}

@@ -1,24 +1,36 @@
 package korean
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // Drivetrain reads the drive layout out of trim text ("2.5 AWD 기본형",
 // "530i xDrive", "4MATIC"). It returns "" when the text does not say; 2WD is
 // not mapped because it does not tell front from rear.
 func Drivetrain(text string) string {
-	t := fold(text)
-	switch {
-	case strings.Contains(t, "4WD"), strings.Contains(t, "4X4"):
-		return "4WD"
-	case strings.Contains(t, "AWD"), strings.Contains(t, "XDRIVE"), strings.Contains(t, "4MATIC"),
-		strings.Contains(t, "콰트로"), strings.Contains(t, "QUATTRO"), strings.Contains(t, "HTRAC"):
-		return "AWD"
-	case strings.Contains(t, "FWD"), strings.Contains(t, "전륜"):
-		return "FWD"
-	case strings.Contains(t, "RWD"), strings.Contains(t, "후륜"):
-		return "RWD"
+	var buf [128]byte
+	t := appendFold(buf[:0], text)
+	for _, d := range drivetrains {
+		for _, w := range d.words {
+			if bytes.Contains(t, w) {
+				return d.layout
+			}
+		}
 	}
 	return ""
+}
+
+// drivetrains are the words that name a layout in folded text, the first
+// layout named winning ("4WD AWD" reads as 4WD).
+var drivetrains = []struct {
+	layout string
+	words  [][]byte
+}{
+	{"4WD", [][]byte{[]byte("4WD"), []byte("4X4")}},
+	{"AWD", [][]byte{[]byte("AWD"), []byte("XDRIVE"), []byte("4MATIC"), []byte("콰트로"), []byte("QUATTRO"), []byte("HTRAC")}},
+	{"FWD", [][]byte{[]byte("FWD"), []byte("전륜")}},
+	{"RWD", [][]byte{[]byte("RWD"), []byte("후륜")}},
 }
 
 // FuelInText finds a fuel named in free trim text (Danawa has no fuel
