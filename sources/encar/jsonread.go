@@ -46,8 +46,12 @@ type frame struct {
 const maxDepth = 10000
 
 func (r *jsonReader) reset(b []byte) {
+	stack := r.stack[:0]
+	if cap(stack) > 64 {
+		stack = nil // an answer nested thousands deep: not kept in the pool
+	}
 	clear(r.stack) // no names kept from an earlier answer
-	*r = jsonReader{b: b, stack: r.stack[:0]}
+	*r = jsonReader{b: b, stack: stack}
 }
 
 // peek returns the kind of the next token, reading it if not yet read; 0
@@ -212,37 +216,34 @@ func (r *jsonReader) space() {
 	}
 }
 
-// plainASCII marks the bytes a string carries as they are and that are a
-// character by themselves: ASCII but the quote, the backslash and the
-// control characters.
-var plainASCII = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
+// plain marks the bytes a string carries as they are: all but the quote,
+// the backslash and the control characters. Bytes of invalid UTF-8 are
+// plain too: str checks the UTF-8 of a string as a whole.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
 }()
 
-// str reads a string, r.i at its opening quote. Its UTF-8 is checked on
-// the way, not valid, only noted.
+// str reads a string, r.i at its opening quote. Invalid UTF-8 is not an
+// error, only noted.
 func (r *jsonReader) str() error {
 	b, i := r.b, r.i+1
+	var bits byte // every byte of the string or'ed: its top bit is set when one is not ASCII
 	for {
-		for i < len(b) && plainASCII[b[i]] {
+		for i < len(b) && plain[b[i]] {
+			bits |= b[i]
 			i++
 		}
 		if i == len(b) {
 			return r.errorAt(i, "unexpected end of the answer in a string")
 		}
 		switch c := b[i]; {
-		case c >= utf8.RuneSelf:
-			if _, size := utf8.DecodeRune(b[i:]); size > 1 {
-				i += size
-			} else {
-				r.special = true
-				i++
-			}
-			continue
 		case c == '"':
+			if bits >= utf8.RuneSelf && !r.special && !utf8.Valid(b[r.i+1:i]) {
+				r.special = true
+			}
 			r.i = i + 1
 			return nil
 		case c == '\\':
