@@ -124,7 +124,7 @@ func isBotCheck(body []byte) bool {
 	var t token
 	for z.next(&t); t.kind != tokEOF; z.next(&t) {
 		if t.kind == tokText {
-			text = appendText(text, t.text, t.mode)
+			text = appendText(text, t.text.in(body), t.mode)
 		}
 	}
 	s := string(text)

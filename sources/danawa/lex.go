@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // The lexer splits a page into the tokens x/net/html's Tokenizer would
@@ -38,25 +39,57 @@ const (
 	textRaw                    // script, style and the like: NUL replaced, nothing else
 )
 
+// A token holds no pointer, only positions in the page: writing one costs
+// no write barrier while the garbage collector runs, which a service under
+// load makes it do often.
 type token struct {
 	kind tokenKind
-	text []byte   // tokText, as written
-	mode textMode // tokText
-	name []byte   // tags, as written
+	mode textMode  // tokText
+	tag  atom.Atom // start tags: the name's atom, 0 when atom does not know it
+	text span      // tokText, as written
+	name span      // tags, as written
 	// Start tags: the first value of each attribute the scan reads, as
 	// written (attrValue decodes it).
-	class, id, href, src             []byte
+	class, id, href, src             span
 	hasClass, hasID, hasHref, hasSrc bool
 }
+
+// span is the part b[i:j] of a page.
+type span struct{ i, j int }
+
+func (s span) in(b []byte) []byte { return b[s.i:s.j] }
 
 type lexer struct {
 	b []byte
 	i int
-	// raw is the lower-case name of the element whose raw text comes next.
-	raw string
+	// raw is the element whose raw text comes next.
+	raw atom.Atom
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+// Byte classes, for the lexer's and the scan's inner loops: one table load
+// instead of a chain of comparisons per byte.
+const (
+	cSpace    uint8 = 1 << iota // HTML white space
+	cNameEnd                    // ends a tag's name: white space, '/', '>'
+	cKeyEnd                     // ends an attribute's name: those and '='
+	cValueEnd                   // ends an unquoted attribute value: white space, '>'
+	cDecode                     // '&', CR, NUL: a value not read as written
+)
+
+var byteClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\n\r\f") {
+		t[c] |= cSpace | cNameEnd | cKeyEnd | cValueEnd
+	}
+	t['/'] |= cNameEnd | cKeyEnd
+	t['>'] |= cNameEnd | cKeyEnd | cValueEnd
+	t['='] |= cKeyEnd
+	t['&'] |= cDecode
+	t['\r'] |= cDecode
+	t[0] |= cDecode
+	return t
+}()
+
+func isSpace(c byte) bool { return byteClass[c]&cSpace != 0 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
@@ -71,34 +104,37 @@ func skipSpace(b []byte, k int) int {
 func (z *lexer) next(t *token) {
 	*t = token{}
 	b := z.b
-	if z.raw != "" {
+	if z.raw != 0 {
 		start, end, mode := z.i, 0, textRaw
 		switch z.raw {
-		case "plaintext":
+		case atom.Plaintext:
 			end = len(b)
-		case "script":
+		case atom.Script:
 			end = scriptEnd(b, start)
 		default:
-			end = rawEnd(b, start, z.raw)
-			if z.raw == "textarea" || z.raw == "title" {
+			end = rawEnd(b, start, z.raw.String())
+			if z.raw == atom.Textarea || z.raw == atom.Title {
 				mode = textRCDATA
 			}
 		}
-		z.raw, z.i = "", end
+		z.raw, z.i = 0, end
 		if end > start {
-			t.kind, t.text, t.mode = tokText, b[start:end], mode
+			t.kind, t.text, t.mode = tokText, span{start, end}, mode
 			return
 		}
 	}
 	start := z.i
 	for k := start; ; {
-		j := bytes.IndexByte(b[k:], '<')
+		j := 0
+		if k >= len(b) || b[k] != '<' { // most often a tag follows a tag
+			j = bytes.IndexByte(b[k:], '<')
+		}
 		if j < 0 || k+j+1 >= len(b) {
 			// No tag before the end: the rest is text ("<" at the very
 			// end included).
 			z.i = len(b)
 			if start < len(b) {
-				t.kind, t.text = tokText, b[start:]
+				t.kind, t.text = tokText, span{start, len(b)}
 			}
 			return
 		}
@@ -110,7 +146,7 @@ func (z *lexer) next(t *token) {
 		}
 		if start < lt {
 			z.i = lt
-			t.kind, t.text = tokText, b[start:lt]
+			t.kind, t.text = tokText, span{start, lt}
 			return
 		}
 		var end int
@@ -123,28 +159,29 @@ func (z *lexer) next(t *token) {
 				return
 			}
 			z.i = end
-			t.kind = tokStart
-			z.raw = rawElement(t.name)
+			t.kind, t.tag = tokStart, tagAtom(t.name.in(b))
+			z.raw = rawElement(t.tag)
 			return
 		case c == '/':
 			if lt+2 >= len(b) {
 				// "</" at the very end is text.
 				z.i = len(b)
-				t.kind, t.text = tokText, b[lt:]
+				t.kind, t.text = tokText, span{lt, len(b)}
 				return
 			}
 			switch c2 := b[lt+2]; {
 			case c2 == '>': // "</>" is nothing
 				end = lt + 3
 			case isLetter(c2):
-				var end0 token
-				end = readTag(b, lt+2, &end0)
+				end = readTag(b, lt+2, t)
 				if end < 0 {
 					z.i = len(b)
+					*t = token{}
 					return
 				}
 				z.i = end
-				t.kind, t.name = tokEnd, end0.name
+				// An end tag's attributes are nothing.
+				*t = token{kind: tokEnd, name: t.name}
 				return
 			default: // a bogus comment up to the next '>'
 				end = closeAngle(b, lt+2)
@@ -216,10 +253,10 @@ func markupEnd(b []byte, k int) int {
 // when the page ends inside it.
 func readTag(b []byte, k int, t *token) int {
 	ns := k
-	for k < len(b) && !isSpace(b[k]) && b[k] != '/' && b[k] != '>' {
+	for k < len(b) && byteClass[b[k]]&cNameEnd == 0 {
 		k++
 	}
-	t.name = b[ns:k]
+	t.name = span{ns, k}
 	for {
 		if k = skipSpace(b, k); k >= len(b) {
 			return -1
@@ -229,20 +266,15 @@ func readTag(b []byte, k int, t *token) int {
 		}
 		// The attribute's name; an '=' first is part of it.
 		ks := k
-		for k < len(b) {
-			c := b[k]
-			if c == '=' && k == ks {
-				k++
-				continue
-			}
-			if c == '=' || isSpace(c) || c == '/' || c == '>' {
-				break
-			}
+		if b[k] == '=' {
+			k++
+		}
+		for k < len(b) && byteClass[b[k]]&cKeyEnd == 0 {
 			k++
 		}
 		key := b[ks:k]
 		// Its value.
-		var val []byte
+		var val span
 		if k = skipSpace(b, k); k >= len(b) {
 			return -1
 		}
@@ -260,17 +292,17 @@ func readTag(b []byte, k int, t *token) int {
 				if j < 0 {
 					return -1
 				}
-				val = b[k+1 : k+1+j]
+				val = span{k + 1, k + 1 + j}
 				k += j + 2
 			default:
 				vs := k
-				for k < len(b) && !isSpace(b[k]) && b[k] != '>' {
+				for k < len(b) && byteClass[b[k]]&cValueEnd == 0 {
 					k++
 				}
 				if k >= len(b) {
 					return -1
 				}
-				val = b[vs:k]
+				val = span{vs, k}
 				if b[k] != '>' {
 					k++
 				}
@@ -307,17 +339,99 @@ func asciiEqualFold(b []byte, lower string) bool {
 	return true
 }
 
-// rawElements are the elements whose content is text up to their end tag.
-var rawElements = [...]string{"iframe", "noembed", "noframes", "noscript", "plaintext", "script", "style", "textarea", "title", "xmp"}
+// rawElement is a, when its content is text up to its end tag; else 0.
+func rawElement(a atom.Atom) atom.Atom {
+	switch a {
+	case atom.Iframe, atom.Noembed, atom.Noframes, atom.Noscript, atom.Plaintext, atom.Script, atom.Style,
+		atom.Textarea, atom.Title, atom.Xmp:
+		return a
+	}
+	return 0
+}
 
-func rawElement(name []byte) string {
-	for _, r := range rawElements {
-		if asciiEqualFold(name, r) {
-			return r
+// tagAtom is the atom of a tag name, 0 for a name atom does not know.
+// The names of nearly every tag of a page, up to 8 ASCII letters, are
+// found in a small table by their letters packed in a word; other names,
+// and names the table does not hold, by atom.Lookup.
+func tagAtom(name []byte) atom.Atom {
+	if w, ok := packName(name); ok {
+		for i := (w * tagHashMul) >> (64 - tagTableBits); ; i = (i + 1) & (1<<tagTableBits - 1) {
+			switch e := &tagTable[i]; e.key {
+			case w:
+				return e.a
+			case 0:
+				return lookupTag(name)
+			}
 		}
 	}
-	return ""
+	return lookupTag(name)
 }
+
+// packName is a name of 1 to 8 ASCII letters, lower-cased, packed in a
+// word; false for any other name. (c|0x20 lower-cases a letter and only a
+// letter is one after it, so a name that packs is one the Tokenizer
+// lower-cases alike.)
+func packName(name []byte) (uint64, bool) {
+	if len(name) == 0 || len(name) > 8 {
+		return 0, false
+	}
+	var w uint64
+	for i, c := range name {
+		c |= 0x20
+		if c < 'a' || c > 'z' {
+			return 0, false
+		}
+		w |= uint64(c) << (8 * i)
+	}
+	return w, true
+}
+
+// lookupTag is the atom of a tag name, 0 for a name atom does not know.
+func lookupTag(name []byte) atom.Atom {
+	var lower [16]byte
+	if len(name) > len(lower) {
+		return 0
+	}
+	for j, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[j] = c
+	}
+	return atom.Lookup(lower[:len(name)])
+}
+
+const (
+	tagTableBits = 8
+	tagHashMul   = 0x9e3779b97f4a7c15 // 2^64 / the golden ratio: spreads the packed letters
+)
+
+// tagTable holds the tags a page is made of, by packName of the name, in
+// open addressing; an empty slot's key is 0, which no name packs to.
+var tagTable = func() (t [1 << tagTableBits]struct {
+	key uint64
+	a   atom.Atom
+}) {
+	for _, a := range []atom.Atom{
+		atom.A, atom.Abbr, atom.Address, atom.Area, atom.Article, atom.Aside, atom.B, atom.Base, atom.Body,
+		atom.Blockquote, atom.Br, atom.Button, atom.Canvas, atom.Caption, atom.Center, atom.Code, atom.Col,
+		atom.Dd, atom.Details, atom.Dialog, atom.Div, atom.Dl, atom.Dt, atom.Em, atom.Fieldset, atom.Font,
+		atom.Footer, atom.Form, atom.Head, atom.Header, atom.Hr, atom.Html, atom.I, atom.Iframe, atom.Img,
+		atom.Input, atom.Label, atom.Li, atom.Link, atom.Main, atom.Meta, atom.Nav, atom.Noscript, atom.Ol,
+		atom.Optgroup, atom.Option, atom.P, atom.Picture, atom.Pre, atom.S, atom.Script, atom.Section,
+		atom.Select, atom.Small, atom.Source, atom.Span, atom.Strong, atom.Style, atom.Sub, atom.Summary,
+		atom.Sup, atom.Svg, atom.Table, atom.Tbody, atom.Td, atom.Textarea, atom.Tfoot, atom.Th, atom.Thead,
+		atom.Title, atom.Tr, atom.U, atom.Ul, atom.Video,
+	} {
+		w, _ := packName([]byte(a.String()))
+		i := (w * tagHashMul) >> (64 - tagTableBits)
+		for t[i].key != 0 {
+			i = (i + 1) & (1<<tagTableBits - 1)
+		}
+		t[i].key, t[i].a = w, a
+	}
+	return t
+}()
 
 // rawEnd is where the raw text starting at k ends: at "</name" followed by
 // white space, '/' or '>', else at the end of the page.
@@ -500,7 +614,7 @@ func convertNewlines(s []byte) []byte {
 // plain says whether v holds no '&', CR or NUL: text read as written.
 func plain(v []byte) bool {
 	for _, c := range v {
-		if c == '&' || c == '\r' || c == 0 {
+		if byteClass[c]&cDecode != 0 {
 			return false
 		}
 	}

@@ -28,20 +28,20 @@ func lexerTokens(body []byte) []string {
 	for z.next(&t); t.kind != tokEOF; z.next(&t) {
 		switch t.kind {
 		case tokText:
-			text = appendText(text, t.text, t.mode)
+			text = appendText(text, t.text.in(body), t.mode)
 		case tokEnd:
 			flush()
-			out = append(out, "end "+tagName(t.name))
+			out = append(out, "end "+tagName(t.name.in(body)))
 		case tokStart:
 			flush()
-			s := "start " + tagName(t.name)
+			s := "start " + tagName(t.name.in(body))
 			for _, a := range []struct {
 				key string
 				has bool
-				val []byte
+				val span
 			}{{"class", t.hasClass, t.class}, {"id", t.hasID, t.id}, {"href", t.hasHref, t.href}, {"src", t.hasSrc, t.src}} {
 				if a.has {
-					s += fmt.Sprintf(" %s=%q", a.key, attrValue(a.val))
+					s += fmt.Sprintf(" %s=%q", a.key, attrValue(a.val.in(body)))
 				}
 			}
 			out = append(out, s)
@@ -141,4 +141,53 @@ func FuzzLexerMatchesTokenizer(f *testing.F) {
 			t.Fatalf("lexer:\n%s\ntokenizer:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
+}
+
+// TestTagAtom: the table's answer for a name is atom.Lookup's for the
+// name lower-cased, for every name of one or two bytes, names of three
+// made of letters and their neighbours in ASCII, and every case of the
+// names in the table.
+func TestTagAtom(t *testing.T) {
+	check := func(name []byte) {
+		t.Helper()
+		if got, want := tagAtom(name), lookupTag(name); got != want {
+			t.Fatalf("tagAtom(%q) = %v, atom.Lookup says %v", name, got, want)
+		}
+	}
+	for i := range 1 << 8 {
+		check([]byte{byte(i)})
+	}
+	for i := range 1 << 16 {
+		check([]byte{byte(i), byte(i >> 8)})
+	}
+	alphabet := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@[`{\x00\xc1\xe1-")
+	for _, a := range alphabet {
+		for _, b := range alphabet {
+			for _, c := range alphabet {
+				check([]byte{a, b, c})
+			}
+		}
+	}
+	held := 0
+	for _, e := range tagTable {
+		if e.key == 0 {
+			continue
+		}
+		held++
+		name := e.a.String()
+		for mask := range 1 << len(name) { // every mix of upper and lower case
+			b := []byte(name)
+			for i := range b {
+				if mask&(1<<i) != 0 {
+					b[i] -= 'a' - 'A'
+				}
+			}
+			check(b)
+			check(append(b, 'x'))
+			check(b[:len(b)-1])
+		}
+	}
+	if held < 50 {
+		t.Fatalf("the table holds %d tags", held)
+	}
 }

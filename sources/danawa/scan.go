@@ -46,27 +46,55 @@ const (
 	clCount
 )
 
-var classBits = map[string]class{ // looked up without allocating: m[string(b)]
-	"col": clCol, "year": clYear, "km": clKm, "price": clPrice, "area": clArea, "date": clDate,
-	"middle": clMiddle, "num": clNum, "name": clName, "list_top": clListTop, "count": clCount,
-}
-
-// classesOf is the set of known classes in a class attribute's value.
+// classesOf is the set of known classes in a class attribute's value,
+// read in place unless the value holds something to decode.
 func classesOf(v []byte) class {
+	if !plain(v) {
+		v = attrValue(v)
+	}
 	var cl class
-	v = attrValue(v)
-	for len(v) > 0 {
-		for len(v) > 0 && isSpace(v[0]) {
-			v = v[1:]
+	for k := 0; k < len(v); {
+		for k < len(v) && isSpace(v[k]) {
+			k++
 		}
-		n := 0
-		for n < len(v) && !isSpace(v[n]) {
-			n++
+		ws := k
+		for k < len(v) && !isSpace(v[k]) {
+			k++
 		}
-		cl |= classBits[string(v[:n])]
-		v = v[n:]
+		cl |= classWord(v[ws:k])
 	}
 	return cl
+}
+
+// classWord is the class bit of one class name, 0 for a name the scan does
+// not look for (names are compared as written: class names are
+// case-sensitive).
+func classWord(w []byte) class {
+	switch string(w) { // compared in place, without a copy
+	case "col":
+		return clCol
+	case "year":
+		return clYear
+	case "km":
+		return clKm
+	case "price":
+		return clPrice
+	case "area":
+		return clArea
+	case "date":
+		return clDate
+	case "middle":
+		return clMiddle
+	case "num":
+		return clNum
+	case "name":
+		return clName
+	case "list_top":
+		return clListTop
+	case "count":
+		return clCount
+	}
+	return 0
 }
 
 // field is a column of a row.
@@ -98,7 +126,7 @@ var columns = [...]struct {
 
 type open struct {
 	tag     atom.Atom
-	name    []byte // as written, for elements atom does not know
+	name    span // as written
 	classes class
 	// list is set on #usedcarList, row on a ul > li inside it.
 	list, row bool
@@ -143,21 +171,6 @@ func isVoid(a atom.Atom) bool {
 	return false
 }
 
-// lookupTag is the atom of a tag name, 0 for a name atom does not know.
-func lookupTag(name []byte) atom.Atom {
-	var lower [16]byte
-	if len(name) > len(lower) {
-		return 0
-	}
-	for j, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower[j] = c
-	}
-	return atom.Lookup(lower[:len(name)])
-}
-
 // sameName says whether two tag names not known to atom are the same
 // name: ASCII letters in any case, and NUL standing for U+FFFD as the
 // Tokenizer reads it.
@@ -184,15 +197,16 @@ func sameName(a, b []byte) bool {
 	return true
 }
 
-// appendField appends a text token to a captured text: the first piece
-// is kept as a slice of the page when it needs no decoding; a second
-// piece copies (the slice's capacity ends with it).
-func appendField(dst *[]byte, t *token) {
-	if *dst == nil && plain(t.text) {
-		*dst = t.text[:len(t.text):len(t.text)]
+// appendField appends a text token of body to a captured text: the first
+// piece is kept as a slice of the page when it needs no decoding; a
+// second piece copies (the slice's capacity ends with it).
+func appendField(dst *[]byte, body []byte, t *token) {
+	text := body[t.text.i:t.text.j:t.text.j]
+	if *dst == nil && plain(text) {
+		*dst = text
 		return
 	}
-	*dst = appendText(*dst, t.text, t.mode)
+	*dst = appendText(*dst, text, t.mode)
 }
 
 // maxDepth bounds the open elements: every step of the scan that looks
@@ -207,8 +221,9 @@ const maxDepth = 512
 // table sections). Without it a long form of options or a run of bare
 // paragraphs, which browsers read as siblings, would pile up as nesting.
 // For an optgroup the caller asks twice: an open option, then an open
-// optgroup.
-func impliedEnd(a atom.Atom, stack []open) int {
+// optgroup. ps is how many p elements are open: with none, the many
+// elements that close a p need not look for one.
+func impliedEnd(a atom.Atom, stack []open, ps int) int {
 	// find is the deepest open element among want, looking no further
 	// than the first of stop.
 	find := func(want, stop []atom.Atom) int {
@@ -252,6 +267,9 @@ func impliedEnd(a atom.Atom, stack []open) int {
 		atom.Hgroup, atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Search, atom.Section, atom.Summary,
 		atom.Ul, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Pre, atom.Listing, atom.Form,
 		atom.Table, atom.Hr, atom.Xmp, atom.Li, atom.Dd, atom.Dt:
+		if ps == 0 {
+			return -1
+		}
 		return find([]atom.Atom{atom.P}, []atom.Atom{atom.Button, atom.Table, atom.Td, atom.Th, atom.Caption,
 			atom.Object, atom.Marquee, atom.Applet, atom.Template, atom.Html})
 	}
@@ -273,6 +291,7 @@ func scan(body []byte) (*scannedPage, error) {
 		// the class list_top, and a .count inside a .list_top.
 		within            [len(columns)]int
 		listTops, topCnts int
+		ps                int // p elements open
 	)
 	pop := func(to int) { // close every element deeper than to
 		for len(stack) > to {
@@ -297,6 +316,9 @@ func scan(body []byte) (*scannedPage, error) {
 			if top.row {
 				rows = rows[:len(rows)-1]
 			}
+			if top.tag == atom.P {
+				ps--
+			}
 			for len(caps) > 0 && caps[len(caps)-1].depth >= len(stack) {
 				caps = caps[:len(caps)-1]
 			}
@@ -312,47 +334,51 @@ func scan(body []byte) (*scannedPage, error) {
 			return p, nil
 		case tokText:
 			for _, c := range caps {
-				appendField(c.text, &t)
+				appendField(c.text, body, &t)
 			}
 			if totalCap >= 0 {
-				appendField(&p.total, &t)
+				appendField(&p.total, body, &t)
 			}
 		case tokEnd:
-			a := lookupTag(t.name)
+			name := t.name.in(body)
+			if n := len(stack); n > 0 && bytes.Equal(stack[n-1].name.in(body), name) {
+				// Nearly every end tag closes the innermost element, written
+				// alike: the same name, whatever the atom.
+				pop(n - 1)
+				continue
+			}
+			a := tagAtom(name)
 			for i := len(stack) - 1; i >= 0; i-- {
-				if stack[i].tag == a && (a != 0 || sameName(stack[i].name, t.name)) {
+				if stack[i].tag == a && (a != 0 || sameName(stack[i].name.in(body), name)) {
 					pop(i)
 					break
 				}
 			}
 		case tokStart:
-			a := lookupTag(t.name)
-			e := open{tag: a}
-			if a == 0 {
-				e.name = t.name
-			}
+			a := t.tag
+			e := open{tag: a, name: t.name}
 			if t.hasClass {
-				e.classes = classesOf(t.class)
+				e.classes = classesOf(t.class.in(body))
 			}
-			if i := impliedEnd(a, stack); i >= 0 {
+			if i := impliedEnd(a, stack, ps); i >= 0 {
 				pop(i)
 				if a == atom.Optgroup {
-					if i := impliedEnd(a, stack); i >= 0 { // an option, then its optgroup
+					if i := impliedEnd(a, stack, ps); i >= 0 { // an option, then its optgroup
 						pop(i)
 					}
 				}
 			}
 			if a == atom.Base && t.hasHref && !p.hasBase {
-				p.base, p.hasBase = t.href, true
+				p.base, p.hasBase = t.href.in(body), true
 			}
 			// What this element is to the rows open around it.
 			for _, r := range rows {
 				switch {
 				case a == atom.A && e.classes&clName != 0 && !r.found[fTitle]:
-					r.found[fTitle], r.href = true, t.href
+					r.found[fTitle], r.href = true, t.href.in(body)
 					caps = append(caps, capture{depth: len(stack), text: &r.text[fTitle]})
 				case a == atom.Img && !r.img:
-					r.img, r.src, r.hasSrc = true, t.src, t.hasSrc
+					r.img, r.src, r.hasSrc = true, t.src.in(body), t.hasSrc
 				}
 				if e.classes&(clMiddle|clNum) == 0 {
 					continue
@@ -377,7 +403,7 @@ func scan(body []byte) (*scannedPage, error) {
 				}
 				continue
 			}
-			if t.hasID && string(attrValue(t.id)) == "usedcarList" {
+			if t.hasID && string(attrValue(t.id.in(body))) == "usedcarList" {
 				e.list, p.list = true, true
 				lists++
 			}
@@ -407,6 +433,9 @@ func scan(body []byte) (*scannedPage, error) {
 			}
 			if e.classes&clListTop != 0 {
 				listTops++
+			}
+			if a == atom.P {
+				ps++
 			}
 			stack = append(stack, e)
 		}
