@@ -46,7 +46,9 @@ var PublicList = &url.URL{Scheme: "https", Host: "auto.danawa.com", Path: "/used
 // link carries no identifier this reader knows is left out, counted and
 // logged; when every row is, the page is drift.
 func ExtractList(body []byte, page int) (*List, error) {
-	p, err := scan(body)
+	s := scanners.Get().(*scanner)
+	defer s.release() // nothing below keeps what the scan read
+	p, err := s.scan(body)
 	if err != nil {
 		return nil, sources.Drift("list HTML: %v", err)
 	}

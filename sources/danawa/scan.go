@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"sync"
 
 	"golang.org/x/net/html/atom"
 )
@@ -276,17 +277,57 @@ func impliedEnd(a atom.Atom, stack []open, ps int) int {
 	return -1
 }
 
-func scan(body []byte) (*scannedPage, error) {
-	p := &scannedPage{rows: make([]*scannedRow, 0, 24)}
+// scanner is what a scan works with, kept from page to page (scanners):
+// once a page of some size was read, the next such page is read without
+// allocating.
+type scanner struct {
+	page  scannedPage
+	slab  []scannedRow // the last slab rows were taken from
+	stack []open
+	rows  []*scannedRow
+	caps  []capture
+}
+
+var scanners = sync.Pool{New: func() any { return new(scanner) }}
+
+// maxKeptRows is how many rows a scanner keeps room for between pages: a
+// page of more (no real page is) leaves its rows to the collector.
+const maxKeptRows = 64
+
+// release gives s to the next scan; the page it read must not be used
+// after.
+func (s *scanner) release() {
+	s.reset()
+	scanners.Put(s)
+}
+
+// reset forgets the page read, so that nothing kept points into its body.
+func (s *scanner) reset() {
+	clear(s.slab)
+	s.slab = s.slab[:0]
+	rows := s.page.rows
+	clear(rows)
+	if cap(s.slab) > maxKeptRows || cap(rows) > maxKeptRows {
+		s.slab, rows = nil, nil
+	}
+	s.page = scannedPage{rows: rows[:0]}
+	clear(s.rows)
+	clear(s.caps)
+	s.rows, s.caps, s.stack = s.rows[:0], s.caps[:0], s.stack[:0]
+}
+
+// scan reads a page into s's page.
+func (s *scanner) scan(body []byte) (*scannedPage, error) {
+	p := &s.page
 	z := lexer{b: body}
 	var (
 		t        token
-		stack    = make([]open, 0, 32)
-		lists    int           // #usedcarList elements open
-		rows     []*scannedRow // rows whose li is open, outermost first
-		caps     = make([]capture, 0, 8)
-		totalCap = -1 // depth of the em whose text is the total
-		slab     []scannedRow
+		stack    = s.stack[:0]
+		lists    int          // #usedcarList elements open
+		rows     = s.rows[:0] // rows whose li is open, outermost first
+		caps     = s.caps[:0] // captures open
+		totalCap = -1         // depth of the em whose text is the total
+		slab     = s.slab[:0]
 		// How many open elements have each column's container classes,
 		// the class list_top, and a .count inside a .list_top.
 		within            [len(columns)]int
@@ -331,6 +372,7 @@ func scan(body []byte) (*scannedPage, error) {
 		z.next(&t)
 		switch t.kind {
 		case tokEOF:
+			s.slab, s.stack, s.rows, s.caps = slab, stack, rows, caps
 			return p, nil
 		case tokText:
 			for _, c := range caps {
@@ -410,7 +452,8 @@ func scan(body []byte) (*scannedPage, error) {
 			if a == atom.Li && lists > 0 && len(stack) > 0 && stack[len(stack)-1].tag == atom.Ul {
 				e.row = true
 				if len(slab) == cap(slab) {
-					slab = make([]scannedRow, 0, 16) // rows never move: a full slab is left as it is
+					// Rows never move: a full slab is left as it is.
+					slab = make([]scannedRow, 0, max(16, 2*cap(slab)))
 				}
 				slab = append(slab, scannedRow{})
 				r := &slab[len(slab)-1]
@@ -418,6 +461,7 @@ func scan(body []byte) (*scannedPage, error) {
 				rows = append(rows, r)
 			}
 			if len(stack) == maxDepth {
+				s.slab, s.stack, s.rows, s.caps = slab, stack, rows, caps
 				return nil, fmt.Errorf("elements nested deeper than %d", maxDepth)
 			}
 			if e.classes&clCol != 0 {

@@ -2,12 +2,14 @@ package danawa
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lmn/aggregator/internal/golden"
 	"github.com/lmn/aggregator/sources"
 )
 
@@ -93,7 +95,7 @@ func TestScanShapes(t *testing.T) {
 			[]scanned{{title: "T", href: "/h"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := scan([]byte(c.page))
+			p, err := new(scanner).scan([]byte(c.page))
 			require.NoError(t, err)
 			assert.True(t, p.list)
 			assert.Equal(t, c.want, scannedRows(p))
@@ -101,10 +103,42 @@ func TestScanShapes(t *testing.T) {
 	}
 }
 
+// TestScannerReused: a scanner kept from one page reads the next as a new
+// scanner does, whatever the page before held.
+func TestScannerReused(t *testing.T) {
+	var pages [][]byte
+	for _, in := range golden.Inputs(t, testdata, "list") {
+		body, err := os.ReadFile(in)
+		require.NoError(t, err)
+		pages = append(pages, body)
+	}
+	// A page of more rows than a scanner keeps room for, and one cut
+	// inside a row.
+	pages = append(pages, []byte(`<div id="usedcarList"><ul>`+strings.Repeat(`<li><a class="name" href="/h">T</a>`+
+		`<div class="col year"><span class="middle">2021</span></div></li>`, 2*maxKeptRows)+`</ul></div>`))
+	pages = append(pages, []byte(`<div class="list_top"><b class="count"><em>1`))
+	kept := new(scanner)
+	for _, before := range pages {
+		for _, page := range pages {
+			_, _ = kept.scan(before)
+			kept.reset()
+			want, wantErr := new(scanner).scan(page)
+			got, err := kept.scan(page)
+			require.Equal(t, wantErr, err)
+			if wantErr != nil {
+				continue
+			}
+			assert.Equal(t, scannedRows(want), scannedRows(got))
+			assert.Equal(t, [3]any{want.list, want.hasTot, string(want.total)}, [3]any{got.list, got.hasTot, string(got.total)})
+			assert.Equal(t, [2]any{want.hasBase, string(want.base)}, [2]any{got.hasBase, string(got.base)})
+		}
+	}
+}
+
 // TestScanTotalAndBase: the count above the list and <base href> are
 // read anywhere on the page.
 func TestScanTotalAndBase(t *testing.T) {
-	p, err := scan([]byte(`<HEAD><BASE HREF='https://m.danawa.com/a?x=1&amp;y=2'></HEAD><div class="list_top"><strong class='count'>` +
+	p, err := new(scanner).scan([]byte(`<HEAD><BASE HREF='https://m.danawa.com/a?x=1&amp;y=2'></HEAD><div class="list_top"><strong class='count'>` +
 		"총 <em>1,<!-- -->234</em>대</strong></div><div id=usedcarList></div>"))
 	require.NoError(t, err)
 	assert.True(t, p.list)
@@ -113,7 +147,7 @@ func TestScanTotalAndBase(t *testing.T) {
 	assert.True(t, p.hasBase)
 	assert.Equal(t, "https://m.danawa.com/a?x=1&y=2", string(attrValue(p.base)))
 
-	p, err = scan([]byte(`<div id="usedcarListV2"><ul><li><a class="name" href="/h">T</a></li></ul></div>`))
+	p, err = new(scanner).scan([]byte(`<div id="usedcarListV2"><ul><li><a class="name" href="/h">T</a></li></ul></div>`))
 	require.NoError(t, err)
 	assert.False(t, p.list, "another id is no list")
 	assert.Empty(t, p.rows)
@@ -128,7 +162,7 @@ func TestScanDepthBounded(t *testing.T) {
 			strings.Repeat("<div>", depth-5) + `<div class="col year"><span class="middle">2021</span></div>` +
 			`<div class="col km"><span class="middle">1,000km</span></div><div class="col price"><span class="num">900</span></div>`)
 	}
-	p, err := scan(page(maxDepth))
+	p, err := new(scanner).scan(page(maxDepth))
 	require.NoError(t, err)
 	require.Len(t, p.rows, 1)
 	assert.Equal(t, "2021", string(p.rows[0].text[fYear]))
@@ -155,7 +189,7 @@ func TestScanImpliedEnds(t *testing.T) {
 		"definitions":        "<dl>" + strings.Repeat("<dt>연식<dd>2021", 600) + "</dl>",
 		"list items":         "<ul>" + strings.Repeat("<li>항목", 600) + "</ul>",
 	} {
-		p, err := scan([]byte(before + row))
+		p, err := new(scanner).scan([]byte(before + row))
 		if !assert.NoError(t, err, name) || !assert.Len(t, p.rows, 1, name) {
 			continue
 		}
@@ -164,7 +198,7 @@ func TestScanImpliedEnds(t *testing.T) {
 	}
 	// Elements whose end tag may not be left out still nest, and a page
 	// nesting them past the bound is drift (TestScanDepthBounded).
-	_, err := scan([]byte(strings.Repeat("<span>", maxDepth+1) + row))
+	_, err := new(scanner).scan([]byte(strings.Repeat("<span>", maxDepth+1) + row))
 	assert.ErrorContains(t, err, "nested deeper")
 }
 
