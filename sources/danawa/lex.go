@@ -48,6 +48,7 @@ type token struct {
 	tag  atom.Atom // start tags: the name's atom, 0 when atom does not know it
 	text span      // tokText, as written
 	name span      // tags, as written
+	key  uint64    // tags: the name packed (packName), 0 when it does not pack
 	// Start tags: the first value of each attribute the scan reads, as
 	// written (attrValue decodes it).
 	class, id, href, src             span
@@ -74,6 +75,7 @@ const (
 	cKeyEnd                     // ends an attribute's name: those and '='
 	cValueEnd                   // ends an unquoted attribute value: white space, '>'
 	cDecode                     // '&', CR, NUL: a value not read as written
+	cLetter                     // ASCII letters
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -86,6 +88,10 @@ var byteClass = func() (t [256]uint8) {
 	t['&'] |= cDecode
 	t['\r'] |= cDecode
 	t[0] |= cDecode
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= cLetter
+		t[c-'a'+'A'] |= cLetter
+	}
 	return t
 }()
 
@@ -159,7 +165,7 @@ func (z *lexer) next(t *token) {
 				return
 			}
 			z.i = end
-			t.kind, t.tag = tokStart, tagAtom(t.name.in(b))
+			t.kind, t.tag = tokStart, tagAtom(t.key, t.name.in(b))
 			z.raw = rawElement(t.tag)
 			return
 		case c == '/':
@@ -181,7 +187,7 @@ func (z *lexer) next(t *token) {
 				}
 				z.i = end
 				// An end tag's attributes are nothing.
-				*t = token{kind: tokEnd, name: t.name}
+				*t = token{kind: tokEnd, name: t.name, key: t.key}
 				return
 			default: // a bogus comment up to the next '>'
 				end = closeAngle(b, lt+2)
@@ -248,14 +254,32 @@ func markupEnd(b []byte, k int) int {
 	return len(b)
 }
 
+// readName reads a tag's name starting at k: where it ends, and the name
+// packed as packName packs it, in the same pass.
+func readName(b []byte, k int) (end int, key uint64) {
+	ns, letters := k, true
+	var w uint64
+	for ; k < len(b); k++ {
+		c := b[k]
+		cl := byteClass[c]
+		if cl&cNameEnd != 0 {
+			break
+		}
+		letters = letters && cl&cLetter != 0
+		w |= uint64(c|0x20) << (8 * (k - ns)) // nothing past 8 bytes
+	}
+	if !letters || k == ns || k-ns > 8 {
+		return k, 0
+	}
+	return k, w
+}
+
 // readTag reads a tag whose name starts at k (just after "<" or "</") into
 // t's name and attributes; it returns the position after its '>', or -1
 // when the page ends inside it.
 func readTag(b []byte, k int, t *token) int {
 	ns := k
-	for k < len(b) && byteClass[b[k]]&cNameEnd == 0 {
-		k++
-	}
+	k, t.key = readName(b, k)
 	t.name = span{ns, k}
 	for {
 		if k = skipSpace(b, k); k >= len(b) {
@@ -349,15 +373,15 @@ func rawElement(a atom.Atom) atom.Atom {
 	return 0
 }
 
-// tagAtom is the atom of a tag name, 0 for a name atom does not know.
-// The names of nearly every tag of a page, up to 8 ASCII letters, are
-// found in a small table by their letters packed in a word; other names,
-// and names the table does not hold, by atom.Lookup.
-func tagAtom(name []byte) atom.Atom {
-	if w, ok := packName(name); ok {
-		for i := (w * tagHashMul) >> (64 - tagTableBits); ; i = (i + 1) & (1<<tagTableBits - 1) {
+// tagAtom is the atom of a tag name, 0 for a name atom does not know;
+// key is the name packed (packName), or 0. The names of nearly every tag
+// of a page, up to 8 ASCII letters, are found in a small table by key;
+// other names, and names the table does not hold, by atom.Lookup.
+func tagAtom(key uint64, name []byte) atom.Atom {
+	if key != 0 {
+		for i := (key * tagHashMul) >> (64 - tagTableBits); ; i = (i + 1) & (1<<tagTableBits - 1) {
 			switch e := &tagTable[i]; e.key {
-			case w:
+			case key:
 				return e.a
 			case 0:
 				return lookupTag(name)

@@ -54,49 +54,64 @@ func classesOf(v []byte) class {
 		v = attrValue(v)
 	}
 	var cl class
-	for k := 0; k < len(v); {
-		for k < len(v) && isSpace(v[k]) {
-			k++
+	var w uint64 // the word so far, packed
+	n := 0       // its length
+	for _, c := range v {
+		if !isSpace(c) {
+			w |= uint64(c) << (8 * n) // nothing past 8 bytes
+			n++
+			continue
 		}
-		ws := k
-		for k < len(v) && !isSpace(v[k]) {
-			k++
+		if n > 0 && n <= 8 {
+			cl |= classWord(w)
 		}
-		cl |= classWord(v[ws:k])
+		w, n = 0, 0
+	}
+	if n > 0 && n <= 8 {
+		cl |= classWord(w)
 	}
 	return cl
 }
 
-// classWord is the class bit of one class name, 0 for a name the scan does
-// not look for (names are compared as written: class names are
-// case-sensitive).
-func classWord(w []byte) class {
-	switch string(w) { // compared in place, without a copy
-	case "col":
-		return clCol
-	case "year":
-		return clYear
-	case "km":
-		return clKm
-	case "price":
-		return clPrice
-	case "area":
-		return clArea
-	case "date":
-		return clDate
-	case "middle":
-		return clMiddle
-	case "num":
-		return clNum
-	case "name":
-		return clName
-	case "list_top":
-		return clListTop
-	case "count":
-		return clCount
+// classWord is the class bit of a class name of 1 to 8 bytes packed in a
+// word (as written: class names are case-sensitive), 0 for a name the
+// scan does not look for. A value holds no NUL once decoded, so no two
+// names pack alike.
+func classWord(w uint64) class {
+	for i := (w * tagHashMul) >> (64 - classTableBits); ; i = (i + 1) & (1<<classTableBits - 1) {
+		switch e := &classTable[i]; e.key {
+		case w:
+			return e.cl
+		case 0:
+			return 0
+		}
 	}
-	return 0
 }
+
+const classTableBits = 6
+
+// classTable holds the class names the scan looks for, packed, in open
+// addressing; an empty slot's key is 0.
+var classTable = func() (t [1 << classTableBits]struct {
+	key uint64
+	cl  class
+}) {
+	for name, cl := range map[string]class{
+		"col": clCol, "year": clYear, "km": clKm, "price": clPrice, "area": clArea, "date": clDate,
+		"middle": clMiddle, "num": clNum, "name": clName, "list_top": clListTop, "count": clCount,
+	} {
+		var w uint64
+		for i := range len(name) {
+			w |= uint64(name[i]) << (8 * i)
+		}
+		i := (w * tagHashMul) >> (64 - classTableBits)
+		for t[i].key != 0 {
+			i = (i + 1) & (1<<classTableBits - 1)
+		}
+		t[i].key, t[i].cl = w, cl
+	}
+	return t
+}()
 
 // field is a column of a row.
 type field int
@@ -127,12 +142,17 @@ var columns = [...]struct {
 
 type open struct {
 	tag     atom.Atom
-	name    span // as written
+	name    span   // as written
+	key     uint64 // the name packed (packName), 0 when it does not pack
 	classes class
 	// list is set on #usedcarList, row on a ul > li inside it.
 	list, row bool
 	// countInTop: a .count inside a .list_top.
 	countInTop bool
+	// counted: the element is one of those counted above (its classes
+	// make it a container, a .list_top or a .count in one; a list, a row,
+	// a p), whose end uncounts it.
+	counted bool
 }
 
 // scannedRow is what one ul > li held.
@@ -336,29 +356,31 @@ func (s *scanner) scan(body []byte) (*scannedPage, error) {
 	)
 	pop := func(to int) { // close every element deeper than to
 		for len(stack) > to {
-			top := stack[len(stack)-1]
+			top := &stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if top.classes&clCol != 0 { // every container is a .col
-				for i, col := range columns {
-					if top.classes&col.container == col.container {
-						within[i]--
+			if top.counted {
+				if top.classes&clCol != 0 { // every container is a .col
+					for i, col := range columns {
+						if top.classes&col.container == col.container {
+							within[i]--
+						}
 					}
 				}
-			}
-			if top.classes&clListTop != 0 {
-				listTops--
-			}
-			if top.countInTop {
-				topCnts--
-			}
-			if top.list {
-				lists--
-			}
-			if top.row {
-				rows = rows[:len(rows)-1]
-			}
-			if top.tag == atom.P {
-				ps--
+				if top.classes&clListTop != 0 {
+					listTops--
+				}
+				if top.countInTop {
+					topCnts--
+				}
+				if top.list {
+					lists--
+				}
+				if top.row {
+					rows = rows[:len(rows)-1]
+				}
+				if top.tag == atom.P {
+					ps--
+				}
 			}
 			for len(caps) > 0 && caps[len(caps)-1].depth >= len(stack) {
 				caps = caps[:len(caps)-1]
@@ -382,14 +404,14 @@ func (s *scanner) scan(body []byte) (*scannedPage, error) {
 				appendField(&p.total, body, &t)
 			}
 		case tokEnd:
-			name := t.name.in(body)
-			if n := len(stack); n > 0 && bytes.Equal(stack[n-1].name.in(body), name) {
-				// Nearly every end tag closes the innermost element, written
-				// alike: the same name, whatever the atom.
+			if n := len(stack); n > 0 && t.key != 0 && stack[n-1].key == t.key {
+				// Nearly every end tag closes the innermost element: the
+				// same letters, so the same atom or the same name.
 				pop(n - 1)
 				continue
 			}
-			a := tagAtom(name)
+			name := t.name.in(body)
+			a := tagAtom(t.key, name)
 			for i := len(stack) - 1; i >= 0; i-- {
 				if stack[i].tag == a && (a != 0 || sameName(stack[i].name.in(body), name)) {
 					pop(i)
@@ -398,7 +420,7 @@ func (s *scanner) scan(body []byte) (*scannedPage, error) {
 			}
 		case tokStart:
 			a := t.tag
-			e := open{tag: a, name: t.name}
+			e := open{tag: a, name: t.name, key: t.key}
 			if t.hasClass {
 				e.classes = classesOf(t.class.in(body))
 			}
@@ -481,6 +503,7 @@ func (s *scanner) scan(body []byte) (*scannedPage, error) {
 			if a == atom.P {
 				ps++
 			}
+			e.counted = e.classes&(clCol|clListTop) != 0 || e.countInTop || e.list || e.row || a == atom.P
 			stack = append(stack, e)
 		}
 	}

@@ -217,3 +217,36 @@ func TestMemoKeepsNoHugeKey(t *testing.T) {
 	assert.Equal(t, 7, c.get([]byte("기아 레이"), compute))
 	assert.Equal(t, 3, calls, "a short key is remembered")
 }
+
+// TestClassesOf: the class names found in a class attribute are those a
+// plain split of its decoded value finds, whatever surrounds them.
+func TestClassesOf(t *testing.T) {
+	known := map[string]class{
+		"col": clCol, "year": clYear, "km": clKm, "price": clPrice, "area": clArea, "date": clDate,
+		"middle": clMiddle, "num": clNum, "name": clName, "list_top": clListTop, "count": clCount,
+	}
+	want := func(v string) class {
+		var cl class
+		for _, w := range strings.FieldsFunc(string(attrValue([]byte(v))), func(r rune) bool { return r < 0x80 && isSpace(byte(r)) }) {
+			cl |= known[w]
+		}
+		return cl
+	}
+	words := []string{"", "col", "Col", "cols", "co", "list_top", "list_topx", "LIST_TOP", "middle", "num", "number",
+		"km", "k", "&#99;ol", "col&amp;", "&amp;", "year\x00", "\x00", "가격", "price\r", "date", "name", "area", "count"}
+	seps := []string{" ", "  ", "\t", "\n", "\r\n", "\f", "\u00a0"}
+	for _, a := range words {
+		for _, b := range words {
+			for _, sep := range seps {
+				for _, v := range []string{a + sep + b, sep + a + sep + b + sep} {
+					if got := classesOf([]byte(v)); got != want(v) {
+						t.Fatalf("classesOf(%q) = %b, want %b", v, got, want(v))
+					}
+				}
+			}
+		}
+	}
+	if classesOf([]byte(" col  price ")) != clCol|clPrice {
+		t.Fatal(`" col  price " is not .col.price`)
+	}
+}
