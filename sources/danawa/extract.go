@@ -78,7 +78,15 @@ func ExtractList(body []byte, page int) (*List, error) {
 			continue // an ad or a spacer
 		}
 		out.Raw++
-		v, ok, err := row(r, base, baseKey, &key)
+		// The row is read into its place in out.Rows (whose capacity is
+		// every li's), not copied there.
+		n := len(out.Rows)
+		out.Rows = out.Rows[:n+1]
+		ok, err := row(&out.Rows[n], r, base, baseKey, &key)
+		if !ok || err != nil {
+			out.Rows[n] = vehicle.Vehicle{}
+			out.Rows = out.Rows[:n]
+		}
 		var shape linkShapeError
 		switch {
 		case errors.As(err, &shape):
@@ -89,9 +97,6 @@ func ExtractList(body []byte, page int) (*List, error) {
 			continue
 		case err != nil:
 			return nil, err
-		}
-		if ok {
-			out.Rows = append(out.Rows, v)
 		}
 	}
 	if out.Skipped > 0 {
@@ -144,19 +149,20 @@ func memoKey(key *[]byte, baseKey string, v []byte) []byte {
 	return *key
 }
 
-func row(r *scannedRow, base *url.URL, baseKey string, key *[]byte) (vehicle.Vehicle, bool, error) {
+// row reads r into v, which is zero; false when the row is left out.
+func row(v *vehicle.Vehicle, r *scannedRow, base *url.URL, baseKey string, key *[]byte) (bool, error) {
 	l := links.get(memoKey(key, baseKey, r.href), func() rowLink { return readLink(base, string(attrValue(r.href))) })
 	if !l.ok {
-		return vehicle.Vehicle{}, false, linkShapeError{string(attrValue(r.href))}
+		return false, linkShapeError{string(attrValue(r.href))}
 	}
 	id := l.id
 	t := titles.get(r.text[fTitle], func() titleParts { return splitTitle(oneSpaced(string(r.text[fTitle]))) })
 	if t.title == "" {
-		return vehicle.Vehicle{}, false, sources.Drift("row %s: empty a.name", id)
+		return false, sources.Drift("row %s: empty a.name", id)
 	}
 	year, ok := modelYear(bytes.TrimSpace(r.text[fYear]))
 	if !ok {
-		return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.year %q is not a year", id, strings.TrimSpace(string(r.text[fYear])))
+		return false, sources.Drift("row %s: .col.year %q is not a year", id, strings.TrimSpace(string(r.text[fYear])))
 	}
 	km, ok := wholeNumber(r.text[fKm], "km")
 	if !ok {
@@ -165,14 +171,14 @@ func row(r *scannedRow, base *url.URL, baseKey string, key *[]byte) (vehicle.Veh
 			kmText = strings.ReplaceAll(kmText, " ", "")
 		}
 		if km, ok = sources.Quantity(strings.ToLower(kmText), "", "km"); !ok {
-			return vehicle.Vehicle{}, false, sources.Drift("row %s: .col.km %q is not a whole number of km", id, strings.TrimSpace(kmText))
+			return false, sources.Drift("row %s: .col.km %q is not a whole number of km", id, strings.TrimSpace(kmText))
 		}
 	}
 	if err := sources.CheckMileage(float64(km)); err != nil {
-		return vehicle.Vehicle{}, false, fmt.Errorf("row %s: %w", id, err)
+		return false, fmt.Errorf("row %s: %w", id, err)
 	}
 	if !r.found[fPrice] {
-		return vehicle.Vehicle{}, false, sources.Drift("row %s: missing .col.price .num", id)
+		return false, sources.Drift("row %s: missing .col.price .num", id)
 	}
 	price, ok := wholeNumber(r.text[fPrice], "")
 	if !ok {
@@ -180,29 +186,18 @@ func row(r *scannedRow, base *url.URL, baseKey string, key *[]byte) (vehicle.Veh
 		if price, ok = sources.Quantity(priceText, "", ""); !ok {
 			if strings.ContainsAny(priceText, "0123456789") {
 				// Digits in another form ("3.750", "3750만"): a changed page, not "ask".
-				return vehicle.Vehicle{}, false, sources.Drift("row %s: price %q is not a whole number of 만원", id, priceText)
+				return false, sources.Drift("row %s: price %q is not a whole number of 만원", id, priceText)
 			}
-			return vehicle.Vehicle{}, false, nil // 상담: no price
+			return false, nil // 상담: no price
 		}
 	}
 	krw := int64(price) * 10000
 	if err := sources.CheckPrice(float64(krw)); err != nil {
-		return vehicle.Vehicle{}, false, fmt.Errorf("row %s: %w", id, err)
+		return false, fmt.Errorf("row %s: %w", id, err)
 	}
-	v := vehicle.Vehicle{
-		ID:         l.vehicleID,
-		Source:     vehicle.Danawa,
-		Year:       year,
-		MileageKm:  km,
-		PriceKRW:   krw,
-		Options:    []string{},
-		SourceURL:  l.url,
-		Make:       t.make,
-		Model:      t.model,
-		Trim:       t.trim,
-		Fuel:       t.fuel,
-		Drivetrain: t.drivetrain,
-	}
+	v.ID, v.Source, v.Year, v.MileageKm, v.PriceKRW = l.vehicleID, vehicle.Danawa, year, km, krw
+	v.Options, v.SourceURL = []string{}, l.url
+	v.Make, v.Model, v.Trim, v.Fuel, v.Drivetrain = t.make, t.model, t.trim, t.fuel, t.drivetrain
 	if t.miss {
 		korean.Miss(t.missKind) // counted on every row, whether remembered or not
 	}
@@ -217,7 +212,7 @@ func row(r *scannedRow, base *url.URL, baseKey string, key *[]byte) (vehicle.Veh
 			v.ListedAt = t
 		}
 	}
-	return v, true, nil
+	return true, nil
 }
 
 // photoURL is a row's photo as an absolute URL; "" when it is none.
