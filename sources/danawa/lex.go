@@ -131,11 +131,8 @@ func (z *lexer) next(t *token) {
 	}
 	start := z.i
 	for k := start; ; {
-		j := 0
-		if k >= len(b) || b[k] != '<' { // most often a tag follows a tag
-			j = bytes.IndexByte(b[k:], '<')
-		}
-		if j < 0 || k+j+1 >= len(b) {
+		lt := indexFrom(b, k, '<')
+		if lt < 0 || lt+1 >= len(b) {
 			// No tag before the end: the rest is text ("<" at the very
 			// end included).
 			z.i = len(b)
@@ -144,7 +141,6 @@ func (z *lexer) next(t *token) {
 			}
 			return
 		}
-		lt := k + j
 		c := b[lt+1]
 		if !isLetter(c) && c != '/' && c != '!' && c != '?' {
 			k = lt + 1 // a '<' that starts nothing is text
@@ -204,6 +200,25 @@ func (z *lexer) next(t *token) {
 			return
 		}
 	}
+}
+
+// indexFrom is the position of the first c at or after k, or -1. Most
+// runs it is asked to cross (between a tag and the next, a class value)
+// are a few bytes: they are walked, and only a longer one is handed to
+// bytes.IndexByte.
+func indexFrom(b []byte, k int, c byte) int {
+	for end := min(len(b), k+16); k < end; k++ {
+		if b[k] == c {
+			return k
+		}
+	}
+	if k >= len(b) {
+		return -1
+	}
+	if j := bytes.IndexByte(b[k:], c); j >= 0 {
+		return k + j
+	}
+	return -1
 }
 
 // closeAngle is the position after the first '>' at or after k, or the end.
@@ -312,12 +327,12 @@ func readTag(b []byte, k int, t *token) int {
 			switch q := b[k]; q {
 			case '>':
 			case '"', '\'':
-				j := bytes.IndexByte(b[k+1:], q)
+				j := indexFrom(b, k+1, q)
 				if j < 0 {
 					return -1
 				}
-				val = span{k + 1, k + 1 + j}
-				k += j + 2
+				val = span{k + 1, j}
+				k = j + 1
 			default:
 				vs := k
 				for k < len(b) && byteClass[b[k]]&cValueEnd == 0 {
