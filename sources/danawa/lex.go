@@ -2,6 +2,7 @@ package danawa
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -131,7 +132,13 @@ func (z *lexer) next(t *token) {
 	}
 	start := z.i
 	for k := start; ; {
-		lt := indexFrom(b, k, '<')
+		lt := k // most often a tag follows a tag
+		if k >= len(b) || b[k] != '<' {
+			lt = -1
+			if j := bytes.IndexByte(b[k:], '<'); j >= 0 {
+				lt = k + j
+			}
+		}
 		if lt < 0 || lt+1 >= len(b) {
 			// No tag before the end: the rest is text ("<" at the very
 			// end included).
@@ -202,25 +209,6 @@ func (z *lexer) next(t *token) {
 	}
 }
 
-// indexFrom is the position of the first c at or after k, or -1. Most
-// runs it is asked to cross (between a tag and the next, a class value)
-// are a few bytes: they are walked, and only a longer one is handed to
-// bytes.IndexByte.
-func indexFrom(b []byte, k int, c byte) int {
-	for end := min(len(b), k+16); k < end; k++ {
-		if b[k] == c {
-			return k
-		}
-	}
-	if k >= len(b) {
-		return -1
-	}
-	if j := bytes.IndexByte(b[k:], c); j >= 0 {
-		return k + j
-	}
-	return -1
-}
-
 // closeAngle is the position after the first '>' at or after k, or the end.
 func closeAngle(b []byte, k int) int {
 	if j := bytes.IndexByte(b[k:], '>'); j >= 0 {
@@ -270,24 +258,49 @@ func markupEnd(b []byte, k int) int {
 }
 
 // readName reads a tag's name starting at k: where it ends, and the name
-// packed as packName packs it, in the same pass.
+// packed as packName packs it.
 func readName(b []byte, k int) (end int, key uint64) {
-	ns, letters := k, true
-	var w uint64
+	ns, all := k, cLetter
 	for ; k < len(b); k++ {
-		c := b[k]
-		cl := byteClass[c]
+		cl := byteClass[b[k]]
 		if cl&cNameEnd != 0 {
 			break
 		}
-		letters = letters && cl&cLetter != 0
-		w |= uint64(c|0x20) << (8 * (k - ns)) // nothing past 8 bytes
+		all &= cl
 	}
-	if !letters || k == ns || k-ns > 8 {
-		return k, 0
+	if n := k - ns; all&cLetter != 0 && n > 0 && n <= 8 {
+		return k, load(b, ns, n) | lower8&lowBytes(n)
 	}
-	return k, w
+	return k, 0
 }
+
+// lower8 lower-cases the letters of a word of packed ASCII letters (and
+// makes no other byte a letter: see packName).
+const lower8 = 0x2020202020202020
+
+// load is the n bytes (at most 8) of b at i packed in a word, the first in
+// its low byte.
+func load(b []byte, i, n int) uint64 {
+	if i+8 <= len(b) {
+		return binary.LittleEndian.Uint64(b[i:]) & lowBytes(n)
+	}
+	var w uint64
+	for j := i + n - 1; j >= i; j-- {
+		w = w<<8 | uint64(b[j])
+	}
+	return w
+}
+
+// lowBytes is the mask of a word's n low bytes, n from 0 to 8.
+func lowBytes(n int) uint64 { return 1<<(8*n) - 1 }
+
+// The attributes the scan reads, packed as load packs them, lower-cased.
+const (
+	keyClass = 'c' | 'l'<<8 | 'a'<<16 | 's'<<24 | 's'<<32
+	keyID    = 'i' | 'd'<<8
+	keyHref  = 'h' | 'r'<<8 | 'e'<<16 | 'f'<<24
+	keySrc   = 's' | 'r'<<8 | 'c'<<16
+)
 
 // readTag reads a tag whose name starts at k (just after "<" or "</") into
 // t's name and attributes; it returns the position after its '>', or -1
@@ -311,7 +324,12 @@ func readTag(b []byte, k int, t *token) int {
 		for k < len(b) && byteClass[b[k]]&cKeyEnd == 0 {
 			k++
 		}
-		key := b[ks:k]
+		key := uint64(0) // the name packed and lower-cased, if it may be one the scan reads
+		if n := k - ks; n >= 2 && n <= 5 {
+			// Every byte of the four names is a letter, and only the same
+			// letter in either case is that letter once lower-cased.
+			key = load(b, ks, n) | lower8&lowBytes(n)
+		}
 		// Its value.
 		var val span
 		if k = skipSpace(b, k); k >= len(b) {
@@ -327,12 +345,12 @@ func readTag(b []byte, k int, t *token) int {
 			switch q := b[k]; q {
 			case '>':
 			case '"', '\'':
-				j := indexFrom(b, k+1, q)
+				j := bytes.IndexByte(b[k+1:], q)
 				if j < 0 {
 					return -1
 				}
-				val = span{k + 1, j}
-				k = j + 1
+				val = span{k + 1, k + 1 + j}
+				k += j + 2
 			default:
 				vs := k
 				for k < len(b) && byteClass[b[k]]&cValueEnd == 0 {
@@ -348,13 +366,13 @@ func readTag(b []byte, k int, t *token) int {
 			}
 		}
 		switch {
-		case len(key) == 5 && asciiEqualFold(key, "class") && !t.hasClass:
+		case key == keyClass && !t.hasClass:
 			t.class, t.hasClass = val, true
-		case len(key) == 2 && asciiEqualFold(key, "id") && !t.hasID:
+		case key == keyID && !t.hasID:
 			t.id, t.hasID = val, true
-		case len(key) == 4 && asciiEqualFold(key, "href") && !t.hasHref:
+		case key == keyHref && !t.hasHref:
 			t.href, t.hasHref = val, true
-		case len(key) == 3 && asciiEqualFold(key, "src") && !t.hasSrc:
+		case key == keySrc && !t.hasSrc:
 			t.src, t.hasSrc = val, true
 		}
 	}
@@ -651,13 +669,27 @@ func convertNewlines(s []byte) []byte {
 }
 
 // plain says whether v holds no '&', CR or NUL: text read as written.
+// Eight bytes are tested at a time.
 func plain(v []byte) bool {
+	const ones = 0x0101010101010101
+	for ; len(v) >= 8; v = v[8:] {
+		x := binary.LittleEndian.Uint64(v)
+		if hasZeroByte(x) || hasZeroByte(x^('&'*ones)) || hasZeroByte(x^('\r'*ones)) {
+			return false
+		}
+	}
 	for _, c := range v {
 		if byteClass[c]&cDecode != 0 {
 			return false
 		}
 	}
 	return true
+}
+
+// hasZeroByte says whether a byte of x is 0 (exactly: a borrow can only
+// mark a byte above a byte that is 0).
+func hasZeroByte(x uint64) bool {
+	return (x-0x0101010101010101)&^x&0x8080808080808080 != 0
 }
 
 // attrValue is an attribute's value as the Tokenizer's TagAttr gives it:

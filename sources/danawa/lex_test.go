@@ -3,6 +3,7 @@ package danawa
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,6 +127,8 @@ var lexerSeeds = []string{
 	"<div class=\"tail",
 	"<plaintext><b>all text",
 	"<a =x class = 'name' / href = \"h\" >",
+	"<a ID=x hReF=y SrC=z ClAsS=name><b clas=x classs=y cLaSs=z c\x00ass=w =id=v CLASS=u>",
+	"<DIV\fCLASS=a><Span/><SPANS><spanx></SpAn><h1></H1><x-y></X-Y><abcdefghi></ABCDEFGHI>",
 }
 
 // FuzzLexerMatchesTokenizer: on any input the lexer yields the text, tags
@@ -153,6 +156,10 @@ func TestTagAtom(t *testing.T) {
 		end, key := readName(name, 0)
 		if end < len(name) {
 			return // no tag has this name: it ends at a space, '/' or '>'
+		}
+		// Read again where the bytes after it are loaded with it.
+		if _, again := readName(append(slices.Clip(name), " class=x>"...), 0); again != key {
+			t.Fatalf("readName(%q) packs %#x at the end of the page, %#x before more", name, key, again)
 		}
 		if want, ok := packName(name); key != want || ok != (key != 0) {
 			t.Fatalf("readName(%q) packs %#x, packName %#x, %v", name, key, want, ok)

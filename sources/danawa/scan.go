@@ -47,28 +47,30 @@ const (
 	clCount
 )
 
-// classesOf is the set of known classes in a class attribute's value,
-// read in place unless the value holds something to decode.
-func classesOf(v []byte) class {
-	if !plain(v) {
-		v = attrValue(v)
+// classesOf is the set of known classes in the class attribute's value
+// v of a page b, read in place unless it holds something to decode.
+func classesOf(b []byte, v span) class {
+	if d := v.in(b); !plain(d) {
+		d = attrValue(d)
+		return classWords(d, 0, len(d))
 	}
+	return classWords(b, v.i, v.j)
+}
+
+// classWords is the set of known classes among the words of b[i:j].
+func classWords(b []byte, i, j int) class {
 	var cl class
-	var w uint64 // the word so far, packed
-	n := 0       // its length
-	for _, c := range v {
-		if !isSpace(c) {
-			w |= uint64(c) << (8 * n) // nothing past 8 bytes
-			n++
-			continue
+	for k := i; k < j; {
+		for k < j && isSpace(b[k]) {
+			k++
 		}
-		if n > 0 && n <= 8 {
-			cl |= classWord(w)
+		ws := k
+		for k < j && !isSpace(b[k]) {
+			k++
 		}
-		w, n = 0, 0
-	}
-	if n > 0 && n <= 8 {
-		cl |= classWord(w)
+		if n := k - ws; n > 0 && n <= 8 {
+			cl |= classWord(load(b, ws, n))
+		}
 	}
 	return cl
 }
@@ -422,7 +424,7 @@ func (s *scanner) scan(body []byte) (*scannedPage, error) {
 			a := t.tag
 			e := open{tag: a, name: t.name, key: t.key}
 			if t.hasClass {
-				e.classes = classesOf(t.class.in(body))
+				e.classes = classesOf(body, t.class)
 			}
 			if i := impliedEnd(a, stack, ps); i >= 0 {
 				pop(i)

@@ -239,14 +239,35 @@ func TestClassesOf(t *testing.T) {
 		for _, b := range words {
 			for _, sep := range seps {
 				for _, v := range []string{a + sep + b, sep + a + sep + b + sep} {
-					if got := classesOf([]byte(v)); got != want(v) {
+					if got := classesOf([]byte(v), span{0, len(v)}); got != want(v) {
 						t.Fatalf("classesOf(%q) = %b, want %b", v, got, want(v))
+					}
+					// In a page, where bytes after the value are loaded with its last word.
+					if got := classesOf([]byte(`"`+v+`" id="col">`), span{1, 1 + len(v)}); got != want(v) {
+						t.Fatalf("classesOf(%q) in a tag = %b, want %b", v, got, want(v))
 					}
 				}
 			}
 		}
 	}
-	if classesOf([]byte(" col  price ")) != clCol|clPrice {
+	if classesOf([]byte(" col  price "), span{0, 12}) != clCol|clPrice {
 		t.Fatal(`" col  price " is not .col.price`)
+	}
+}
+
+// TestPlain: a text is plain when it holds no '&', CR or NUL, wherever one
+// is.
+func TestPlain(t *testing.T) {
+	for n := range 20 {
+		for i := range n {
+			for _, c := range []byte{'&', '\r', 0, 'a', '\n', 0x80 | '&', '&' - 1, '&' + 1, 0xff, 1} {
+				v := bytes.Repeat([]byte("가"), n)[:n]
+				v[i] = c
+				want := !bytes.ContainsAny(v, "&\r\x00")
+				if plain(v) != want {
+					t.Fatalf("plain(%q) = %v", v, !want)
+				}
+			}
+		}
 	}
 }
