@@ -260,29 +260,42 @@ func impliedEnd(a atom.Atom, stack []open, ps int) int {
 		}
 		return -1
 	}
-	top := atom.Atom(0)
-	if len(stack) > 0 {
-		top = stack[len(stack)-1].tag
+	top := func() atom.Atom {
+		if len(stack) == 0 {
+			return 0
+		}
+		return stack[len(stack)-1].tag
 	}
-	switch {
-	case a == atom.Li:
+	// One switch, so that the many elements that close nothing are told
+	// so by a few comparisons.
+	switch a {
+	case atom.Li:
 		if i := find([]atom.Atom{atom.Li}, []atom.Atom{atom.Ul, atom.Ol}); i >= 0 {
 			return i
 		}
-	case a == atom.Option && top == atom.Option:
-		return len(stack) - 1
-	case a == atom.Optgroup && (top == atom.Option || top == atom.Optgroup):
-		return len(stack) - 1
-	case a == atom.Dd || a == atom.Dt:
+	case atom.Option:
+		if top() == atom.Option {
+			return len(stack) - 1
+		}
+		return -1
+	case atom.Optgroup:
+		if t := top(); t == atom.Option || t == atom.Optgroup {
+			return len(stack) - 1
+		}
+		return -1
+	case atom.Dd, atom.Dt:
 		if i := find([]atom.Atom{atom.Dd, atom.Dt}, []atom.Atom{atom.Dl, atom.Table, atom.Td, atom.Th, atom.Button, atom.Body, atom.Html}); i >= 0 {
 			return i
 		}
-	case a == atom.Td || a == atom.Th:
+	case atom.Td, atom.Th:
 		return find([]atom.Atom{atom.Td, atom.Th}, []atom.Atom{atom.Tr, atom.Table})
-	case a == atom.Tr:
+	case atom.Tr:
 		return find([]atom.Atom{atom.Tr}, []atom.Atom{atom.Tbody, atom.Thead, atom.Tfoot, atom.Table})
-	case a == atom.Tbody || a == atom.Thead || a == atom.Tfoot:
+	case atom.Tbody, atom.Thead, atom.Tfoot:
 		return find([]atom.Atom{atom.Tbody, atom.Thead, atom.Tfoot}, []atom.Atom{atom.Table})
+	}
+	if ps == 0 {
+		return -1
 	}
 	switch a { // the elements whose start closes a p open in button scope
 	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center, atom.Details, atom.Dialog,
@@ -290,9 +303,6 @@ func impliedEnd(a atom.Atom, stack []open, ps int) int {
 		atom.Hgroup, atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Search, atom.Section, atom.Summary,
 		atom.Ul, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Pre, atom.Listing, atom.Form,
 		atom.Table, atom.Hr, atom.Xmp, atom.Li, atom.Dd, atom.Dt:
-		if ps == 0 {
-			return -1
-		}
 		return find([]atom.Atom{atom.P}, []atom.Atom{atom.Button, atom.Table, atom.Td, atom.Th, atom.Caption,
 			atom.Object, atom.Marquee, atom.Applet, atom.Template, atom.Html})
 	}
