@@ -47,6 +47,49 @@ const (
 	clCount
 )
 
+// classMemo remembers the classes of the last class values of up to 16
+// bytes seen, by their bytes: a list page repeats a handful of values
+// ("col year", "middle") on every row, and a scanner keeps its memo from
+// page to page. It holds no pointer: nothing of a page stays in it. A
+// value has two slots, i and i^1, so two values that hash alike do not
+// push each other out on every row.
+type classMemo [1 << classMemoBits]classMemoEntry
+
+type classMemoEntry struct {
+	lo, hi uint64 // the value's bytes, packed
+	n      int    // its length; 0 in an empty slot
+	cl     class
+}
+
+// classesOf is classesOf(b, v), remembered.
+func (m *classMemo) classesOf(b []byte, v span) class {
+	n := v.j - v.i
+	if n == 0 || n > 16 {
+		return classesOf(b, v)
+	}
+	lo, hi := load(b, v.i, min(n, 8)), uint64(0)
+	if n > 8 {
+		hi = load(b, v.i+8, n-8)
+	}
+	h := lo ^ hi*classHashMul
+	h ^= h >> 29 // values alike but in their last bytes ("col km", "col year") land apart
+	i := (h * tagHashMul) >> (64 - classMemoBits)
+	if e := &m[i]; e.n == n && e.lo == lo && e.hi == hi {
+		return e.cl
+	}
+	if e := &m[i^1]; e.n == n && e.lo == lo && e.hi == hi {
+		return e.cl
+	}
+	cl := classesOf(b, v)
+	m[i^1], m[i] = m[i], classMemoEntry{lo: lo, hi: hi, n: n, cl: cl}
+	return cl
+}
+
+const (
+	classMemoBits = 7
+	classHashMul  = 0xc2b2ae3d27d4eb4f // another odd constant, so that lo and hi mix
+)
+
 // classesOf is the set of known classes in the class attribute's value
 // v of a page b, read in place unless it holds something to decode.
 func classesOf(b []byte, v span) class {
@@ -318,6 +361,8 @@ type scanner struct {
 	stack []open
 	rows  []*scannedRow
 	caps  []capture
+	// classes is kept as it is from page to page.
+	classes classMemo
 }
 
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
@@ -434,7 +479,7 @@ func (s *scanner) scan(body []byte) (*scannedPage, error) {
 			a := t.tag
 			e := open{tag: a, name: t.name, key: t.key}
 			if t.hasClass {
-				e.classes = classesOf(body, t.class)
+				e.classes = s.classes.classesOf(body, t.class)
 			}
 			if i := impliedEnd(a, stack, ps); i >= 0 {
 				pop(i)

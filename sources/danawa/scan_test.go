@@ -235,6 +235,7 @@ func TestClassesOf(t *testing.T) {
 	words := []string{"", "col", "Col", "cols", "co", "list_top", "list_topx", "LIST_TOP", "middle", "num", "number",
 		"km", "k", "&#99;ol", "col&amp;", "&amp;", "year\x00", "\x00", "가격", "price\r", "date", "name", "area", "count"}
 	seps := []string{" ", "  ", "\t", "\n", "\r\n", "\f", "\u00a0"}
+	var memo classMemo
 	for _, a := range words {
 		for _, b := range words {
 			for _, sep := range seps {
@@ -245,6 +246,12 @@ func TestClassesOf(t *testing.T) {
 					// In a page, where bytes after the value are loaded with its last word.
 					if got := classesOf([]byte(`"`+v+`" id="col">`), span{1, 1 + len(v)}); got != want(v) {
 						t.Fatalf("classesOf(%q) in a tag = %b, want %b", v, got, want(v))
+					}
+					// Remembered, among many other values.
+					for range 2 {
+						if got := memo.classesOf([]byte(`"`+v+`"`), span{1, 1 + len(v)}); got != want(v) {
+							t.Fatalf("classesOf(%q) remembered = %b, want %b", v, got, want(v))
+						}
 					}
 				}
 			}
