@@ -278,7 +278,7 @@ func readName(b []byte, k int) (end int, key uint64) {
 // makes no other byte a letter: see packName).
 const lower8 = 0x2020202020202020
 
-// load is the n bytes (at most 8) of b at i packed in a word, the first in
+// load is the n bytes (1 to 8) of b at i packed in a word, the first in
 // its low byte.
 func load(b []byte, i, n int) uint64 {
 	if i+8 <= len(b) {
@@ -291,8 +291,9 @@ func load(b []byte, i, n int) uint64 {
 	return w
 }
 
-// lowBytes is the mask of a word's n low bytes, n from 0 to 8.
-func lowBytes(n int) uint64 { return 1<<(8*n) - 1 }
+// lowBytes is the mask of a word's n low bytes, n from 1 to 8 (the shift
+// is masked so that it needs no check for 64).
+func lowBytes(n int) uint64 { return ^uint64(0) >> ((64 - 8*n) & 63) }
 
 // The attributes the scan reads, packed as load packs them, lower-cased.
 const (
@@ -686,11 +687,13 @@ func plain(v []byte) bool {
 	return true
 }
 
-// hasZeroByte says whether a byte of x is 0 (exactly: a borrow can only
-// mark a byte above a byte that is 0).
-func hasZeroByte(x uint64) bool {
-	return (x-0x0101010101010101)&^x&0x8080808080808080 != 0
-}
+// zeroBytes marks the bytes of x that are 0 with their high bit; the
+// lowest mark is exact (a borrow can only mark a byte above a byte that
+// is 0).
+func zeroBytes(x uint64) uint64 { return (x - 0x0101010101010101) &^ x & 0x8080808080808080 }
+
+// hasZeroByte says whether a byte of x is 0.
+func hasZeroByte(x uint64) bool { return zeroBytes(x) != 0 }
 
 // attrValue is an attribute's value as the Tokenizer's TagAttr gives it:
 // NUL replaced, "\r\n" and "\r" made "\n", character references decoded as
