@@ -64,8 +64,9 @@ func ExtractList(body []byte, page int) (*List, error) {
 			base, baseKey = u, u.String()
 		}
 	}
-	// Memo keys are built here: the base, a space and the value as written.
-	key := make([]byte, 0, 256)
+	// Memo keys are built in the scanner's key: the base, a space and the
+	// value as written.
+	key := &s.key
 	// The count above the list, "총 12,345대"; -1 when the page does not say
 	// (nothing confirms where real pages put it).
 	out := &List{Total: -1, Rows: make([]vehicle.Vehicle, 0, len(p.rows))}
@@ -82,21 +83,20 @@ func ExtractList(body []byte, page int) (*List, error) {
 		// every li's), not copied there.
 		n := len(out.Rows)
 		out.Rows = out.Rows[:n+1]
-		ok, err := row(&out.Rows[n], r, base, baseKey, &key)
+		ok, err := row(&out.Rows[n], r, base, baseKey, key)
 		if !ok || err != nil {
 			out.Rows[n] = vehicle.Vehicle{}
 			out.Rows = out.Rows[:n]
 		}
-		var shape linkShapeError
-		switch {
-		case errors.As(err, &shape):
+		if err != nil { // asked only then: errors.As makes shape escape, one allocation per row
+			var shape linkShapeError
+			if !errors.As(err, &shape) {
+				return nil, err
+			}
 			out.Skipped++
 			if firstSkip == "" {
 				firstSkip = shape.href
 			}
-			continue
-		case err != nil:
-			return nil, err
 		}
 	}
 	if out.Skipped > 0 {

@@ -363,6 +363,9 @@ type scanner struct {
 	caps  []capture
 	// classes is kept as it is from page to page.
 	classes classMemo
+	// key is where ExtractList builds memo keys (copies: nothing in it
+	// points into a page).
+	key []byte
 }
 
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
@@ -391,7 +394,14 @@ func (s *scanner) reset() {
 	clear(s.rows)
 	clear(s.caps)
 	s.rows, s.caps, s.stack = s.rows[:0], s.caps[:0], s.stack[:0]
+	if cap(s.key) > maxKeptKey {
+		s.key = nil // grown by a freak link
+	}
 }
+
+// maxKeptKey is the room for memo keys a scanner keeps between pages:
+// a real key is a link or a photo after the base.
+const maxKeptKey = 4 << 10
 
 // scan reads a page into s's page.
 func (s *scanner) scan(body []byte) (*scannedPage, error) {
