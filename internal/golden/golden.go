@@ -125,7 +125,7 @@ const upstreams = "../../../shared/reference/upstreams"
 // Capture reads a real upstream capture (e.g. "glovis/exhibit-list.html"),
 // skipping the test with a clear message when shared/ is not beside the
 // repository.
-func Capture(t *testing.T, name string) []byte {
+func Capture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(upstreams, name))
 	if os.IsNotExist(err) {

@@ -13,6 +13,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	jsonv1 "github.com/go-json-experiment/json/v1"
 
+	"github.com/lmn/aggregator/internal/golden"
 	"github.com/lmn/aggregator/sim"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -49,6 +50,20 @@ func benchmarkExtractList(b *testing.B, s Search) {
 // (make=Hyundai&sort=price_asc&limit=50: one Encar call of 50 rows).
 func BenchmarkExtractList50(b *testing.B) {
 	benchmarkExtractList(b, Search{Makes: []string{"Hyundai"}, Sort: vehicle.SortPriceAsc, Count: 50})
+}
+
+// BenchmarkExtractListCapture decodes a real 200-row answer of Encar's
+// mobile list (873 KB): unlike the simulator's answers it is full of
+// true, false and null, and of members no row reads.
+func BenchmarkExtractListCapture(b *testing.B) {
+	body := golden.Capture(b, "encar/search-list-mobile-200.json")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := ExtractList(body, 0, 200); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkExtractList500 decodes a 500-row search answer, the largest

@@ -113,7 +113,6 @@ func (d *listDecoder) typeError(k byte, what string) error {
 // kindNames name the kinds of token peek returns.
 var kindNames = map[byte]string{
 	'{': "object", '[': "array", '"': "string", '0': "number", 't': "true", 'f': "false", 'n': "null",
-	'}': "end of object", ']': "end of array",
 }
 
 // rows decodes SearchResults. A second SearchResults decodes over the

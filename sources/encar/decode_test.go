@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -282,4 +284,39 @@ func FuzzDecodeList(f *testing.F) {
 	f.Add([]byte(strings.Replace(decodeBase, `"Photo":`, `"Photos":[{"location":"/p/a.jpg","ordering":2}],"Photos":[{"ordering":1},{}],"Photo":`, 1)))
 	f.Add([]byte(strings.Replace(decodeBase, `]}`, `],"SearchResults":[{"Price":2000},{"Id":"7"}],"searchResults":[null]}`, 1)))
 	f.Fuzz(func(t *testing.T, body []byte) { sameAsReference(t, body) })
+}
+
+// TestReaderKeepsNoAnswer: once reset, a reader holds nothing of the
+// answer it read (its frames keep names for error paths), so a pooled
+// decoder does not keep a body alive.
+func TestReaderKeepsNoAnswer(t *testing.T) {
+	body := []byte(`{"a":{"b":{"c":{"d":[1]}}},"e":"` + strings.Repeat("x", 1<<20) + `"}`)
+	var r jsonReader
+	r.reset(body)
+	_, err := r.readValue()
+	require.NoError(t, err)
+	require.NoError(t, r.atEnd())
+	r.reset(nil)
+	gone := weak.Make(&body[0])
+	body = nil
+	runtime.GC()
+	runtime.GC()
+	assert.Nil(t, gone.Value(), "the answer is still reachable from a reset reader")
+	runtime.KeepAlive(&r)
+}
+
+// TestLiteralsCostNoCopy: reading true, false and null allocates nothing,
+// however many the answer holds; a reader that copied the rest of the
+// answer for each (as string(b[i:]) does) allocated 270 MB for these.
+func TestLiteralsCostNoCopy(t *testing.T) {
+	body := []byte(`[` + strings.Repeat(`true,false,null,`, 3333) + `null]`)
+	var r jsonReader
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r.reset(body)
+	_, err := r.readValue()
+	require.NoError(t, err)
+	require.NoError(t, r.atEnd())
+	runtime.ReadMemStats(&after)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(len(body)), "bytes allocated reading %d bytes of literals", len(body))
 }

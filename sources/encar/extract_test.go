@@ -1,6 +1,7 @@
 package encar
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +159,9 @@ func TestListedAt(t *testing.T) {
 	} {
 		got, ok := listedAt([]byte(tc.in))
 		require.Equal(t, !tc.want.IsZero(), ok, "%q", tc.in)
+		if _, fast := kstModified([]byte(tc.in)); ok && strings.HasSuffix(tc.in, " +09") {
+			assert.True(t, fast, "%q: Encar's own form, read without time.Parse", tc.in)
+		}
 		assert.True(t, tc.want.Equal(got), "%q: %v, want %v", tc.in, got, tc.want)
 		if ok {
 			assert.Equal(t, vehicle.KST, got.Location(), "%q", tc.in)
