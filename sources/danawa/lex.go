@@ -472,7 +472,7 @@ var tagTable = func() (t [1 << tagTableBits]struct {
 }) {
 	for _, a := range []atom.Atom{
 		atom.A, atom.Abbr, atom.Address, atom.Area, atom.Article, atom.Aside, atom.B, atom.Base, atom.Body,
-		atom.Blockquote, atom.Br, atom.Button, atom.Canvas, atom.Caption, atom.Center, atom.Code, atom.Col,
+		atom.Br, atom.Button, atom.Canvas, atom.Caption, atom.Center, atom.Code, atom.Col,
 		atom.Dd, atom.Details, atom.Dialog, atom.Div, atom.Dl, atom.Dt, atom.Em, atom.Fieldset, atom.Font,
 		atom.Footer, atom.Form, atom.Head, atom.Header, atom.Hr, atom.Html, atom.I, atom.Iframe, atom.Img,
 		atom.Input, atom.Label, atom.Li, atom.Link, atom.Main, atom.Meta, atom.Nav, atom.Noscript, atom.Ol,
@@ -687,9 +687,8 @@ func plain(v []byte) bool {
 	return true
 }
 
-// zeroBytes marks the bytes of x that are 0 with their high bit; the
-// lowest mark is exact (a borrow can only mark a byte above a byte that
-// is 0).
+// zeroBytes marks the bytes of x that are 0 with their high bit (and may
+// mark bytes above one that is: only whether any is marked is used).
 func zeroBytes(x uint64) uint64 { return (x - 0x0101010101010101) &^ x & 0x8080808080808080 }
 
 // hasZeroByte says whether a byte of x is 0.

@@ -391,8 +391,10 @@ func (s *scanner) reset() {
 		s.slab, rows = nil, nil
 	}
 	s.page = scannedPage{rows: rows[:0]}
-	clear(s.rows)
-	clear(s.caps)
+	// Up to their capacity: a scan pops rows and captures, and what it
+	// popped still points into the page (and into slabs of older pages).
+	clear(s.rows[:cap(s.rows)])
+	clear(s.caps[:cap(s.caps)])
 	s.rows, s.caps, s.stack = s.rows[:0], s.caps[:0], s.stack[:0]
 	if cap(s.key) > maxKeptKey {
 		s.key = nil // grown by a freak link

@@ -3,8 +3,10 @@ package danawa
 import (
 	"bytes"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -277,4 +279,27 @@ func TestPlain(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestScannerKeepsNoPage: once reset, a scanner holds nothing of the page
+// it read, so a pooled one does not keep a body alive. The page has more
+// rows than one slab, and its first row a title that opens two captures at
+// once: the capture popped last points into the first slab, which the
+// scanner no longer holds but for it.
+func TestScannerKeepsNoPage(t *testing.T) {
+	first := `<li><a class="name" href="/h">T<div class="col year"><span class="middle">2021</span></div></a>` +
+		`<div class="col year"><span class="middle">2021</span></div></li>`
+	row := `<li><a class="name" href="/h">T</a><div class="col year"><span class="middle">2021</span></div></li>`
+	body := []byte(`<div id="usedcarList"><ul>` + first + strings.Repeat(row, 40) + `</ul></div>` + strings.Repeat(" ", 1<<20))
+	s := new(scanner)
+	p, err := s.scan(body)
+	require.NoError(t, err)
+	require.Len(t, p.rows, 41)
+	s.reset()
+	gone := weak.Make(&body[0])
+	body, p = nil, nil
+	runtime.GC()
+	runtime.GC()
+	assert.Nil(t, gone.Value(), "the page is still reachable from a reset scanner")
+	runtime.KeepAlive(s)
 }
