@@ -118,21 +118,19 @@ func Inputs(t *testing.T, dir, prefix string) []string {
 	return out
 }
 
-// upstreams is where the real captures live, from a package two levels
-// below the repository root.
-const upstreams = "../../../shared/reference/upstreams"
+// captures is where the real captures live (testdata/captures, see its
+// README for where each came from), from a package two levels below the
+// repository root.
+const captures = "../../testdata/captures"
 
-// Capture reads a real upstream capture (e.g. "glovis/exhibit-list.html"),
-// skipping the test with a clear message when shared/ is not beside the
-// repository.
+// Capture reads a real upstream capture (e.g. "glovis/exhibit-list.html").
+// The captures are part of the repository, so a missing one is a failure,
+// never a skip.
 func Capture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(upstreams, name))
-	if os.IsNotExist(err) {
-		t.Skipf("real capture %s not present (../shared/ is not beside the repository)", name)
-	}
+	b, err := os.ReadFile(filepath.Join(captures, name))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("real capture: %v", err)
 	}
 	return b
 }
