@@ -8,6 +8,8 @@
 package korean
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,6 +138,12 @@ func load() *index {
 				}
 			}
 			for _, s := range append([]string{m.Korean, m.English}, m.Aliases...) {
+				idx.byKorean[fold(s)] = m
+				idx.prefixes = append(idx.prefixes, prefix{fold(s), m})
+			}
+		}
+		for _, s := range slices.Sorted(maps.Keys(makeSpellings)) { // sorted: ties of length keep one order
+			if m, ok := idx.byEnglish[strings.ToLower(makeSpellings[s])]; ok {
 				idx.byKorean[fold(s)] = m
 				idx.prefixes = append(idx.prefixes, prefix{fold(s), m})
 			}
@@ -338,8 +346,14 @@ func lookup(m map[string]string, s string, k Kind) (string, bool) {
 		return "", false
 	}
 	var buf [64]byte
-	if v, ok := m[string(appendFold(buf[:0], s))]; ok {
+	f := appendFold(buf[:0], s)
+	if v, ok := m[string(f)]; ok {
 		return v, true
+	}
+	if k == KindFuel {
+		if v, ok := m[buyerQualified(string(f))]; ok {
+			return v, true
+		}
 	}
 	Miss(k)
 	return "", false
@@ -402,7 +416,11 @@ func Known(k Kind, s string) bool {
 	s = strings.TrimSpace(s)
 	switch k {
 	case KindFuel:
-		_, ok := fuels[fold(s)]
+		f := fold(s)
+		_, ok := fuels[f]
+		if !ok {
+			_, ok = fuels[buyerQualified(f)]
+		}
 		return ok
 	case KindTransmission:
 		_, ok := transmissions[fold(s)]

@@ -133,6 +133,20 @@ func trickyTitles(t *testing.T) {
 		{"Infiniti", "Q50 2.2d 프리미엄", "Q50", "2.2d 프리미엄"},
 		{"Tesla", "모델 Y 롱레인지", "Model Y", "롱레인지"},
 		{"Land Rover", "레인지로버 스포츠 3.0 SDV6", "Range Rover Sport", "3.0 SDV6"},
+		// Further titles of the real Glovis pages (testdata/captures/glovis)
+		// and a real Glovis title whose model the dictionary once lacked.
+		{"Kia", "로체 어드밴스 LX18 기본형", "Lotze", "어드밴스 LX18 기본형"},
+		{"Kia", "K5 2.0 CVVL 럭셔리", "K5", "2.0 CVVL 럭셔리"},
+		{"Kia", "K7 VG270 디럭스", "K7", "VG270 디럭스"},
+		{"Kia", "K8 2.5 GDI 노블레스", "K8", "2.5 GDI 노블레스"},
+		{"Renault Korea", "SM6 1.6 TCe RE", "SM6", "1.6 TCe RE"},
+		{"Genesis", "더 올뉴G80 가솔린 2.5 2WD 기본형", "G80", "가솔린 2.5 2WD 기본형"},
+		{"Hyundai", "더 뉴그랜저IG LPi 3.0 렌터카 프리미엄", "Grandeur", "LPi 3.0 렌터카 프리미엄"},
+		{"Hyundai", "디 올뉴그랜저 하이브리드 1.6 하이브리드 캘리그래피", "Grandeur", "하이브리드 1.6 하이브리드 캘리그래피"},
+		// Encar's real model names (testdata/captures/encar), model group and
+		// model joined as the extractor joins them.
+		{"Kia", "쏘렌토 더 뉴 쏘렌토", "Sorento", "더 뉴 쏘렌토"},
+		{"BMW", "5시리즈 (G30)", "5 Series", "(G30)"},
 	} {
 		mk, ok := MakeByEnglish(tc.make_)
 		if !assert.True(t, ok, tc.make_) {

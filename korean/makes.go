@@ -35,6 +35,11 @@ var catalogue = []Make{
 		{English: "Galloper", Korean: "갤로퍼"},
 		{English: "Terracan", Korean: "테라칸"},
 		{English: "Veracruz", Korean: "베라크루즈"},
+		{English: "Trajet", Korean: "트라제"},
+		{English: "Tuscani", Korean: "투스카니"},
+		{English: "Verna", Korean: "베르나"},
+		{English: "Grace", Korean: "그레이스"},
+		{English: "Solati", Korean: "쏠라티", Aliases: []string{"솔라티"}},
 	}},
 	{English: "Genesis", Korean: "제네시스", Domestic: true, DanawaBrand: "304", Models: []Model{
 		{English: "G70", Korean: "G70", DanawaSeries: "3504"},
@@ -68,6 +73,9 @@ var catalogue = []Make{
 		{English: "Stonic", Korean: "스토닉", DanawaSeries: "3480"},
 		{English: "Forte", Korean: "포르테", DanawaSeries: "2749"},
 		{English: "Opirus", Korean: "오피러스", DanawaSeries: "2757"},
+		{English: "Lotze", Korean: "로체"},
+		{English: "Carens", Korean: "카렌스"},
+		{English: "Optima", Korean: "옵티마"},
 	}},
 	{English: "Chevrolet", Korean: "쉐보레(GM대우)", Aliases: []string{"쉐보레(대우)", "쉐보레", "GM대우", "대우"}, Domestic: true, DanawaBrand: "312", Models: []Model{
 		{English: "Spark", Korean: "스파크", DanawaSeries: "2770"},
@@ -91,6 +99,8 @@ var catalogue = []Make{
 		{English: "Lacetti", Korean: "라세티"},
 		{English: "Winstorm", Korean: "윈스톰"},
 		{English: "Tosca", Korean: "토스카"},
+		{English: "Gentra", Korean: "젠트라"},
+		{English: "Kalos", Korean: "칼로스"},
 	}},
 	{English: "Renault Korea", Korean: "르노코리아(삼성)", Aliases: []string{"르노(삼성)", "르노삼성", "르노코리아", "삼성"}, Domestic: true, DanawaBrand: "321", Models: []Model{
 		{English: "SM3", Korean: "SM3", DanawaSeries: "2790"},
@@ -112,6 +122,9 @@ var catalogue = []Make{
 		{English: "Torres", Korean: "토레스", DanawaSeries: "4390"},
 		{English: "Actyon", Korean: "액티언", DanawaSeries: "2808"},
 		{English: "Chairman", Korean: "체어맨", DanawaSeries: "2800"},
+		{English: "Kyron", Korean: "카이런"},
+		{English: "Rodius", Korean: "로디우스"},
+		{English: "Musso", Korean: "무쏘"},
 	}},
 	{English: "BMW", Korean: "BMW", DanawaBrand: "362", Models: []Model{
 		{English: "1 Series", Korean: "1시리즈", DanawaSeries: "2900"},
