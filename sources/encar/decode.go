@@ -208,6 +208,7 @@ func (d *listDecoder) row(r *listRow) error {
 		case mBadgeDetail:
 			err = d.str(&r.BadgeDetail)
 		case mFuelType:
+			r.HasFuelType = true
 			err = d.str(&r.FuelType)
 		case mTransmission:
 			err = d.str(&r.Transmission)

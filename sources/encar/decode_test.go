@@ -31,7 +31,7 @@ type refRow struct {
 	Model           string     `json:"Model"`
 	Badge           string     `json:"Badge"`
 	BadgeDetail     string     `json:"BadgeDetail"`
-	FuelType        string     `json:"FuelType"`
+	FuelType        refString  `json:"FuelType"`
 	Transmission    string     `json:"Transmission"`
 	Year            number     `json:"Year"`
 	FormYear        number     `json:"FormYear"`
@@ -43,6 +43,21 @@ type refRow struct {
 	Photo           string     `json:"Photo"`
 	Photos          []refPhoto `json:"Photos"`
 	ModifiedDate    string     `json:"ModifiedDate"`
+}
+
+// refString is a string member whose presence is kept: encoding/json
+// calls UnmarshalJSON for null too, which leaves the text as it was.
+type refString struct {
+	s   string
+	set bool
+}
+
+func (r *refString) UnmarshalJSON(b []byte) error {
+	r.set = true
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &r.s)
 }
 
 type refPhoto struct {
@@ -66,7 +81,7 @@ func refExtractList(body []byte) (*List, error) {
 		for i, r := range *rp.SearchResults {
 			rows[i] = listRow{
 				ID: []byte(r.ID), Manufacturer: r.Manufacturer, ModelGroup: r.ModelGroup, Model: r.Model, Badge: r.Badge,
-				BadgeDetail: r.BadgeDetail, FuelType: r.FuelType, Transmission: r.Transmission, Year: r.Year,
+				BadgeDetail: r.BadgeDetail, FuelType: r.FuelType.s, HasFuelType: r.FuelType.set, Transmission: r.Transmission, Year: r.Year,
 				FormYear: r.FormYear, Mileage: r.Mileage, Price: r.Price, SellType: r.SellType,
 				ServiceCopyCar: r.ServiceCopyCar, OfficeCityState: r.OfficeCityState, Photo: []byte(r.Photo),
 				ModifiedDate: []byte(r.ModifiedDate),

@@ -20,10 +20,10 @@ type detailJSON struct {
 	// names the underlying vehicle record, which differs for re-listed ads;
 	// their answer may lack queryCarId and carry the ad's id in
 	// manage.dummyVehicleId.
-	QueryCarID number `json:"queryCarId"`
-	VehicleID  number `json:"vehicleId"`
-	VehicleNo  string `json:"vehicleNo"`
-	VIN        string `json:"vin"`
+	QueryCarID number  `json:"queryCarId"`
+	VehicleID  number  `json:"vehicleId"`
+	VehicleNo  present `json:"vehicleNo"`
+	VIN        string  `json:"vin"`
 	Manage     *struct {
 		DummyVehicleID          number `json:"dummyVehicleId"`
 		FirstAdvertisedDateTime string `json:"firstAdvertisedDateTime"`
@@ -50,11 +50,11 @@ type detailJSON struct {
 		Address  string `json:"address"`
 	} `json:"contact"`
 	Spec *struct {
-		Mileage          number `json:"mileage"`
-		Displacement     number `json:"displacement"`
-		TransmissionName string `json:"transmissionName"`
-		FuelName         string `json:"fuelName"`
-		ColorName        string `json:"colorName"`
+		Mileage          number  `json:"mileage"`
+		Displacement     number  `json:"displacement"`
+		TransmissionName string  `json:"transmissionName"`
+		FuelName         present `json:"fuelName"`
+		ColorName        present `json:"colorName"`
 	} `json:"spec"`
 	Photos []struct {
 		Code string `json:"code"`
@@ -67,6 +67,24 @@ type detailJSON struct {
 			} `json:"firm"`
 		} `json:"dealer"`
 	} `json:"partnership"`
+}
+
+// present is a string member whose absence is told from an empty or null
+// value: every real answer carries spec.fuelName, spec.colorName and
+// vehicleNo, so one without them is a renamed key (drift), not a car whose
+// fuel, colour or plate is unknown.
+type present struct {
+	s   string
+	set bool
+}
+
+// UnmarshalJSON is called for null too: null is sent, and unknown.
+func (p *present) UnmarshalJSON(b []byte) error {
+	p.set = true
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &p.s)
 }
 
 const preloaded = "__PRELOADED_STATE__"
@@ -95,6 +113,12 @@ func ExtractDetail(body []byte) (vehicle.Vehicle, error) {
 		return vehicle.Vehicle{}, sources.Drift("missing advertisement.price")
 	case !d.VehicleID.set:
 		return vehicle.Vehicle{}, sources.Drift("missing vehicleId")
+	case !d.Spec.FuelName.set:
+		return vehicle.Vehicle{}, sources.Drift("missing spec.fuelName")
+	case !d.Spec.ColorName.set:
+		return vehicle.Vehicle{}, sources.Drift("missing spec.colorName")
+	case !d.VehicleNo.set:
+		return vehicle.Vehicle{}, sources.Drift("missing vehicleNo")
 	}
 	if err := sources.CheckMileage(d.Spec.Mileage.v); err != nil {
 		return vehicle.Vehicle{}, err
@@ -162,9 +186,9 @@ func (d *detailJSON) vehicle() vehicle.Vehicle {
 		Source:       vehicle.Encar,
 		MileageKm:    sp.Mileage.int(),
 		EngineCC:     sp.Displacement.int(),
-		PriceKRW:     int64(d.Advertisement.Price.int()) * 10000,
+		PriceKRW:     krw(d.Advertisement.Price.v),
 		VIN:          d.VIN,
-		LicensePlate: d.VehicleNo,
+		LicensePlate: d.VehicleNo.s,
 		Options:      []string{},
 		Photos:       []string{},
 		SourceURL:    "https://fem.encar.com/cars/detail/" + id,
@@ -188,9 +212,9 @@ func (d *detailJSON) vehicle() vehicle.Vehicle {
 			fmt.Sscan(c.YearMonth[:4], &v.Year)
 		}
 	}
-	v.Fuel, _ = korean.Fuel(sp.FuelName)
+	v.Fuel, _ = korean.Fuel(sp.FuelName.s)
 	v.Transmission, _ = korean.Transmission(sp.TransmissionName)
-	v.Color, _ = korean.Color(sp.ColorName)
+	v.Color, _ = korean.Color(sp.ColorName.s)
 	v.Drivetrain = korean.Drivetrain(c.GradeName)
 	// Photos by their code (001 is the front three-quarter view), each once.
 	photos := slices.Clone(d.Photos)

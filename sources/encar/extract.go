@@ -83,6 +83,10 @@ func plainString(b []byte) ([]byte, bool) {
 
 func (n number) int() int { return int(math.Round(n.v)) }
 
+// krw converts a price in 만원, which may have a fraction (3290.5 is
+// ₩32,905,000), to won, rounded to the won.
+func krw(manwon float64) int64 { return int64(math.Round(manwon * 10000)) }
+
 // listPage is a search answer as decode.go reads it; a nil pointer is a
 // member absent or null.
 type listPage struct {
@@ -100,6 +104,7 @@ type listRow struct {
 	Badge           string
 	BadgeDetail     string
 	FuelType        string
+	HasFuelType     bool // the member was sent, even as null or ""
 	Transmission    string
 	Year            number
 	FormYear        number
@@ -240,6 +245,10 @@ func (r *listRow) check() error {
 		missing = "Mileage"
 	case !r.Price.set:
 		missing = "Price"
+	case !r.HasFuelType:
+		// Every real row carries FuelType, even when it is "" or null: a
+		// row without it is a renamed key, not a car of unknown fuel.
+		missing = "FuelType"
 	}
 	if missing != "" {
 		return sources.Drift("row %s: missing %s", r.ID, missing)
@@ -284,7 +293,7 @@ func (r *listRow) vehicle(sellers *[]vehicle.Seller, text *pageText) vehicle.Veh
 		ID:        text.join("encar_", r.ID, ""),
 		Source:    vehicle.Encar,
 		MileageKm: r.Mileage.int(),
-		PriceKRW:  int64(r.Price.int()) * 10000,
+		PriceKRW:  krw(r.Price.v),
 		SourceURL: text.join("https://fem.encar.com/cars/detail/", r.ID, ""),
 	}
 	model := r.Model

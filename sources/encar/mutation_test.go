@@ -52,8 +52,19 @@ var listMutations = []mutation{
 	{name: "count huge", old: `"Count":214`, new: `"Count":1e300`, drift: true},
 	{name: "count negative", old: `"Count":214`, new: `"Count":-214`, drift: true},
 	{name: "count fractional", old: `"Count":214`, new: `"Count":214.5`, drift: true},
-	{name: "fuel renamed", old: `"FuelType":"디젤","Transmission":"오토","Year":202103`, new: `"Fuel":"디젤","Transmission":"오토","Year":202103`,
+	{name: "fuel renamed", old: `"FuelType":"디젤","Transmission":"오토","Year":202103`, new: `"Fuel":"디젤","Transmission":"오토","Year":202103`, drift: true},
+	{name: "fuel sent empty", old: `"FuelType":"디젤"`, new: `"FuelType":""`,
 		correct: first(func(t *testing.T, v vehicle.Vehicle) { assert.Empty(t, v.Fuel, "unknown, not guessed") })},
+	{name: "fuel with a buyer qualifier", old: `"FuelType":"디젤"`, new: `"FuelType":"LPG(일반인 구입)"`,
+		correct: first(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, vehicle.FuelLPG, v.Fuel) })},
+	{name: "fuel the contract has no word for", old: `"FuelType":"디젤"`, new: `"FuelType":"가솔린+CNG"`,
+		correct: first(func(t *testing.T, v vehicle.Vehicle) { assert.Empty(t, v.Fuel, "unknown, not guessed") })},
+	{name: "price with a fraction of 만원", old: `"Price":2890`, new: `"Price":3290.5`,
+		correct: first(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, int64(32_905_000), v.PriceKRW) })},
+	{name: "maker's company name", old: `"Manufacturer":"기아","Model":"쏘렌토 4세대"`, new: `"Manufacturer":"기아자동차","Model":"쏘렌토 4세대"`,
+		correct: first(func(t *testing.T, v vehicle.Vehicle) {
+			assert.Equal(t, [2]string{"Kia", "Sorento"}, [2]string{v.Make, v.Model})
+		})},
 	{name: "photos gone, photo stem left", old: `"Photos":[{"type":"003","location":"/carpicture01/pic4012/40120001_003.jpg","ordering":3.0},{"type":"001","location":"/carpicture01/pic4012/40120001_001.jpg","ordering":1.0}],`, new: ``,
 		correct: first(func(t *testing.T, v vehicle.Vehicle) {
 			assert.Equal(t, PhotoBase+"/carpicture01/pic4012/40120001_001.jpg", v.PhotoURL)
@@ -94,6 +105,15 @@ var detailMutations = []mutation{
 		correct: one(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, "encar_41230099", v.ID) })},
 	{name: "no vin (a private seller)", old: `"vin"`, new: `"vinX"`, correct: one(func(t *testing.T, v vehicle.Vehicle) { assert.Empty(t, v.VIN) })},
 	{name: "colour unknown", old: `"colorName": "검정색"`, new: `"colorName": "무지개"`, correct: one(func(t *testing.T, v vehicle.Vehicle) { assert.Empty(t, v.Color) })},
+	{name: "fuel renamed", old: `"fuelName"`, new: `"fuel"`, drift: true},
+	{name: "colour renamed", old: `"colorName"`, new: `"color"`, drift: true},
+	{name: "plate renamed", old: `"vehicleNo"`, new: `"plateNo"`, drift: true},
+	{name: "plate null", old: `"vehicleNo": "12가3456"`, new: `"vehicleNo": null`, correct: one(func(t *testing.T, v vehicle.Vehicle) { assert.Empty(t, v.LicensePlate) })},
+	{name: "fuel with a buyer qualifier", old: `"fuelName": "디젤"`, new: `"fuelName": "LPG(일반인 구입)"`, correct: one(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, vehicle.FuelLPG, v.Fuel) })},
+	{name: "price with a fraction of 만원", old: `"price": 1050`, new: `"price": 3290.5`, correct: one(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, int64(32_905_000), v.PriceKRW) })},
+	{name: "maker's company name, no English name", old: `"manufacturerName": "기아"`, new: `"manufacturerName": "기아자동차"`,
+		then:    [2]string{`"manufacturerEnglishName": "Kia"`, `"manufacturerEnglishName": ""`},
+		correct: one(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, "Kia", v.Make) })},
 }
 
 func first(want func(*testing.T, vehicle.Vehicle)) func(*testing.T, []vehicle.Vehicle) {
