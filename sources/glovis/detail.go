@@ -110,8 +110,15 @@ func ExtractDetail(body []byte) (Detail, error) {
 		PriceKRW:     int64(math.Round(price * 10000)),
 		Options:      []string{},
 	}
+	// Every exhibit page has both elements, blank when the lot has no VIN
+	// or plate: one that is gone is a changed page, not an unknown value.
+	for _, id := range []string{"#h_chasno", "#h_carno"} {
+		if doc.Find(id).Length() == 0 {
+			return Detail{}, sources.Drift("missing %s", id)
+		}
+	}
 	if d.VIN == "" && d.LicensePlate == "" {
-		return Detail{}, sources.Drift("missing #h_chasno and #h_carno")
+		return Detail{}, sources.Drift("#h_chasno and #h_carno are both blank")
 	}
 	km, ok := fields["주행거리"]
 	if !ok {

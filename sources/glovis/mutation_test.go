@@ -146,10 +146,14 @@ var detailMutations = []mutation{
 	{name: "title gone", old: `<h2 class="car-name">`, new: `<h2 class="car-title">`, drift: true},
 	{name: "title without brackets", old: "[제네시스] 더 올뉴G80", new: "제네시스 더 올뉴G80", drift: true},
 	{name: "VIN and plate gone", old: `re:id="h_c(has|ar)no"`, new: `id="x"`, drift: true},
-	{name: "VIN gone, plate left", old: `id="h_chasno"`, new: `id="h_vin"`,
+	{name: "VIN element renamed, plate left", old: `id="h_chasno"`, new: `id="h_vin"`, drift: true},
+	{name: "plate element renamed, VIN left", old: `id="h_carno"`, new: `id="h_plate"`, drift: true},
+	{name: "VIN blank, plate left", old: `re:(id="h_chasno"[^>]*>)[^<]+`, new: `$1`,
 		correct: detail(func(t *testing.T, d Detail) {
 			assert.Equal(t, [2]string{"", "11가1111"}, [2]string{d.VIN, d.LicensePlate})
 		})},
+	{name: "status: sale cancelled", old: `<strong class="point">미경매</strong> 차량입니다`, new: `<strong class="point">낙찰취소</strong> 차량입니다`,
+		correct: detail(func(t *testing.T, d Detail) { assert.Equal(t, vehicle.AuctionNoBid, d.Status) })},
 	{name: "spec box renamed", old: `class="spec-box spec01"`, new: `class="spec-box-v2"`, drift: true},
 	{name: "model year in 년", old: "<dd>2024형</dd>", new: "<dd>2024년</dd>", drift: true},
 	{name: "displacement with a dot", old: "<dd>2497cc</dd>", new: "<dd>2.497cc</dd>", drift: true},
