@@ -215,10 +215,16 @@ func (q oracleQuery) path() string {
 	return "/v1/vehicles?" + v.Encode()
 }
 
-// oracleVanWords are the README's body_style=van words: a word of the
-// model or trim, whole or without a generation number run into it.
-var oracleVanWords = []string{"van", "밴", "cargo", "카고", "2인승", "3인승", "staria", "스타리아", "starex", "스타렉스",
-	"carnival", "카니발", "solati", "쏠라티", "porter", "포터", "bongo", "봉고", "damas", "다마스", "labo", "라보", "master", "마스터"}
+// The README's body_style=van rule, written out again: trucks never; else
+// a cargo word, a 2- or 3-seat word, or a 5- or 6-seat word on a model
+// built as both van and people carrier. Words are whole, or without a
+// generation number run into them.
+var (
+	oracleVanWords    = []string{"van", "밴", "cargo", "카고", "패널밴", "2인승", "3인승"}
+	oracleVanBodies   = []string{"Staria", "Grand Starex", "Master", "Damas"}
+	oracleTrucks      = []string{"Porter", "Bongo", "Labo", "Mighty", "Libero"}
+	oracleVanBodySeat = []string{"5인승", "6인승"}
+)
 
 // match is the contract's predicate, written out for dealer and auction rows.
 func (q oracleQuery) match(r *oracleRow) bool {
@@ -275,11 +281,15 @@ func (q oracleQuery) match(r *oracleRow) bool {
 		}
 	}
 	if q.van {
+		if slices.Contains(oracleTrucks, r.model) {
+			return false
+		}
 		found := false
 		for _, w := range strings.FieldsFunc(strings.ToLower(r.vanText), func(c rune) bool {
 			return !unicode.IsLetter(c) && !unicode.IsDigit(c)
 		}) {
-			found = found || slices.Contains(oracleVanWords, w) || slices.Contains(oracleVanWords, strings.TrimRight(w, "0123456789"))
+			found = found || slices.Contains(oracleVanWords, w) || slices.Contains(oracleVanWords, strings.TrimRight(w, "0123456789")) ||
+				slices.Contains(oracleVanBodies, r.model) && slices.Contains(oracleVanBodySeat, w)
 		}
 		if !found {
 			return false

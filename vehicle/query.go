@@ -134,25 +134,54 @@ func matchesKeyword(kw string, v *Vehicle) bool {
 	return true
 }
 
-// vanWords are the words of model and trim text that mark a van: the van
-// and minivan models themselves, and the words of cargo and two- or
-// three-seat variants ("레이 밴", "카고 3인승"). A word is compared whole, so
-// "Avante" is not a van for containing "van".
-var vanWords = map[string]bool{
-	"van": true, "밴": true, "cargo": true, "카고": true, "2인승": true, "3인승": true,
-	"staria": true, "스타리아": true, "starex": true, "스타렉스": true, "carnival": true, "카니발": true,
-	"solati": true, "쏠라티": true, "porter": true, "포터": true, "bongo": true, "봉고": true,
-	"damas": true, "다마스": true, "labo": true, "라보": true, "master": true, "마스터": true,
-}
+// Words of model and trim text for body_style=van (SPEC §3.1: cargo and
+// two-seat variants; passenger minivans and trucks are not vans). A word is
+// compared whole, so "Avante" is not a van for containing "van".
+var (
+	// vanWords name a cargo body whatever the model: "레이 밴", "스타리아
+	// 카고", "Morning Van".
+	vanWords = map[string]bool{"van": true, "밴": true, "cargo": true, "카고": true, "패널밴": true}
+	// vanSeats are seat counts only a van has: no passenger car seats
+	// fewer than four.
+	vanSeats = map[string]bool{"2인승": true, "3인승": true}
+	// vanBodySeats are seat counts that name the van variant of a model
+	// built as both a van and a people carrier (Staria Cargo 5인승, Grand
+	// Starex 밴 6인승); on any other model they are a passenger car's.
+	vanBodySeats = map[string]bool{"5인승": true, "6인승": true}
+	vanBodies    = map[string]bool{
+		"staria": true, "스타리아": true, "starex": true, "스타렉스": true, "grand starex": true, "그랜드스타렉스": true,
+		"master": true, "마스터": true, "damas": true, "다마스": true,
+	}
+	// trucks are never vans, whatever their trim says (a 3-seat cab).
+	trucks = map[string]bool{
+		"porter": true, "포터": true, "bongo": true, "봉고": true, "labo": true, "라보": true,
+		"mighty": true, "마이티": true, "libero": true, "리베로": true,
+	}
+)
 
 // IsVan is the body_style=van heuristic. The model and trim are cut into
-// words at anything that is not a letter or digit; the car is a van when a
-// word, or a word without the generation number run into it ("포터2",
-// "Porter2"), is one of vanWords.
+// words at anything that is not a letter or digit (a word with a generation
+// number run into it, "포터2", counts as the word without it). A truck
+// (Porter, Bongo, Labo) is never a van. Anything else is one when a word
+// names a cargo body (van, 밴, cargo, 카고), or two or three seats; five or
+// six seats make a van only of a model built as both (Staria, Starex,
+// Master, Damas). So Staria Tourer 9인승, Carnival 7인승 and Starex 왜건
+// 12인승 are not vans; Staria 카고 5인승 and Ray 밴 are.
 func IsVan(v *Vehicle) bool {
+	model := strings.ToLower(strings.TrimSpace(v.Model))
 	isWord := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
-	for _, w := range strings.FieldsFunc(strings.ToLower(v.Model+" "+v.Trim), isWord) {
-		if vanWords[w] || vanWords[strings.TrimRight(w, "0123456789")] {
+	modelWords := strings.FieldsFunc(model, isWord)
+	body := vanBodies[model]
+	for _, w := range modelWords {
+		w = strings.TrimRight(w, "0123456789")
+		if trucks[w] {
+			return false
+		}
+		body = body || vanBodies[w]
+	}
+	for _, w := range append(modelWords, strings.FieldsFunc(strings.ToLower(v.Trim), isWord)...) {
+		bare := strings.TrimRight(w, "0123456789")
+		if vanWords[w] || vanWords[bare] || vanSeats[w] || body && vanBodySeats[w] {
 			return true
 		}
 	}

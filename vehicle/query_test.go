@@ -77,13 +77,17 @@ func TestIsVanByWord(t *testing.T) {
 		model, trim string
 		want        bool
 	}{
-		{"Porter", "2 초장축", true},
-		{"Porter II", "초장축 슈퍼캡", true},
-		{"포터2", "", true},
-		{"Bongo", "III 1톤 킹캡", true},
-		{"Staria", "2.2 투어러 9인승", true},
-		{"Carnival", "2.2 9인승 노블레스", true},
+		{"Porter", "2 초장축", false}, // a truck
+		{"Porter II", "초장축 슈퍼캡 3인승", false},
+		{"포터2", "", false},
+		{"Bongo", "III 1톤 킹캡", false},
+		{"Staria", "2.2 투어러 9인승", false}, // a passenger minivan
+		{"Staria", "2.2 카고 3인승 스마트", true},
+		{"Staria", "2.2 카고 5인승", true},
+		{"Carnival", "2.2 9인승 노블레스", false},
 		{"Grand Starex", "밴 3인승 스마트", true},
+		{"Grand Starex", "왜건 12인승 스마트", false},
+		{"Grand Starex", "5인승 CVX", true},
 		{"Ray", "밴 1.0", true},
 		{"Ray Van", "", true},
 		{"Ray", "1.0 프레스티지", false},
