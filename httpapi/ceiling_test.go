@@ -25,7 +25,7 @@ func fakeEncar(t *testing.T) *httptest.Server {
 		offset = min(offset, 10000)
 		rows := []map[string]any{}
 		for i := offset; i < offset+count; i++ {
-			rows = append(rows, map[string]any{"Id": strconv.Itoa(1_000_000 + i), "Manufacturer": "기아", "Model": "K5 3세대",
+			rows = append(rows, map[string]any{"Id": strconv.Itoa(1_000_000 + i), "Manufacturer": "기아", "Model": "K5 3세대", "FuelType": "가솔린",
 				"FormYear": "2020", "Mileage": 1000, "Price": 1000 + i/10, "SellType": "일반",
 				"ModifiedDate": "2025-06-01 10:00:00.000 +09"})
 		}
