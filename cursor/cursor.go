@@ -25,6 +25,8 @@ const (
 	SortMismatch   = "sort_mismatch"
 	QueryMismatch  = "query_mismatch"
 	SourceMismatch = "source_mismatch"
+	// PartnerMismatch: minted for another partner's key.
+	PartnerMismatch = "partner_mismatch"
 )
 
 // Error is a refused cursor.
@@ -46,8 +48,9 @@ type After struct {
 // State is what a cursor carries.
 type State struct {
 	Sort    string         `json:"s"`
-	Query   string         `json:"q"`   // digest of the filters
-	Sources string         `json:"src"` // the source set, e.g. "glovis" or "encar,danawa"
+	Query   string         `json:"q"`            // digest of the filters
+	Sources string         `json:"src"`          // the source set, e.g. "glovis" or "encar,danawa"
+	Partner string         `json:"pt,omitempty"` // digest of the partner it was minted for
 	After   *After         `json:"a,omitempty"`
 	Hints   map[string]int `json:"h,omitempty"` // per dealer source, where reading may resume
 	// Pinned are the dealer sources that answered page 1: a source that was
@@ -94,8 +97,8 @@ func (c *Codec) sign(secret []byte, body string) []byte {
 }
 
 // Decode checks a cursor's signature and expiry and that it was minted for
-// the same sort, filters and sources as the request carrying it.
-func (c *Codec) Decode(s, sort, query, sources string) (State, error) {
+// the same partner, sort, filters and sources as the request carrying it.
+func (c *Codec) Decode(s, partner, sort, query, sources string) (State, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) != 3 || parts[0] != version {
 		return State{}, &Error{Malformed}
@@ -125,6 +128,8 @@ func (c *Codec) Decode(s, sort, query, sources string) (State, error) {
 	switch {
 	case c.now().Unix() > st.Expires:
 		return State{}, &Error{Expired}
+	case st.Partner != partner:
+		return State{}, &Error{PartnerMismatch}
 	case st.Sort != sort:
 		return State{}, &Error{SortMismatch}
 	case st.Sources != sources:

@@ -23,34 +23,40 @@ func TestRoundTripAndRefusals(t *testing.T) {
 	c, err := NewCodec("new-secret", "old-secret")
 	require.NoError(t, err)
 	c.SetClock(func() time.Time { return now })
-	st := State{Sort: "price_asc", Query: "q1", Sources: "glovis", After: &After{ID: "glovis_20250620_3100_1001", Price: 42100000}}
+	st := State{Sort: "price_asc", Query: "q1", Sources: "glovis", Partner: "p1", After: &After{ID: "glovis_20250620_3100_1001", Price: 42100000}}
 	tok := c.Encode(st)
 	assert.NotContains(t, tok, "=", "URL-safe without padding")
 	assert.NotContains(t, tok, "+")
 	assert.NotContains(t, tok, "/")
 
-	got, err := c.Decode(tok, "price_asc", "q1", "glovis")
+	got, err := c.Decode(tok, "p1", "price_asc", "q1", "glovis")
 	require.NoError(t, err)
 	assert.Equal(t, st.After, got.After)
 
 	for name, tc := range map[string]struct {
 		tok, sort, query, sources, want string
+		partner                         string
 	}{
-		"sort":      {tok, "price_desc", "q1", "glovis", SortMismatch},
-		"filters":   {tok, "price_asc", "q2", "glovis", QueryMismatch},
-		"sources":   {tok, "price_asc", "q1", "dealer", SourceMismatch},
-		"garbage":   {"hello", "price_asc", "q1", "glovis", Malformed},
-		"version":   {"2" + tok[1:], "price_asc", "q1", "glovis", Malformed},
-		"bad b64":   {tok + "!", "price_asc", "q1", "glovis", Malformed},
-		"tampered":  {tamper(tok), "price_asc", "q1", "glovis", BadSignature},
-		"truncated": {tok[:len(tok)-4], "price_asc", "q1", "glovis", BadSignature},
+		"partner":             {tok, "price_asc", "q1", "glovis", PartnerMismatch, "p2"},
+		"partner before sort": {tok, "price_desc", "q2", "dealer", PartnerMismatch, "p2"},
+		"sort":                {tok, "price_desc", "q1", "glovis", SortMismatch, ""},
+		"filters":             {tok, "price_asc", "q2", "glovis", QueryMismatch, ""},
+		"sources":             {tok, "price_asc", "q1", "dealer", SourceMismatch, ""},
+		"garbage":             {"hello", "price_asc", "q1", "glovis", Malformed, ""},
+		"version":             {"2" + tok[1:], "price_asc", "q1", "glovis", Malformed, ""},
+		"bad b64":             {tok + "!", "price_asc", "q1", "glovis", Malformed, ""},
+		"tampered":            {tamper(tok), "price_asc", "q1", "glovis", BadSignature, ""},
+		"truncated":           {tok[:len(tok)-4], "price_asc", "q1", "glovis", BadSignature, ""},
 	} {
-		_, err := c.Decode(tc.tok, tc.sort, tc.query, tc.sources)
+		if tc.partner == "" {
+			tc.partner = "p1"
+		}
+		_, err := c.Decode(tc.tok, tc.partner, tc.sort, tc.query, tc.sources)
 		assert.Equal(t, tc.want, reason(err), name)
 	}
 
 	now = now.Add(TTL + time.Second)
-	_, err = c.Decode(tok, "price_asc", "q1", "glovis")
+	_, err = c.Decode(tok, "p1", "price_asc", "q1", "glovis")
 	assert.Equal(t, Expired, reason(err))
 }
 
@@ -71,10 +77,10 @@ func TestRotation(t *testing.T) {
 	old, _ := NewCodec("old-secret")
 	tok := old.Encode(State{Sort: "s", Query: "q", Sources: "glovis"})
 	rotated, _ := NewCodec("new-secret", "old-secret")
-	_, err := rotated.Decode(tok, "s", "q", "glovis")
+	_, err := rotated.Decode(tok, "", "s", "q", "glovis")
 	assert.NoError(t, err, "a cursor signed with a previous secret stays valid")
 	dropped, _ := NewCodec("new-secret")
-	_, err = dropped.Decode(tok, "s", "q", "glovis")
+	_, err = dropped.Decode(tok, "", "s", "q", "glovis")
 	assert.Equal(t, BadSignature, reason(err), "once the old secret is dropped")
 	_, err = NewCodec("", "")
 	assert.Error(t, err)
@@ -86,7 +92,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add("1..")
 	f.Add("1.e30.e30")
 	f.Fuzz(func(t *testing.T, s string) {
-		st, err := c.Decode(s, "price_asc", "q", "glovis")
+		st, err := c.Decode(s, "", "price_asc", "q", "glovis")
 		if err == nil && (st.Sort != "price_asc" || st.Sources != "glovis") {
 			t.Fatalf("accepted a cursor for another query: %+v", st)
 		}

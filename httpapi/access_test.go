@@ -217,5 +217,10 @@ func TestCursorBoundToPartner(t *testing.T) {
 	require.NotEmpty(t, next)
 	path := "/v1/vehicles?source=glovis&make=Kia&limit=2&cursor=" + next
 	assert.Equal(t, http.StatusOK, call(t, c, srv.url+path, acmeKey, nil).status)
-	assert.Equal(t, "invalid_cursor", code(call(t, c, srv.url+path, betaKey, nil)))
+	for _, path := range []string{path, "/v1/vehicles?source=glovis&make=Hyundai&sort=price_desc&limit=2&cursor=" + next} {
+		a := call(t, c, srv.url+path, betaKey, nil)
+		assert.Equal(t, "invalid_cursor", code(a))
+		details, _ := a.body["error"].(map[string]any)["details"].(map[string]any)
+		assert.Equal(t, "partner_mismatch", details["reason"], "another partner's cursor says so, whatever else differs")
+	}
 }

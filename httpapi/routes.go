@@ -60,6 +60,15 @@ func addStatusRoutes(mux *http.ServeMux, d AdminDeps) {
 	mux.Handle("POST /status/login", withOwnPage(handleStatusLogin(d)))
 }
 
+// allow is the Allow header of a path served under method m: a GET route
+// serves HEAD too (net/http answers it with the GET handler).
+func allow(m string) string {
+	if m == http.MethodGet {
+		return "GET, HEAD"
+	}
+	return m
+}
+
 // handleUnknown answers what no route matched: 405 when the path exists
 // under another method, 404 otherwise, both in the error envelope.
 func handleUnknown(d Deps, mux *http.ServeMux) http.HandlerFunc {
@@ -71,7 +80,7 @@ func handleUnknown(d Deps, mux *http.ServeMux) http.HandlerFunc {
 			probe := r.Clone(r.Context())
 			probe.Method = m
 			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
-				w.Header().Set("Allow", m)
+				w.Header().Set("Allow", allow(m))
 				writeError(w, r, d.Log, errMethodNotAllowed)
 				return
 			}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,16 +26,20 @@ func handleSearch(d Deps) http.HandlerFunc {
 			return
 		}
 		// A cursor is bound to the partner too: one partner's cursors are
-		// no use to another.
-		binding, requested := cursor.Digest(bindingOf(q), "partner="+partnerOf(r.Context())), sourceList(q.Sources)
-		if raw := r.URL.Query().Get("cursor"); raw != "" {
+		// no use to another, and say so (partner_mismatch).
+		binding, requested := bindingOf(q), sourceList(q.Sources)
+		partner := cursor.Digest("partner=" + partnerOf(r.Context()))
+		// An empty cursor= is a cursor that does not decode, not a request
+		// for page 1: every other empty value is refused too.
+		if raws, sent := r.URL.Query()["cursor"]; sent {
+			raw := raws[0]
 			// Checked before the cursor is decoded: no cursor makes a mixed
 			// request pageable.
 			if q.NeedsAuction() && q.NeedsDealer() {
 				writeError(w, r, log, mixedPagination(q.Sources))
 				return
 			}
-			st, err := codec.Decode(raw, string(q.Sort), binding, requested)
+			st, err := codec.Decode(raw, partner, string(q.Sort), binding, requested)
 			if err != nil {
 				var ce *cursor.Error
 				if errors.As(err, &ce) {
@@ -72,7 +77,9 @@ func handleSearch(d Deps) http.HandlerFunc {
 		}
 		var next *string
 		if res.More {
-			c := codec.Encode(nextState(q, res, binding, requested))
+			st := nextState(q, res, binding, requested)
+			st.Partner = partner
+			c := codec.Encode(st)
 			next = &c
 		}
 		writeList(w, res.Rows, fx, next)
@@ -195,8 +202,19 @@ func handleVehicle(d Deps) http.HandlerFunc {
 			writeError(w, r, d.Log, explainDealers(err, outcomes))
 			return
 		}
-		writeJSON(w, http.StatusOK, detail(&v, d.FXRate))
+		body := detail(&v, d.FXRate)
+		w.Header().Set("ETag", detailTag(body))
+		writeJSON(w, http.StatusOK, body)
 	}
+}
+
+// detailTag is a detail answer's ETag: a digest of everything but
+// fetched_at, which moves on every live Encar read (and every crawl) while
+// the car stays the same. A 304 means every other field is unchanged.
+func detailTag(d detailJSON) string {
+	d.FetchedAt = nil
+	b, _ := json.Marshal(d) // detailJSON has only marshalable fields
+	return weakTag(b)
 }
 
 func firstKey(v map[string][]string) string {

@@ -20,8 +20,10 @@ var ErrNotFound = errors.New("vehicle not found")
 // Ids must match their prefix's pattern exactly before anything is looked
 // up, so a malformed id never reaches an upstream.
 var (
-	glovisID = regexp.MustCompile(`^glovis_\d{8}_(1100|2100|3100|5100)_\d{1,5}$`)
-	encarID  = regexp.MustCompile(`^encar_\d{1,12}$`)
+	// Numbers are written without leading zeros, as ids are minted:
+	// encar_0039000008 is not another spelling of encar_39000008 (SPEC §3.2).
+	glovisID = regexp.MustCompile(`^glovis_\d{8}_(1100|2100|3100|5100)_[1-9]\d{0,4}$`)
+	encarID  = regexp.MustCompile(`^encar_[1-9]\d{0,11}$`)
 	danawaID = regexp.MustCompile(`^danawa_[A-Za-z0-9_-]{1,64}$`)
 )
 

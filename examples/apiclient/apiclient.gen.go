@@ -146,12 +146,13 @@ func (e ErrorErrorDetailsFailedSources) Valid() bool {
 
 // Defines values for ErrorErrorDetailsReason.
 const (
-	BadSignature   ErrorErrorDetailsReason = "bad_signature"
-	Expired        ErrorErrorDetailsReason = "expired"
-	Malformed      ErrorErrorDetailsReason = "malformed"
-	QueryMismatch  ErrorErrorDetailsReason = "query_mismatch"
-	SortMismatch   ErrorErrorDetailsReason = "sort_mismatch"
-	SourceMismatch ErrorErrorDetailsReason = "source_mismatch"
+	BadSignature    ErrorErrorDetailsReason = "bad_signature"
+	Expired         ErrorErrorDetailsReason = "expired"
+	Malformed       ErrorErrorDetailsReason = "malformed"
+	PartnerMismatch ErrorErrorDetailsReason = "partner_mismatch"
+	QueryMismatch   ErrorErrorDetailsReason = "query_mismatch"
+	SortMismatch    ErrorErrorDetailsReason = "sort_mismatch"
+	SourceMismatch  ErrorErrorDetailsReason = "source_mismatch"
 )
 
 // Valid indicates whether the value is a known member of the ErrorErrorDetailsReason enum.
@@ -162,6 +163,8 @@ func (e ErrorErrorDetailsReason) Valid() bool {
 	case Expired:
 		return true
 	case Malformed:
+		return true
+	case PartnerMismatch:
 		return true
 	case QueryMismatch:
 		return true
@@ -4134,48 +4137,48 @@ var swaggerSpec = []string{
 	"ZrfNUr1jg4ON4mit94ziaOE7W/Uuc6KrV8VvmYo9uGdal6R78Oa+QDOKISetcUizm9nFUoG0B/e+JD+7",
 	"2KVQ6oZrg8rYxf1Qt+oGtHtw76OHsLSOq2r6Yo0YPBRx/dRkdjOLVpSwsZJ9wgzlekNZvY2W4QEqhVP7",
 	"3dNrlbRoIJfawGn3AgrUBswIjcuUuP1mM0pna/zpjqWMFYkKoCbkgQc1dV7AY7nU8sOSmrtR8XyhNk3O",
-	"8e6F3/60u4qmp3GdVjnygVS5E+U+ZolmQ4GmVFYe6a5wO1urrkySM52H9PjXktS0/iDIzPxJG82D3DRY",
-	"1qSQX2U7HcK4NvyXMa7Jyc5xcM+dURKmo+qUshED73NmedHMlL2Y6Bw5J23qol4Xmz0M6ipDw7laFEe1",
-	"kzX7rXG2ZrntT9esnig2sBPqJ2zbzVEdeCvdG4OqBWd3VtJ2ns9luAnAdlGYtSnLBo2sHY3tfyLWBN15",
-	"vcVujbUXZn0VhaVlPOPaMH2OKZl9RQd1Igf/vIHuoCTebt6HqCVnwhIyY6SJ2xxx2leOmsQpNYqlNvQp",
-	"hu6XTMmhE+hqYjIf7ecvvhe8HCZMVA928Rw53i65oe1TZBZwa2fXPmutyMImxxh6ROJ38ZBGodAuypKi",
-	"fXUsjbRijqJEy5N0bI1Klpod1l8SdU/UOaUqaViGYoFtHMS5TTveLdhfidSXQn5X8ZwH/DqK94vR2wB9",
-	"TajS0atwlL4nvBkabLBlU3XoRx/4vi7zHNW0jd2C7kwVg68g75J+114lxSIYKrxxW87vt2Z1GDW3aycN",
-	"56QeVqVwbTTO/3pvLjAnDUKCdos/pGphl3L/N+NuUR+GasvWof7BQr18wOLiYTb2yV1IJrY7T/dr7MGc",
-	"A9FG5yAY+7qSNGUZCZMMFTYTvGdRHH0ZxdFXURxdRnH03O66FXVcFKU2SXFVu5rZhJ+3CerXYsiZHsW+",
-	"CQZS1DtI6DyF2yVo2b6WYmMyClkjSnv+k6XGK/f3mft7/tPlTuuRGFoXlqYbhKgWeNGdIcWkel+sGZBJ",
-	"R5QlaB4YOqwo1AcMJZjSJrFSr41Cs0YB1wGwNjr5aDHJViatxKwH3vMnFqPPZ8nByUm3+/bU/jmzf56c",
-	"dLuH7seT+MnsrZPy8PXkdBZa95I3zzp/w84/up2nSefm/iT+7Hx22F6jZCkJTUnBQ7VsK8DWN/7OhMqG",
-	"KK0RWs444ZCS27yRFnXbtNPFN62rSIf/nsFgMZJGJqXiOxHdjd53h0UstckyN6usNiqd++9N04KXb80X",
-	"57Fr8IOtlWlfhdiVAPVgcudAdodVWb7T9mO2WyAwJVQ71IB9D2eVJTddWBDXSuACkGHphsgG07ZEnMrB",
-	"1t1Pw7UtBDZejgZWfNDCvy/kqS67dXPgqbRsUlpN+lyg59LWEIiG69oQ+lQx8WME9BgBtUdAj65/k+t/",
-	"dOS/vSPfzSnX3fE7udeP7C//lf1ga3FYU1oqZqavLYODHyrYX8k5L2ttQ+tMlfn3orsOFqzjT0MrmfMz",
-	"XF8IEwO5qrhBWUtNGaSo9OIu3X9OS5Ehg7844QErB/NLa8HuHLrTEjv4a2ta3LdLZ1Tm/UXMkIYD/+3w",
-	"CF6T79Yswh2dATJeKgJVctI9wPY7Zqx2M8fuYRF2pzTbLvxcwJPumS9muQLR1hYov7xs3s6bkCJAfUsZ",
-	"DKSyFswwY2U5+ubqJYRzZgglQO2OnpVXo+jkqHvU9ZaCBBYs6kVnR92jM19eHzm2Ho9PjsPPR1Uf2ND3",
-	"HPlLYUyKF1nUi74Na9i5CnMyrnHqzcqxpvAtsHIAKIBQcUYqXJbtLe74trfRal9FahWw5T7aRbPacoHq",
-	"ZunS0Gm3u1fz27I6rDS6WVI8++4FnEEm0zK3i75jX69d+6x7vm7wHI3jek9yXUGj3pubONJVZBl9P2J6",
-	"AZUdaRkcpESvZa6vD/9YDdvC469e/2j569UwDqIch0tp1dVIwL7ryv2iGueHHYEV20ad1PVeaVJjlhJk",
-	"kvx1VfuA4EDfxoC/2CDTGIrhNkV16G6sIpx3u7DcoGCXZGJopSk/8gfN3HWGhNjaiZY7Y15I1tyCL0Rg",
-	"/fnGvFb6Dgcd2kyd4g6kyqNZvExWG0F3mNAkNDNsTDCRKtPgjr2tcRgiE9qA9TMxODfjLaB3NG2Y3dLU",
-	"rrFRW+I13A3hvdsuMOpAkzVVKRl9eAGVZ/S33pfuMpaCk9YBSqZhyMYuMt2FH8GRtnDjoRReRs1B53Cb",
-	"o6MhbL8TpMHXfwBQU1RDCcdgJrKjCQ2MUTEURq9htTWmiV+z7T7oGNtr+cvbepLYoCX2fY2ajWnNlnZU",
-	"ki9d898UzL6P7fDuAdtt26KK0nK885Hau24kBYS466hxOLcdS99NlzORlDr7mBDg3QMh+Or1jzuqUYiH",
-	"N5nff6qD+e1WZkfElzKADQR4yAn4vmbRJiKl8nZxR0Sq3GUDBn2O6W0UR5ORb7MdWtjiSDM+Jt80VPoT",
-	"RNcvpuTEsU+RY+OUOJcTmwMpFO4suE/M/R9Knr1HGvgcC4y8JeHaruQE8lIbQM5hhGO6gAKFVJizNNGl",
-	"UNIFuhlkqEcp5iHctx7Ru8IvFp0RO9AxpHhJaCnfTNGwvYvWlkCyqkBoRjY/JXROQ+CYDat6prK2NMWc",
-	"FLoQxsHug1ibFlZzxiQM441HOkdlQtcruu7oZMxokuRSMDO/lZuURZIxXXDH41SVTFNiA3Al+VxjpWBp",
-	"UqC6tcapr7zb5SgoycimaKWiZIJK+Oy1z5nIEl1IM3/4fth+Mc+3LO92ZNRKBr6BT63FwI8F+Eql4PcC",
-	"eNXePO/E3wD4h7k1sDeqP//888+dq6vO5WXN69YizQqlDA0lRq6QZRMZ3JyBks0oxQKCJupVVxq2xnt7",
-	"gWi32x9I57geAOIe+7mG6QeGpPtv96CQNKMBltw0CY06jdblqsq0Bvgt830gV/9stw41yepzFfLaYbsk",
-	"CCdHR6fdrk36PdxPumsgdfcYmoTBO08Yu8DGrt7VbWtdXNWr5QpFYyZLXXWHtcYl1VWPD1ct2nzq3Gi7",
-	"aykloYPeojReFF/+wJdZ217EtvmK4cqMXd+Ptn3ZTQtsf7fZ7us3p+74qqi9l1+B/iEXh8+9FmwuStbe",
-	"xuSmnGyf0rg67iadbZ+0eFGQm7FbudS/ZMNNeLJ9wso7U+zE06fbJy6/WWEWR092od38tTluwtlOlFuw",
-	"d1av+XorszAgy1Xf48G8ib+1+BvKvqHV/wPWfn9n9dg/wFHGJucU+N3ilAaVJLzju0oe38CwMKT7n+48",
-	"Gt/fk/G9dMXV1MAYeUnavbDA6b83yv4lsRoOUnSHOE8gZ6I0pA9XzfQ9y2ZrjfRfyFQd9FssdOjKsZnd",
-	"1dXlZXJddrtnqWaG3CcKD7g0/nsw3uFxxobMaP8LSBUsevjRlcX8bxeAYurf00xcu1NyKxzB4oXrpMHe",
-	"uSx70UjhmzD2OJH6gxviiq8tltgiMJ6z/dEcP5rjR3O80Rx/K+YK46vwzGjw92BhwIhnIeCp9U8sWpve",
-	"3Fg9d40HwbK6PrnoOJrdzP4/AAD//w==",
+	"8e6F3/60u4qmp3GdVjnygVS5E+U+ZolmQ4GmVFYe6a5wO1urrkySM52H9PjXktS0/iDITO1JgcoIUotH",
+	"bWwIotTgYpNofuHtpAnj2kiyTISa6OwcGvfcsSVhOqoOLhth8T7HmBfN5NlLjs6Rc9KmLv11SdrDxq7y",
+	"OBy1RXFUO2yz3xrHbVYA/IGbVR3FBnZC/dBtu4WqA28FfmOcteDsznrbzvO5WDcB2C4Kszb92aCktdOy",
+	"/Q/JmqA7R7jYrbH2wtKvorC0jGdcG6bPMSWzr+igTuTgnzf2HZTE2y3+ELXkTFhCZow0cZs2TvvKUZM4",
+	"pUax1EZDxdD9kik5dAJdTUzmo/38xfeCl8OEierBLs4kx9slz7R9iswCbu3s2metFVnY5CtD20j8Lk7T",
+	"KBTaBV5StK+OpZFWzFGUaHmSjq1RyVKzw/pLou6JOqdUJQ3LUCywjYM4t2nHu8X/K8H7UhbgiqDzHEBH",
+	"8X5hexugrwlVOnoVTtf3hDdDgw22bCoY/ehj4ddlnqOatrFb0J2pwvIV5F0dwHVcSbGIjwpv3JZT/q2J",
+	"HkbN7dpJwzmphxUuXGeN87/emwvMSYOQoN3iDylk2KXc/824W9SHoQCzdah/sFAvH7C4EJmNfb4X8ovt",
+	"ztP9Gnsw50C00TkIxr6uJE1ZRsIkQ4XNnO9ZFEdfRnH0VRRHl1EcPbe7bkUdF3WqTVJclbNmcZRK3iao",
+	"X4shZ3oU+74YSFHvIKHzrG6XoGX7WoqNyShkjSjt+U+WGq/c32fu7/lPlzutR2JoXViabhCiWuBFd4YU",
+	"k+p9sWZAJh1RlqB5YOiwolAfMJRgSpvESr02Cs0aBVwHwNro5KPFJFuZtBKzHnjPn1iMPp8lBycn3e7b",
+	"U/vnzP55ctLtHiZVO919Nz6fvXWiXn92cjILfX3Jm2edv2HnH93O06Rzc38Sf3Y+O2wvYLKUhKak4KGU",
+	"thV06yV/Z+Jlg5XWWC1nnHBIyW3eSJC6bXrqIp3WVaTDf8+wsBhJI5NS8Z2I7kbvu8Miqtpko5slWBuf",
+	"zj35pmnB37dmjvMoNnjE1rK1L1HsSoB6WLlzSLvDqizfafsx2y0kmBKqHQrEvsGzypebziyIayVwAciw",
+	"dENkg5FbIk7lauuOqOHkFgIbL8cFK95o4ekX8lSX3bo58FRaNimtxn0u0HNpawhEw4ltCIKq6PgxFnqM",
+	"hdpjoccgYLcg4NGl//YufTf3XHfM7+RoP7Ln/Ff2iK0FY01pqZiZvrYMDh6pYH8l58as3Q0dNlU1oBfd",
+	"dbBgHX9oWsmcn+HaR5gYyFXFDcpaasogRaUXV+7+c1qKDBn8xQkPWDmY320LFujQnaDYwV9b++K+XTqj",
+	"Mm9DYoY0HPhvh0fwmnxTZxGu8gyQ8VIRqJKT7gG2X0VjtQs8dg+LsDu52XYv6AKedM98gcsVjbZ2Svnl",
+	"ZfMS34QUAepbymAglbVghhkry9E3Vy8hHEdDKAtqd0KtvBpFJ0fdo663FCSwYFEvOjvqHp35kvvIsfV4",
+	"fHIcfj6q2sWGvjXJ3x1jUrzIol70bVjDHdNhTsb1V71ZOf0UvlNWDgAFECrOSIU7tb3FVeD2blvtK0ut",
+	"ArbcbrvoaVsuWt0s3S067Xb36pFbVoeVfjhLimffvYAzyGRa5nbRd2z/tWufdc/XDZ6jcVxvXa4raNR7",
+	"cxNHuooxo+9HTC+gsiMtg4OU6LXM9TXjH6thW3j81esfLX+9GsZBlONwd626QQnYd827X1Tj/LAjsGLb",
+	"qJ26Fi1NasxSgkySv9VqHxAc6NsY8BcbbhpDMdymqA7dxVaE824XlvsY7JJMDK005Uf+PJq7BpIQZTvR",
+	"ckfRC8maW/CFCKw/85jXT9/h8EObqVPcgVR5NIuXyWpj6Q4TmoRmho0JJlJlGtxRuDUOQ2RCG7B+Jgbn",
+	"ZrwF9I6mDbNbmto1NmpLvIa7IdB32wVGHWiypiolow8voPKM/nL80pXHUnDSOkDJNAzZ2MWou/AjONIW",
+	"bjyUwsuoOegcbnN0NITtd4I0+PoPAGqKaijhGMxEdjShgTEqhsLoNay2xjTxa7ZdGx1je31/eVtPEhu0",
+	"xL79UbMxrdnSjkrypbcBbApm38d2ePeA7bZtUUVpOd75SO1dN5ICQtx11Diw246lb7rLmUhKnX1MCPDu",
+	"gRB89frHHdUoxMObzO8/1WH9diuzI+JLGcAGAjzkVHxfs2gTkVJ5u7gjIlXusgGDPsf0Noqjych34w4t",
+	"bHGkGR+TbyQq/amiaytTcuLYp8ixcUqcy4nNgRQKdz7cJ+b+DyXP3iMNfI4FRt6ScK1YcgJ5qQ0g5zDC",
+	"MV1AgUIqzFma6FIo6QLdDDLUoxTzEO5bj+hd4ReLbokd6BhSvCR0nm+maNjeRWtLIFlVIDQjm58SOqch",
+	"cMyGVWVTWVuaYk4KXQjjYPdBrE0LqzljEobxxiOdozKhORZdE3UyZjRJcimYmV/eTcoiyZguuONxqkqm",
+	"KbEBuJJ8rrFSsDQpUN1a49RX3u1yFJRkZFO0UlEyQSV89trnTGSJLqSZP3w/bL+Y51uWdzsyaiUD38Cn",
+	"1rLgxwJ8pVLwewG86oKeN+xvAPzDXC7YG9Wff/75587VVefysuZ1a5FmhVKGhhIjV8iyiQxuzkDJZpRi",
+	"AUET9aqbD1vjvb1AtNvtD6RzXA8AcY/9XF/1A0PS/bd7UEia0QBLbpqERp1G63JVZVoD/Jb5PpCrf7Zb",
+	"h5pk9bkKee2wXRKEk6Oj027XJv0e7ifdNZC66w5NwuCdJ4xdYGOn7+q2tc6u6g10haIxk6WuOsZa45Lq",
+	"RsiHqxZtPn9utOK1lJLQQW9RGi+KL3/gO69t72vbfBNxZcaur1HbvuymBba/Am339ZtTd3yj1N7Lr0D/",
+	"kPvF514LNhclay9tclNOtk9p3DB3k862T1q8T8jN2K1c6t/F4SY82T5h5dUqduLp0+0Tl1/AMIujJ7vQ",
+	"bv52HTfhbCfKLdg7q9d8vZVZGJDlqu/xYN7Y31r8DWXf0P7/AWu/v7N67B/gKGOTcwr8bnFKg0oS3vGV",
+	"Jo8valgY0v1Pdx6N7+/J+F664mpqYIy8JO3ea+D03xtl/y5ZDQcpukOcJ5AzURrSh6tm+p5ls7VG+i9k",
+	"qq76LRY69OfYzO7q6vIyuS673bNUM0PuE4UHXBr/PRjv8DhjQ2a0/wWkChY9/OjKYv63C0Ax9a9zJq7d",
+	"KbkVjmDxwq3TYO9clr1opPBNGHucSP3BDXHF1xZLbBEYz9n+aI4fzfGjOd5ojr8Vc4XxVXhmNPi7sTBg",
+	"xLMQ8NT6JxatTW9urJ67xoNgWV2fXHQczW5m/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
