@@ -41,7 +41,7 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	admin := fs.String("admin", def, "admin listener URL, or several (comma-separated) to see a fleet's replicas; actions go to the first ($LMN_ADMIN_URL)")
 	asJSON := fs.Bool("json", false, "print JSON for scripts")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	urls := strings.Split(*admin, ",")
@@ -87,7 +87,7 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		reason = afs.String("reason", "", help)
 	}
-	if err := afs.Parse(rest); err != nil {
+	if err := parseFlags(afs, rest); err != nil {
 		return err
 	}
 	if afs.NArg() == 0 {
@@ -95,7 +95,7 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("breakers %s: which source?", action)
 	}
 	source := afs.Arg(0)
-	if err := afs.Parse(afs.Args()[1:]); err != nil {
+	if err := parseFlags(afs, afs.Args()[1:]); err != nil {
 		return err
 	}
 	if afs.NArg() > 0 {
@@ -226,8 +226,23 @@ func printFleet(ctx context.Context, w io.Writer, urls []string, client func(str
 		r.Breakers = out.Breakers
 		fleet = append(fleet, r)
 	}
+	// A replica that could not be read is shown, and fails the command: a
+	// script checking the fleet must not read a partial view as healthy.
+	var failed []string
+	for _, r := range fleet {
+		if r.Error != "" {
+			failed = append(failed, r.Admin)
+		}
+	}
+	var unreachable error
+	if len(failed) > 0 {
+		unreachable = fmt.Errorf("breakers: %d of %d replicas could not be read: %s", len(failed), len(fleet), strings.Join(failed, ", "))
+	}
 	if asJSON {
-		return json.NewEncoder(w).Encode(map[string]any{"replicas": fleet})
+		if err := json.NewEncoder(w).Encode(map[string]any{"replicas": fleet}); err != nil {
+			return err
+		}
+		return unreachable
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -248,7 +263,10 @@ func printFleet(ctx context.Context, w io.Writer, urls []string, client func(str
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Admin, v.Source, v.State, v.RejectedSince, ago(v.ChangedAt, now), lastErr)
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return unreachable
 }
 
 func printOne(w io.Writer, v breakerView, now time.Time) error {

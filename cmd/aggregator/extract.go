@@ -40,7 +40,7 @@ func extract(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	rate := 1350.0
 	fs.Var((*positive)(&rate), "fx-rate", "won per US dollar for prices, as serve's -fx-rate (default 1350)")
 	raw := fs.Bool("raw", false, "print the extractor's internal form, not the API's")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

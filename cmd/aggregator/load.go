@@ -47,7 +47,7 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	encarURL := fs.String("encar-url", "http://127.0.0.1:9301", "Encar upstream of the naive gateway (the simulator's)")
 	danawaURL := fs.String("danawa-url", "http://127.0.0.1:9302", "Danawa upstream of the naive gateway (the simulator's)")
 	requests := fs.String("requests", "", "also write every measured request to this file, a line each (tab-separated: target, due and late and latency in ms, answer, X-Request-Id), to set against the service's access log")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *rate < 1 || *rate > 5000 || *duration <= 0 || *duration > 5*time.Minute || *warmup < 0 {

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -50,6 +51,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil // -h printed the usage it asked for: not a failure
 	}
 	return err
+}
+
+// parseFlags parses a command's flags. A bad flag is one line naming it and
+// a hint, not the command's whole usage (which scrolled the error out of
+// sight); -h prints the usage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		if usage != nil {
+			usage()
+		} else {
+			fmt.Fprintf(out, "usage of aggregator %s:\n", fs.Name())
+			fs.PrintDefaults()
+		}
+		return err
+	case err != nil:
+		return fmt.Errorf("%s: %w (run \"aggregator %s -h\" for its flags)", fs.Name(), err, strings.Fields(fs.Name())[0])
+	}
+	return nil
 }
 
 func command(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -46,7 +46,7 @@ func naive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	encarURL := fs.String("encar-url", "", "Encar API base URL (the simulator's)")
 	danawaURL := fs.String("danawa-url", "", "Danawa base URL (the simulator's)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *encarURL == "" || *danawaURL == "" {

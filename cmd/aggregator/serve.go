@@ -145,7 +145,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 			}
 		}
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {

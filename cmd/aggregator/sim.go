@@ -31,7 +31,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, src := range sim.Sources {
 		modes[src] = fs.String(src+"-mode", "", "start "+src+" in this mode (healthy, down, hang, slow, http403, blocked, drift, truncated, huge)")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
