@@ -61,6 +61,7 @@ type Sim struct {
 	now    time.Time // the simulated clock
 	faults map[string]Fault
 	hits   map[string]*atomic.Int64
+	urls   map[string]string // where each upstream is served, once known
 	closed chan struct{}
 	once   sync.Once
 }
@@ -138,6 +139,24 @@ func (s *Sim) fault(source string) Fault {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.faults[source]
+}
+
+// SetURL records where source is served, for GET /sim: a load generator
+// reading this simulator's counts finds its upstreams there, wherever they
+// listen (serve -sim picks free ports).
+func (s *Sim) SetURL(source, url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.urls == nil {
+		s.urls = map[string]string{}
+	}
+	s.urls[source] = url
+}
+
+func (s *Sim) url(source string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.urls[source]
 }
 
 // Hits is how many requests reached source.
@@ -249,12 +268,13 @@ func (s *Sim) Control() http.Handler {
 	mux := http.NewServeMux()
 	type status struct {
 		Fault
-		Requests int64 `json:"requests"` // how many requests reached this upstream
+		Requests int64  `json:"requests"`      // how many requests reached this upstream
+		URL      string `json:"url,omitempty"` // where it is served
 	}
 	mux.HandleFunc("GET /sim", func(w http.ResponseWriter, _ *http.Request) {
 		out := map[string]status{}
 		for _, src := range Sources {
-			out[src] = status{Fault: s.fault(src), Requests: s.Hits(src)}
+			out[src] = status{Fault: s.fault(src), Requests: s.Hits(src), URL: s.url(src)}
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
@@ -309,9 +329,10 @@ type Servers struct {
 func (s *Sim) Start() (*Servers, error) {
 	out := &Servers{sim: s}
 	for _, h := range []struct {
-		url *string
-		h   http.Handler
-	}{{&out.EncarURL, s.Encar()}, {&out.DanawaURL, s.Danawa()}, {&out.GlovisURL, s.Glovis()}} {
+		source string
+		url    *string
+		h      http.Handler
+	}{{"encar", &out.EncarURL, s.Encar()}, {"danawa", &out.DanawaURL, s.Danawa()}, {"glovis", &out.GlovisURL, s.Glovis()}} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			out.Close()
@@ -320,6 +341,7 @@ func (s *Sim) Start() (*Servers, error) {
 		srv := &http.Server{Handler: h.h, ReadHeaderTimeout: 5 * time.Second}
 		out.servers = append(out.servers, srv)
 		*h.url = "http://" + ln.Addr().String()
+		s.SetURL(h.source, *h.url)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				panic(err) // a loopback listener we just opened cannot fail but by a bug

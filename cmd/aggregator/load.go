@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,15 +38,15 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	api := fs.String("url", "http://127.0.0.1:8080", "public API of the running service")
 	admin := fs.String("admin", "http://127.0.0.1:9090", "its admin listener, for /metrics")
-	simURL := fs.String("sim", "http://127.0.0.1:9300", "the simulator's fault control, for upstream latency and calls; empty to skip")
+	simURL := fs.String("sim", "auto", "the simulator's fault control, for upstream latency and calls: auto finds serve -sim's (the admin listener's /sim), else aggregator sim's (http://127.0.0.1:9300); empty to skip")
 	key := fs.String("key", DemoKey, "API key to send")
 	path := fs.String("path", dealerQuery, "request to send")
 	rate := fs.Int("rate", 100, "requests per second (1..5000)")
 	duration := fs.Duration("duration", 10*time.Second, "how long to send, after the warm-up (at most 5m)")
 	warmup := fs.Duration("warmup", 2*time.Second, "how long to send first without counting (fills connection pools)")
 	baseline := fs.Bool("baseline", true, "also drive a naive gateway making the same upstream calls, started as a child process (for -path "+dealerQuery+" only)")
-	encarURL := fs.String("encar-url", "http://127.0.0.1:9301", "Encar upstream of the naive gateway (the simulator's)")
-	danawaURL := fs.String("danawa-url", "http://127.0.0.1:9302", "Danawa upstream of the naive gateway (the simulator's)")
+	encarURL := fs.String("encar-url", "", "Encar upstream of the naive gateway and the probes (default: where the simulator says it serves Encar, else http://127.0.0.1:9301)")
+	danawaURL := fs.String("danawa-url", "", "Danawa upstream of the naive gateway and the probes (default: where the simulator says it serves Danawa, else http://127.0.0.1:9302)")
 	requests := fs.String("requests", "", "also write every measured request to this file, a line each (tab-separated: target, due and late and latency in ms, answer, X-Request-Id), to set against the service's access log")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -68,6 +69,19 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		requestsFile = f
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4096}}
+	found, err := findSim(ctx, client, *simURL, *admin)
+	if err != nil {
+		return err
+	}
+	*simURL = found.control
+	for _, u := range []struct {
+		flag     *string
+		src, def string
+	}{{encarURL, "encar", "http://127.0.0.1:9301"}, {danawaURL, "danawa", "http://127.0.0.1:9302"}} {
+		if *u.flag == "" {
+			*u.flag = cmp.Or(found.status[u.src].URL, u.def)
+		}
+	}
 	d := driver{client: client, key: *key, rate: *rate, duration: *duration, warmup: *warmup, sim: *simURL}
 	if *simURL != "" && *path == dealerQuery {
 		calls := naiveCalls(*encarURL, *danawaURL)
@@ -75,20 +89,16 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	var upstreamLatency time.Duration
-	if *simURL != "" {
-		st, err := simStatus(ctx, client, *simURL)
-		if err != nil {
-			return err
-		}
-		for _, src := range []string{"encar", "danawa"} {
-			if st[src].Mode == "slow" {
-				upstreamLatency = max(upstreamLatency, time.Duration(st[src].LatencyMS)*time.Millisecond)
-			}
+	for _, src := range []string{"encar", "danawa"} {
+		if st := found.status[src]; st.Mode == "slow" {
+			upstreamLatency = max(upstreamLatency, time.Duration(st.LatencyMS)*time.Millisecond)
 		}
 	}
 	fmt.Fprintf(stdout, "open loop: %d req/s for %s after a %s warm-up: GET %s\n", *rate, *duration, *warmup, *path)
 	if *simURL != "" {
-		fmt.Fprintf(stdout, "dealer upstreams (simulator) answer after %s\n", upstreamLatency)
+		fmt.Fprintf(stdout, "dealer upstreams (simulator at %s: encar %s, danawa %s) answer after %s\n", *simURL, *encarURL, *danawaURL, upstreamLatency)
+	} else {
+		fmt.Fprintln(stdout, "no simulator: upstream calls per request are not counted")
 	}
 	svc, err := d.run(ctx, "service", *api+*path, *admin)
 	if err != nil {
@@ -311,7 +321,7 @@ type probed struct {
 	// all is, for each round of probes whose calls all answered, the time
 	// until the last did: the least any gateway making them at once needs.
 	all  []time.Duration
-	sent map[string]int64 // calls sent, by source: not the target's
+	sent map[string]int64 // calls that reached the upstream, by source: not the target's
 }
 
 // probe makes every probe call at once every probeEvery until ctx ends, on
@@ -331,16 +341,19 @@ func (d driver) probe(ctx context.Context) probed {
 		var failed atomic.Bool
 		for src, urls := range d.probes {
 			for _, u := range urls {
-				out.sent[src]++
 				round.Go(func() {
-					if !d.fetch(context.WithoutCancel(ctx), u) {
+					reached, ok := d.fetch(context.WithoutCancel(ctx), u)
+					took := time.Since(at)
+					mu.Lock()
+					defer mu.Unlock()
+					if reached {
+						out.sent[src]++ // a call the simulator counted
+					}
+					if !ok {
 						failed.Store(true) // not a latency
 						return
 					}
-					took := time.Since(at)
-					mu.Lock()
 					out.bySource[src] = append(out.bySource[src], took)
-					mu.Unlock()
 				})
 			}
 		}
@@ -359,18 +372,20 @@ func (d driver) probe(ctx context.Context) probed {
 }
 
 // fetch reads u whole and says whether it answered 200.
-func (d driver) fetch(ctx context.Context, u string) bool {
+// fetch makes one probe call: reached says an answer came back (the
+// upstream counted the call), ok that it was a whole 200.
+func (d driver) fetch(ctx context.Context, u string) (reached, ok bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return false
+		return false, false
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return false
+		return false, false
 	}
 	defer resp.Body.Close()
 	_, err = io.Copy(io.Discard, resp.Body)
-	return err == nil && resp.StatusCode == http.StatusOK
+	return true, err == nil && resp.StatusCode == http.StatusOK
 }
 
 // send makes one request and names its answer: the status, "partial" when
@@ -471,6 +486,34 @@ type simSource struct {
 	Mode      string `json:"mode"`
 	LatencyMS int    `json:"latency_ms"`
 	Requests  int64  `json:"requests"`
+	URL       string `json:"url,omitempty"`
+}
+
+// foundSim is the simulator a run reads its counts from: its fault-control
+// base URL ("" when there is none) and its status at the start.
+type foundSim struct {
+	control string
+	status  map[string]simSource
+}
+
+// findSim resolves -sim. "auto" is the simulator serve -sim mounts on its
+// admin listener, else the standalone one of aggregator sim, else none (a
+// real service: its upstream calls cannot be counted); any other value
+// must answer.
+func findSim(ctx context.Context, c *http.Client, flagValue, admin string) (foundSim, error) {
+	if flagValue == "" {
+		return foundSim{}, nil
+	}
+	if flagValue != "auto" {
+		st, err := simStatus(ctx, c, flagValue)
+		return foundSim{flagValue, st}, err
+	}
+	for _, base := range []string{strings.TrimRight(admin, "/"), "http://127.0.0.1:9300"} {
+		if st, err := simStatus(ctx, c, base); err == nil && len(st) > 0 {
+			return foundSim{base, st}, nil
+		}
+	}
+	return foundSim{}, nil
 }
 
 func simStatus(ctx context.Context, c *http.Client, base string) (map[string]simSource, error) {
@@ -483,6 +526,9 @@ func simStatus(ctx context.Context, c *http.Client, base string) (map[string]sim
 		return nil, fmt.Errorf("load: simulator: %w", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("load: simulator: %s/sim: status %d", base, resp.StatusCode)
+	}
 	var st map[string]simSource
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return nil, fmt.Errorf("load: simulator: %s/sim: %w", base, err)

@@ -52,8 +52,8 @@ func TestSimCommand(t *testing.T) {
 	urls, control := startSim(t, "-latency", "7ms", "-glovis-mode", "down")
 	st, err := simStatus(t.Context(), http.DefaultClient, control)
 	require.NoError(t, err)
-	assert.Equal(t, simSource{Mode: "slow", LatencyMS: 7}, st["encar"])
-	assert.Equal(t, simSource{Mode: "slow", LatencyMS: 7}, st["danawa"])
+	assert.Equal(t, simSource{Mode: "slow", LatencyMS: 7, URL: urls["encar"]}, st["encar"], "its mode and where it is served")
+	assert.Equal(t, simSource{Mode: "slow", LatencyMS: 7, URL: urls["danawa"]}, st["danawa"])
 	assert.Equal(t, "down", st["glovis"].Mode)
 
 	resp, err := http.Get(urls["danawa"] + "/usedcar/?Work=list&Tab=list&Page=1&Order=2&Brand=303")
@@ -322,4 +322,44 @@ func TestPercentile(t *testing.T) {
 	assert.Zero(t, percentile(nil, .5))
 	assert.Equal(t, "+1.5ms", plusMs(1500*time.Microsecond))
 	assert.Equal(t, "-4.6ms", plusMs(-4600*time.Microsecond))
+}
+
+// TestLoadFindsServeSimsSimulator: against serve -sim, load needs no
+// simulator flags: it finds the simulator on the admin listener's /sim,
+// probes the upstreams it serves, and counts the target's upstream calls
+// from the simulator's own counters, less the probes'. The target here
+// makes the dealer query's calls itself, one to Encar and four to Danawa
+// per request, so those are the counts to expect.
+func TestLoadFindsServeSimsSimulator(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	calls := naiveCalls(servers.EncarURL, servers.DanawaURL)
+	require.Len(t, calls, 5)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, u := range calls {
+			resp, err := http.Get(u)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			resp.Body.Close()
+		}
+		fmt.Fprint(w, `{"data":[]}`)
+	}))
+	t.Cleanup(api.Close)
+	admin := http.NewServeMux() // as serve -sim lays out its admin listener
+	admin.Handle("/sim", s.Control())
+	admin.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "process_cpu_seconds_total 1\n") })
+	adminSrv := httptest.NewServer(admin)
+	t.Cleanup(adminSrv.Close)
+
+	var out strings.Builder
+	require.NoError(t, run(t.Context(), []string{"load", "-url", api.URL, "-admin", adminSrv.URL, "-baseline=false",
+		"-rate", "20", "-duration", "1s", "-warmup", "0s"}, noenv, &out, &out))
+	t.Log(out.String())
+	assert.Contains(t, out.String(), "simulator at "+adminSrv.URL)
+	assert.Contains(t, out.String(), "| encar 1.00, danawa 4.00 |", "the target's calls, from the simulator's counters")
+	assert.Regexp(t, `upstreams' p99 measured directly meanwhile: danawa [0-9.]+ms \(\d+ calls\)`, out.String(), "the probes found the upstreams")
 }

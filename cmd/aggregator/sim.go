@@ -81,6 +81,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		bound[src] = a
+		s.SetURL(src, "http://"+a)
 	}
 	ctl, err := listen(*control, s.Control())
 	if err != nil {
