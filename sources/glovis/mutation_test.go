@@ -94,6 +94,10 @@ var listMutations = []mutation{
 	{name: "reserve shown before the start price", old: `<div class="price-box">`, new: `<div class="price-box"><div class="inner"><span>희망가</span><div class="price"><span class="num">5,000</span><span>만원</span></div></div>`,
 		correct: lot1(func(t *testing.T, v vehicle.Vehicle) { assert.Equal(t, int64(42_100_000), v.PriceKRW) })},
 	{name: "title without brackets", old: "[제네시스] 더 올뉴G80", new: "제네시스 더 올뉴G80", drift: true},
+	{name: "a Lotze, a model older titles carry", old: "[제네시스] 더 올뉴G80 가솔린 2.5 AWD 기본형", new: "[기아] 로체 어드밴스 LX18 기본형",
+		correct: lot1(func(t *testing.T, v vehicle.Vehicle) {
+			assert.Equal(t, [3]string{"Kia", "Lotze", "어드밴스 LX18 기본형"}, [3]string{v.Make, v.Model, v.Trim})
+		})},
 	{name: "title of a make the dictionary lacks", old: "[제네시스] 더 올뉴G80", new: "[부가티] 시론",
 		correct: lot1(func(t *testing.T, v vehicle.Vehicle) {
 			assert.Equal(t, "부가티", v.Make, "raw text kept, counted as a miss")
