@@ -144,7 +144,8 @@ func TestFleet(t *testing.T) {
 	// each; a replica that does not answer is a row saying so.
 	var view bytes.Buffer
 	admins := rs[0].admin + "," + rs[1].admin + "," + rs[2].admin + ",http://127.0.0.1:1"
-	require.NoError(t, run(t.Context(), []string{"breakers", "-admin", admins}, noenv, &view, &view))
+	err = run(t.Context(), []string{"breakers", "-admin", admins}, noenv, &view, &view)
+	require.ErrorContains(t, err, "1 of 4 replicas could not be read: http://127.0.0.1:1", "the unreachable replica fails the command")
 	for _, r := range rs {
 		assert.Regexp(t, strings.TrimPrefix(r.admin, "http://")+` +encar +forced_open`, view.String())
 		assert.Regexp(t, strings.TrimPrefix(r.admin, "http://")+` +danawa +closed`, view.String())
