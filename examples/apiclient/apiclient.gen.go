@@ -1026,7 +1026,7 @@ func (e VehicleFacetsParamsSource) Valid() bool {
 	}
 }
 
-// Auction Nullable: null for dealer rows; a $ref to it may be null.
+// Auction The auction round a lot is put up in; null for dealer rows. The schema is nullable, so null is valid wherever it is referenced.
 type Auction struct {
 	// Count times this physical car has been put up at auction, current round included
 	Count int `json:"count"`
@@ -1133,7 +1133,7 @@ type SearchResponse struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// Seller Nullable: null when the source names no seller; a $ref to it may be null.
+// Seller Who sells the car; null when the source names no seller. The schema is nullable, so null is valid wherever it is referenced.
 type Seller struct {
 	Name   *string    `json:"name"`
 	Region *string    `json:"region"`
@@ -1147,7 +1147,7 @@ type SellerType string
 type Vehicle struct {
 	AccidentGrade *VehicleAccidentGrade `json:"accident_grade"`
 
-	// Auction Nullable: null for dealer rows; a $ref to it may be null.
+	// Auction The auction round a lot is put up in; null for dealer rows. The schema is nullable, so null is valid wherever it is referenced.
 	Auction *Auction `json:"auction"`
 
 	// Color English, lower case
@@ -1174,7 +1174,7 @@ type Vehicle struct {
 	Photos    []string      `json:"photos"`
 	Pricing   DetailPricing `json:"pricing"`
 
-	// Seller Nullable: null when the source names no seller; a $ref to it may be null.
+	// Seller Who sells the car; null when the source names no seller. The schema is nullable, so null is valid wherever it is referenced.
 	Seller       *Seller              `json:"seller"`
 	Source       VehicleSource        `json:"source"`
 	SourceUrl    *string              `json:"source_url"`
@@ -1209,7 +1209,7 @@ type VehicleTransmission string
 type VehicleSummary struct {
 	AccidentGrade *VehicleSummaryAccidentGrade `json:"accident_grade"`
 
-	// Auction Nullable: null for dealer rows; a $ref to it may be null.
+	// Auction The auction round a lot is put up in; null for dealer rows. The schema is nullable, so null is valid wherever it is referenced.
 	Auction *Auction `json:"auction"`
 
 	// Color English, lower case
@@ -4104,81 +4104,82 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7DzpcttGmq/yFXaqIm1AiTqcjalKTTlRPOuayEnZOTZjaTEfgY9kR41upLtBiiPzAfZB9sX2Sbb6AAmQ",
-	"4GXZ8SSjPxIJ9vHdV3+N+yiVeSEFCaOj3n00IsxIuY9ff49D+z8jnSpWGCZF1IsmhLcwRs4yNFKBHIAZ",
-	"EfRlNr0ATSIDZqCP6S0wAS8GnZdSUOcKTToCI2FIBs665zAZkQAhzYiJIaQjFEPKojjS6YhytHsWaAwp",
-	"u99//3R8Hb3pdp5iZ3Dz6XX0pyiOzLSgqBdpo5gYRrNZHL1CQ9+wnJmO+7sKtqJfS9JGgxkxDbc0hRyn",
-	"HmA0IEVKcMCMhn6ptDm8ACmAxqSmgEJPSFngEcIiMGFmBAi3Qk6EXWsd6NfX2afb4H1FOTJhn+8Ks2Gc",
-	"NyB/2PaaWsilKZUi01AKw7jj8C1NP7HkySwPmYbJSHICHCIT77A/GTXtPBsYUmv33n/V/+p8c/Wy85xx",
-	"Q4qyzrdlC2IZISf1xcse+E+g5EQD3aW8zCiDvmU4YJna4R0p+BQGbr0YBkrmjhJloY0izPUnYKRBvhbS",
-	"sNc2gL9DZRjyzrOw6w8Cx8g49jmtwj/kcsx0zwESwAQmMrqDEWqrUsAlWkymZOL5CIckKoKcaW13r0NM",
-	"osyj3puwdHSzHdJLh1jnkgwy3mIirHq0zqih1rOEfvX8K/j86fkJcKZNDAUpGCDjlFXc0bJUVjU15gRS",
-	"ZaQOY5iMptbKhJFobY6AkZxAjsLqtBddq65GBZ0p05Qoi4GOhkfwdxIpqgtFqKX4oq8Ib0klsiBx4aYk",
-	"aAXzi9P/iCFDgROshhqWkyxNY9STvx/BK/ez5YofEEMpFGE6sojGc4FJSCmpYuhzmd5aaDLFBiaGOgQx",
-	"yDEpz8MjqG1kdc4y3W5hrZGzun7iJxoE3RkolOyTt63M6ahf8LOuf4bCPlDObA+kSsnZaj/mCUgzIjVh",
-	"mo7WifOBI9tbT5LDiiYHAee3NZTfNjF+GxB+6/B9W0f37QLbwwZZ35x0nt5cX2f/fhDDx9n48M+7KO2q",
-	"YK+zOUGWNXAaGJClgT6lWGqyrJwGaY6tKFvWOlkHh3jsEW/VWTcgiqP5kMaMNar8yvuVzous1eckMJCc",
-	"y4k3h6fnYD+rFDXBiO4ugH4tkWtwFD4KPipha/23XbHy3/en57M2qs7iSJEupNDkQo8vMQtA2m+pFIaE",
-	"+4hFwVmKFtjjX7SF+L62658UDaJe9G/Hi5jm2P+qj7+24PqtmhiHWIZJUeknE+5ZkpZK2xBHQc7uKEs8",
-	"A5MCh0z4CaXQZVFIZVz4UoudWuKRNuDCjOPl4esjhN1WWUxpd/a7rmKHt4jMpumNsY7cz6Xqsywj8eF5",
-	"yYpESJOgF1/vJVPOSBjALFOktTOLpdEso1pY4yZYH/TIxXVcfCGsQiP/DZgYdvLq+MiRdRy5IjOS2Utp",
-	"nnlx//Ccyd2OdRV75M467ryU5rksxW/AlTGNWMrJsWVgt7Qea/7lkUMbOHQlMzZg1BIHVUUNmMiSZ9D3",
-	"3kIKG19LTfD19ziECWqbiJuVWkeT6FUhZRN4bsyDUfpeyisU0/BYf3jZU2go4ZYrlbv1DtU+t65WF5Y8",
-	"B3PeQYA9hloJwJLPlxOq3O3//ud/4eQwtoLsah+V83bENlL6TK8U8wqM/iOL+VK1ZOPs2tAHS9MPAksz",
-	"kor94zdxLr40kWDBkluaWt5XgXh49GjKNnCqnn5+WEb5dDaZp9rlYnM48EVTQZStFHF8hns4r0olrm5V",
-	"n+4UfpGYw4FTfia0QZE6e4IGXJXWu7kBzEukTMCAs+HIXNQtSw9ODh8tw/u2DLMq03cUDWVLJ2xZxuxn",
-	"5N8pWZAyzKbzA+SaloXoZclDGVCUnMNAqnpB9gIQLERgJDDjSnh9ciOPojgSYW7UM6qkOCpqm1nhL0VL",
-	"4dewnEIlvRhNNUuRQ4rKlU37RAKK0kBZWAkL8hlDWiplPY5y4saELxJHcZQzwfIyj3on81qGzVqGnrYZ",
-	"mpYq0IvX38Lnn3VPrKj+VSpC4Wt5B592n/a63cMLEFZ54G8WxWa9+/581rH/Tqt/3/t/vca/g+vro+vr",
-	"7NPDP19f+zVbSi1xxKVJRJn3vcisQq+qqHX1J808YlX16ctSZOiqya/ZyJWffkYx1Cgimy+mI5KipQYV",
-	"R9qgKXV9pbJIZR4K05JbEgsaSsN8maV6JJM+W/4tWADK2qtd9memrP964/kSsGjQoUJ6DlkcpGixpOz/",
-	"QqnTOV/1/k6xNGj+RqlvyubgLlGtwjGRwlW/f3gNmeQcFZTaSVrYPgBq2ce0sW6yUCyldjY1hiS3atI2",
-	"bIk2zWXjOaRtq7VRxXuL/ahB7zAnlVlDBJerd1EcNct3Tlt3qd4txR+1hWpPiqXkdyX3cmK6+NyaMdeD",
-	"ZrfNUr1jg4ON4mit94ziaOE7W/Uuc6KrV8VvmYo9uGdal6R78Oa+QDOKISetcUizm9nFUoG0B/e+JD+7",
-	"2KVQ6oZrg8rYxf1Qt+oGtHtw76OHsLSOq2r6Yo0YPBRx/dRkdjOLVpSwsZJ9wgzlekNZvY2W4QEqhVP7",
-	"3dNrlbRoIJfawGn3AgrUBswIjcuUuP1mM0pna/zpjqWMFYkKoCbkgQc1dV7AY7nU8sOSmrtR8XyhNk3O",
-	"8e6F3/60u4qmp3GdVjnygVS5E+U+ZolmQ4GmVFYe6a5wO1urrkySM52H9PjXktS0/iDITO1JgcoIUotH",
-	"bWwIotTgYpNofuHtpAnj2kiyTISa6OwcGvfcsSVhOqoOLhth8T7HmBfN5NlLjs6Rc9KmLv11SdrDxq7y",
-	"OBy1RXFUO2yz3xrHbVYA/IGbVR3FBnZC/dBtu4WqA28FfmOcteDsznrbzvO5WDcB2C4Kszb92aCktdOy",
-	"/Q/JmqA7R7jYrbH2wtKvorC0jGdcG6bPMSWzr+igTuTgnzf2HZTE2y3+ELXkTFhCZow0cZs2TvvKUZM4",
-	"pUax1EZDxdD9kik5dAJdTUzmo/38xfeCl8OEierBLs4kx9slz7R9iswCbu3s2metFVnY5CtD20j8Lk7T",
-	"KBTaBV5StK+OpZFWzFGUaHmSjq1RyVKzw/pLou6JOqdUJQ3LUCywjYM4t2nHu8X/K8H7UhbgiqDzHEBH",
-	"8X5hexugrwlVOnoVTtf3hDdDgw22bCoY/ehj4ddlnqOatrFb0J2pwvIV5F0dwHVcSbGIjwpv3JZT/q2J",
-	"HkbN7dpJwzmphxUuXGeN87/emwvMSYOQoN3iDylk2KXc/824W9SHoQCzdah/sFAvH7C4EJmNfb4X8ovt",
-	"ztP9Gnsw50C00TkIxr6uJE1ZRsIkQ4XNnO9ZFEdfRnH0VRRHl1EcPbe7bkUdF3WqTVJclbNmcZRK3iao",
-	"X4shZ3oU+74YSFHvIKHzrG6XoGX7WoqNyShkjSjt+U+WGq/c32fu7/lPlzutR2JoXViabhCiWuBFd4YU",
-	"k+p9sWZAJh1RlqB5YOiwolAfMJRgSpvESr02Cs0aBVwHwNro5KPFJFuZtBKzHnjPn1iMPp8lBycn3e7b",
-	"U/vnzP55ctLtHiZVO919Nz6fvXWiXn92cjILfX3Jm2edv2HnH93O06Rzc38Sf3Y+O2wvYLKUhKak4KGU",
-	"thV06yV/Z+Jlg5XWWC1nnHBIyW3eSJC6bXrqIp3WVaTDf8+wsBhJI5NS8Z2I7kbvu8Miqtpko5slWBuf",
-	"zj35pmnB37dmjvMoNnjE1rK1L1HsSoB6WLlzSLvDqizfafsx2y0kmBKqHQrEvsGzypebziyIayVwAciw",
-	"dENkg5FbIk7lauuOqOHkFgIbL8cFK95o4ekX8lSX3bo58FRaNimtxn0u0HNpawhEw4ltCIKq6PgxFnqM",
-	"hdpjoccgYLcg4NGl//YufTf3XHfM7+RoP7Ln/Ff2iK0FY01pqZiZvrYMDh6pYH8l58as3Q0dNlU1oBfd",
-	"dbBgHX9oWsmcn+HaR5gYyFXFDcpaasogRaUXV+7+c1qKDBn8xQkPWDmY320LFujQnaDYwV9b++K+XTqj",
-	"Mm9DYoY0HPhvh0fwmnxTZxGu8gyQ8VIRqJKT7gG2X0VjtQs8dg+LsDu52XYv6AKedM98gcsVjbZ2Svnl",
-	"ZfMS34QUAepbymAglbVghhkry9E3Vy8hHEdDKAtqd0KtvBpFJ0fdo663FCSwYFEvOjvqHp35kvvIsfV4",
-	"fHIcfj6q2sWGvjXJ3x1jUrzIol70bVjDHdNhTsb1V71ZOf0UvlNWDgAFECrOSIU7tb3FVeD2blvtK0ut",
-	"ArbcbrvoaVsuWt0s3S067Xb36pFbVoeVfjhLimffvYAzyGRa5nbRd2z/tWufdc/XDZ6jcVxvXa4raNR7",
-	"cxNHuooxo+9HTC+gsiMtg4OU6LXM9TXjH6thW3j81esfLX+9GsZBlONwd626QQnYd827X1Tj/LAjsGLb",
-	"qJ26Fi1NasxSgkySv9VqHxAc6NsY8BcbbhpDMdymqA7dxVaE824XlvsY7JJMDK005Uf+PJq7BpIQZTvR",
-	"ckfRC8maW/CFCKw/85jXT9/h8EObqVPcgVR5NIuXyWpj6Q4TmoRmho0JJlJlGtxRuDUOQ2RCG7B+Jgbn",
-	"ZrwF9I6mDbNbmto1NmpLvIa7IdB32wVGHWiypiolow8voPKM/nL80pXHUnDSOkDJNAzZ2MWou/AjONIW",
-	"bjyUwsuoOegcbnN0NITtd4I0+PoPAGqKaijhGMxEdjShgTEqhsLoNay2xjTxa7ZdGx1je31/eVtPEhu0",
-	"xL79UbMxrdnSjkrypbcBbApm38d2ePeA7bZtUUVpOd75SO1dN5ICQtx11Diw246lb7rLmUhKnX1MCPDu",
-	"gRB89frHHdUoxMObzO8/1WH9diuzI+JLGcAGAjzkVHxfs2gTkVJ5u7gjIlXusgGDPsf0Noqjych34w4t",
-	"bHGkGR+TbyQq/amiaytTcuLYp8ixcUqcy4nNgRQKdz7cJ+b+DyXP3iMNfI4FRt6ScK1YcgJ5qQ0g5zDC",
-	"MV1AgUIqzFma6FIo6QLdDDLUoxTzEO5bj+hd4ReLbokd6BhSvCR0nm+maNjeRWtLIFlVIDQjm58SOqch",
-	"cMyGVWVTWVuaYk4KXQjjYPdBrE0LqzljEobxxiOdozKhORZdE3UyZjRJcimYmV/eTcoiyZguuONxqkqm",
-	"KbEBuJJ8rrFSsDQpUN1a49RX3u1yFJRkZFO0UlEyQSV89trnTGSJLqSZP3w/bL+Y51uWdzsyaiUD38Cn",
-	"1rLgxwJ8pVLwewG86oKeN+xvAPzDXC7YG9Wff/75587VVefysuZ1a5FmhVKGhhIjV8iyiQxuzkDJZpRi",
-	"AUET9aqbD1vjvb1AtNvtD6RzXA8AcY/9XF/1A0PS/bd7UEia0QBLbpqERp1G63JVZVoD/Jb5PpCrf7Zb",
-	"h5pk9bkKee2wXRKEk6Oj027XJv0e7ifdNZC66w5NwuCdJ4xdYGOn7+q2tc6u6g10haIxk6WuOsZa45Lq",
-	"RsiHqxZtPn9utOK1lJLQQW9RGi+KL3/gO69t72vbfBNxZcaur1HbvuymBba/Am339ZtTd3yj1N7Lr0D/",
-	"kPvF514LNhclay9tclNOtk9p3DB3k862T1q8T8jN2K1c6t/F4SY82T5h5dUqduLp0+0Tl1/AMIujJ7vQ",
-	"bv52HTfhbCfKLdg7q9d8vZVZGJDlqu/xYN7Y31r8DWXf0P7/AWu/v7N67B/gKGOTcwr8bnFKg0oS3vGV",
-	"Jo8valgY0v1Pdx6N7+/J+F664mpqYIy8JO3ea+D03xtl/y5ZDQcpukOcJ5AzURrSh6tm+p5ls7VG+i9k",
-	"qq76LRY69OfYzO7q6vIyuS673bNUM0PuE4UHXBr/PRjv8DhjQ2a0/wWkChY9/OjKYv63C0Ax9a9zJq7d",
-	"KbkVjmDxwq3TYO9clr1opPBNGHucSP3BDXHF1xZLbBEYz9n+aI4fzfGjOd5ojr8Vc4XxVXhmNPi7sTBg",
-	"xLMQ8NT6JxatTW9urJ67xoNgWV2fXHQczW5m/x8AAP//",
+	"7DzbcttGlr9yCjtVkTYgRdlyNqYqNeVE8axrIidlO8lmLC3mEDgkO2p0I90NUhyZH7Afsj+2X7LVF5AA",
+	"Cd6sOJ5k9CKRYF/O/dancRelMi+kIGF01L+LxoQZKffx6zc4sv8z0qlihWFSRP1oSngDE+QsQyMVyCGY",
+	"McFAZrNz0CQyYAYGmN4AE/Bi2HkpBXUu0aRjMBJGZOBx7wymYxIgpBkzMYJ0jGJEWRRHOh1TjnbPAo0h",
+	"Zff77x9PrqK3vc5T7AyvP72K/hTFkZkVFPUjbRQTo2g+j6NXaOgbljPTcX/XwVb0S0naaDBjpuGGZpDj",
+	"zAOMBqRICY6Y0TAolTbH5yAF0ITUDFDoKSkLPEJYBKbMjAHhRsipsGttAv3qKvt0F7yvKEcm7PN9YTaM",
+	"8wbk99teUwu5NKVSZBpKYRh3HL6h2SeWPJnlIdMwHUtOgCNk4j32J6NmnWdDQ2rj3oev+l+dby5fdp4z",
+	"bkhR1vm2bEEsI+SkvnjZB/8JlJxqoNuUlxllMLAMByxTO7wjBZ/B0K0Xw1DJ3FGiLLRRhLn+BIw0yDdC",
+	"GvbaBfB3qAxD3nkWdv1e4AQZxwGndfhHXE6Y7jtAApjAREa3MEZtVQq4RIvJjEy8GOGQREWQM63t7nWI",
+	"SZR51H8blo6ud0N64RDrXJBBxltMhFWP1hk11PqW0K+efwWfPz07Bc60iaEgBUNknLKKO1qWyqqmxpxA",
+	"qozUcQzT8cxamTASrc0RMJZTyFFYnfaia9XVqKAzZZoSZTFQd9SFv5NIUZ0rQi3FFwNFeEMqkQWJczcl",
+	"QSuYXzz6jxgyFDjFaqhhOcnSNEY9+XsXXrmfLVf8gBhKoQjTsUU0XghMQkpJFcOAy/TGQpMpNjQx1CGI",
+	"QU5IeR52obaR1TnLdLuFtUbO6vqJn2gQdGugUHJA3rYyp6N+wc96/hkK+0A5sz2UKiVnq/2YJyDNmNSU",
+	"aepuEucjR7Z3niTHFU2OAs7vaii/a2L8LiD8zuH7ro7uuyW2xw2yvj3tPL2+usr+/SiGj7Px8Z/3Udp1",
+	"wd5kc4Isa+A0NCBLAwNKsdRkWTkL0hxbUbasdbIODvHYI96qs25AFEeLIY0ZG1T5lfcrnRdZq89JYCg5",
+	"l1NvDh+dgf2sUtQEY7o9B/qlRK7BUbgbfFTCNvpvu2Llv+8enc3bqDqPI0W6kEKTCz2+xCwAab+lUhgS",
+	"7iMWBWcpWmBPftYW4rvarn9SNIz60b+dLGOaE/+rPvnaguu3amIcYhkmRaWfTLhnSVoqbUMcBTm7pSzx",
+	"DEwKHDHhJ5RCl0UhlXHhSy12aolH2oALM05Wh2+OEPZbZTml3dnvu4od3iIy26Y3xjpyP5dqwLKMxIfn",
+	"JSsSIU2CXny9l0w5I2EAs0yR1s4slkazjGphjZtgfdADFzdx8YWwCo38N2Bi2Mmr4wNHNnHkksxYZi+l",
+	"eebF/cNzJnc71lXsgTubuPNSmueyFL8BVyY0Ziknx5ah3dJ6rMWXBw5t4dClzNiQUUscVBU1YCpLnsHA",
+	"ewspbHwtNcHXb3AEU9Q2ETdrtY4m0atCyjbw3Jh7o/RGyksUs/BYf3jZU2go4ZYrlbv1DtU+t65WF5Y8",
+	"RwveQYA9hloJwJLPlxOq3O3//ud/4fQ4toLsah+V83bENlL6TK8UiwqM/iOL+Uq1ZOvs2tB7S9P3Aksz",
+	"lor94zdxLr40kWDBkhuaWd5XgXh49GDKtnCqnn5+WEb5dDZZpNrlcnM48kVTQZStFXF8hnu8qEolrm5V",
+	"n+4UfpmYw5FTfia0QZE6e4IGXJXWu7khLEqkTMCQs9HYnNctSx9Ojx8sw69tGeZVpu8oGsqWTtiyjNnP",
+	"yL9TsiBlmE3nh8g1rQrRm1r9UjluInDpqlZFaaAsgIlzECXnMJSqXqztgp3rAbDD7RgvPFr6CUz7AwqY",
+	"jklZgQzlMEVDUiRSyrpRHFXzor5RJcVRUQPZqlApWsrHhuUU6vHFeKZZihxSVK74OiASFfBoKuxiSEul",
+	"rN/yaDLhS81RHOVMsLzMo/7poiJic5+R51CGpqWW9OL1t/D5Z71TK/B/lYpQ+Irg0ae9p/1e7/gchMP4",
+	"bxbFZtX87mzesf8eVf/e+H/9xr+jq6vu1VX26fGfr678mi0Fmzji0iSizAde8NahV1Xsu/6TZh6xqob1",
+	"ZSkydDXp12zsilg/oRhpFJHNOtMxSdFSyYojbdCUur5SWaQyD+VtyS2JBY2kYb5YUz2SyYCt/hbsCGXt",
+	"NTP7M1PWC771fAlYNOhQIb2ALA5StFxSDn6m1Gmur51/p1ga7MdW3WnK5vA2Ua3CMZXC1dC/fw2Z5BwV",
+	"lNpJWtg+AGrZx7SxzrZQLKV2NjWGJDdq2jZshTbNZeMFpG2rtVHF+5zDqEHvMSeVWUMEV2uAURw1i4BO",
+	"W/epAa5EMbWFak+KlRR6LYNzYrr83Jp310Nvt81K1WSLm47iaKMPjuJo6YFb9S5zoqvXxW+Vin24Y1qX",
+	"pPvw9q5AM44hJ61xRPPr+flKmbUPd76wPz/fp9zqhmuDytjF/VC36ha0+3DnY5CwtI6rmvxyjRg8FHH9",
+	"7GV+PY/WlLCxkn3CDOV6S3G+jZbhASqFM/vd02udtGggl9rAo945FKgNmDEal29x+83mpc7W+DMiSxkr",
+	"EhVATcgDD2rqvITHcqnlhxU1d6PixUJtmpzj7Qu//aPeOpqexnVa5ciHUuVOlAeYJZqNBJpSWXmk28Lt",
+	"bK26MknOdB6S7F9KUrP6gyAztScFKiNILR+1sSGIUoOLTaL5hXeTJoxrI8kqEWqis3eA3XeHn4TpuDr+",
+	"bATXhxyGnjdTcC85OkfOSZu69Ncl6QAbu87jcGAXxVHtyM5+axzaWQHwx3ZWdRQb2gn1o7vdFqoOvBX4",
+	"rXHWkrN76207zxdi3QRgtyjM2/Rni5LWztwOP2prgu4c4XK3xtpLS7+OwsoynnFtmD7HlMyhooM6kcN/",
+	"3th3WBJvt/gj1JIzYQmZMdLEbfI5GyhHTeKUGsVSGw0VI/dLpuTICXQ1MVmM9vOX3wtejhImqgf7OJMc",
+	"b1Y80+4pMgu4tbPrkLXWZGGbrwzNJ/H7OE2jUGgXeEnRvjqWRloxR1Gi5Uk6sUYlS80e66+IuifqglKV",
+	"NKxCscQ2DuLcph3vF/+vBe8rWYArpS5yAB3Fh4XtbYC+JlTp+FU4oz8Q3gwNNtiyrez0g4+FX5d5jmrW",
+	"xm5Bt6YKy9eQdwUA17clxTI+KrxxW035dyZ6GDW3aycN56QOLH/8OJagiXPvdVNUodbhGnWcI/ZuXWBO",
+	"GoQfTOq3qX3YTd3/7eSy1BqFys/Oof7BUiN9jOOiajbxKWJISXb7W/dr7MFcANHGmiBLh3qfNGUZCZOM",
+	"FDbTxGdRHH0ZxdFXURxdRHH03O66E3VcFsi2CX5VR5vHUSp5m2x/LUac6XHsG3IgRb2HUC8SwX3inN1r",
+	"KTYho5A1ArvnP1pqvHJ/n7m/Zz9e7LUeiZH1emm6RYhqsRrdGlJMql+LNUMy6ZiyBM09o401hfqA0QdT",
+	"2iRW6rVRaDYo4CYANgY0Hy2M2cmktTD3yAcLicXo83lydHra6717ZP88tn+enPZ6x0nVx3fXi8/m75yo",
+	"15+dns5DQ2Hy9lnnb9j5R6/zNOlc353Gn53Nj9trniwloSkpeKi+7QTdOtbfmXjZ+KY1vMsZJxxRcpM3",
+	"cqpem5664Kh1FenwPzCSLMbSyKRUfC+iu9GH7rAMxLbZ6GbV1oa0C+e/bVoIEVqTzUXgGzxia6XbVzX2",
+	"JUA9Et07Ct5jVZbvtf2E7RcSzAjVHjVl31lapdhNZxbEtRK4AGRYuiGywcitEKdytXVH1HByS4GNV+OC",
+	"NW+09PRLearLbt0ceCqtmpRW474Q6IW0NQSi4cS2BEFVQP0QCz3EQu2x0EMQsF8Q8ODSf3uXvp97rjvm",
+	"93K0H9lz/it7xNYas6a0VMzMXlsGB49UsL+Sc2PW7obWnqoa0I9uO1iwjj9nrWTOz3B9K0wM5briBmUt",
+	"NWWQotLLu37/OStFhgz+4oQHrBws2laCBTp2hy528NfWvrhvF86oLPqfmCENR/7bcRdek+8mLcIdoiEy",
+	"XioCVXLSfcD2O3CsdnPI7mERdoc9uy4kncOT3mNfE3PlpZ0tWn552bw9OCVFgPqGMhhKZS2YYcbKcvTN",
+	"5UsIJ9gQKonaHWorr0bRabfX7XlLQQILFvWjx91e97Gv0o8dW08mpyfh527VpzbyPVH+0hqT4kUW9aNv",
+	"wxruZA9zMq6x6+3aganwLbpyCCiAUHFGKlzm7S/vILe3+WpfWWoVsNU+32Uz3WrR6nrlUtOjXu+g5rxV",
+	"dVhrxLOkePbdC3gMmUzL3C76nn3Hdu3HvbNNgxdonNR7pusKGvXfXseRrmLM6M2Y6SVUdqRlcJASvZG5",
+	"vsz8QzVsB4+/ev2D5a9XwziIchwuzVVXNwEHrmv4i2qcH9YFK7aNKqvr6tKkJiwlyCT567T2AcGRvokB",
+	"f7bhpjEUw02K6tjdqEU46/VgtfXBLsnEyEpT3vVH2Nz1nIQo24mWO71eStbCgi9FYPMxyaJ++h7nJdrM",
+	"nOIOpcqjebxKVhtLd5jQJDQzbEIwlSrT4E7PrXEYIRPagPUzMTg34y2gdzRtmN3QzK6xVVviDdwNgb7b",
+	"LjDqSJM1VSkZfXwOlWf0t/JX7lqWgpPWAUqmYcQmLkbdhx/BkbZw474UXkXNQedwW6CjIWy/F6TB138A",
+	"UFNUIwknYKayowkNTFAxFEZvYLU1polfs+2+6gTb6/ur23qS2KAl9h2Tmk1ow5Z2VJKvvIZgWzD7a2yH",
+	"t/fYbtcWVZSW462P1N53IykgxF3dxhnfbix9n17ORFLq7GNCgLf3hOCr1z/sqUYhHt5mfv+pzvd3W5k9",
+	"EV/JALYQ4D4H6YeaRZuIlMrbxT0RqXKXLRgMOKY3URxNx76Bd2RhiyPN+IR871HpTxVdJ5qSU8c+RY6N",
+	"M+JcTm0OpFC4I+UBMfd/JHn2K9LA51hg5A0J170lp5CX2gByDmOc0DkUKKTCnKWJLoWSLtDNIEM9TjEP",
+	"4b71iN4VfrFssNiDjiHFS0Kz+naKhu1dtLYCklUFQjO2+SmhcxoCJ2xUVTaVtaUp5qTQhTAOdh/E2rSw",
+	"mjMhYRhvPNI5KhP6adH1XScTRtMkl4KZxa3hpCySjOmCOx6nqmSaEhuAK8kXGisFS5MC1Y01TgPl3S5H",
+	"QUlGNkUrFSVTVMJnrwPORJboQprFw1+H7eeLfMvybk9GrWXgW/jUWhb8WICvVQp+L4BXjdOLHv8tgH+Y",
+	"+wgHo/rTTz/91Lm87Fxc1LxuLdKsUMrQUGLkGlm2kcHNGSrZjFIsIGiifnVZYme8dxCIdrvDgXSO6x4g",
+	"HrCfa8W+Z0h6+Hb3CkkzGmLJTZPQqNNoU66qTGuA3zLfB3L1z3brUJOsPlchrx22T4Jw2u0+6vVs0u/h",
+	"ftLbAKm7IdEkDN56wtgFtjYHr29bawarXn1XKJowWeqqyaw1LqkukXy4atH28+dG915LKQkd9BalybL4",
+	"8ge+bNv2orjtVyDXZuz7/rbdy25bYPe71/Zfvzl1z1dZHbz8GvT3udh85rVge1Gy9rYoN+V095TG1XY3",
+	"6fHuScsXGbkZ+5VL/UtA3IQnuyesvdPFTnz0dPfE1Tc/zOPoyT60W7zWx014vBflluyd12u+3sosDchq",
+	"1fdkuLgL0Fr8DWXfcGPgA9Z+f2f12D/AUcY25xT43eKUhpUkvOe7VB7eELE0pIef7jwY39+T8b1wxdXU",
+	"wAR5Sdq9NMHpvzfK/iW2Go5SdIc4TyBnojSkj9fN9B3L5huN9F/IVF31Oyx06M+xmd3l5cVFclX2eo9T",
+	"zQy5TxQecGn892C8w+OMjZjR/heQKlj08KMri/nfzgHFzL9Hmrh2p+RWOILFCxdVg71zWfaykcI3YRxw",
+	"IvUHN8QVX1sssUVgsmD7gzl+MMcP5nirOf5WLBTGV+GZ0eCv08KQEc9CwFPrn1i2Nr29tnruGg+CZXV9",
+	"ctFJNL+e/38AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
