@@ -8,7 +8,7 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lmn/aggregator/httpapi"
+	"github.com/lmn/aggregator/ratelimit"
 )
 
 // Limiter keeps each key to its rate across the fleet: one GCRA budget per
@@ -18,16 +18,16 @@ import (
 // refusing partners for our fault.
 type Limiter struct {
 	fleet *Fleet
-	local httpapi.Limiter
+	local ratelimit.Limiter
 }
 
 // NewLimiter returns a limiter on the fleet's Redis, falling back to local.
-func NewLimiter(f *Fleet, local httpapi.Limiter) *Limiter {
+func NewLimiter(f *Fleet, local ratelimit.Limiter) *Limiter {
 	return &Limiter{fleet: f, local: local}
 }
 
-// Take implements httpapi.Limiter.
-func (l *Limiter) Take(ctx context.Context, id string, r httpapi.Rate, cost int) (httpapi.Quota, error) {
+// Take implements ratelimit.Limiter.
+func (l *Limiter) Take(ctx context.Context, id string, r ratelimit.Rate, cost int) (ratelimit.Quota, error) {
 	var res *redis_rate.Result
 	err := l.fleet.Do(ctx, func(ctx context.Context, rdb *redis.Client) (err error) {
 		res, err = redis_rate.NewLimiter(rdb).AllowN(ctx, "lmn:"+id, gcra(r), cost)
@@ -41,14 +41,14 @@ func (l *Limiter) Take(ctx context.Context, id string, r httpapi.Rate, cost int)
 
 // gcra states a rate in redis_rate's terms: one request per emission
 // interval, so fractional rates (one every two seconds) are exact.
-func gcra(r httpapi.Rate) redis_rate.Limit {
+func gcra(r ratelimit.Rate) redis_rate.Limit {
 	return redis_rate.Limit{Rate: 1, Period: time.Duration(float64(time.Second) / r.PerSecond), Burst: r.Burst}
 }
 
 // quota reads a GCRA answer in the terms of the RateLimit headers, rounding
 // as the local limiter does: seconds up, requests down.
-func quota(res *redis_rate.Result, r httpapi.Rate, cost int) httpapi.Quota {
-	q := httpapi.Quota{
+func quota(res *redis_rate.Result, r ratelimit.Rate, cost int) ratelimit.Quota {
+	q := ratelimit.Quota{
 		// With cost 0 (only looking) redis_rate allows 0 events; the look
 		// itself is always allowed.
 		Allowed:   res.Allowed >= cost && res.RetryAfter < 0,
