@@ -267,7 +267,7 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 			return check
 		}
 		if c.Metrics != nil {
-			c.Metrics.WatchFleet(c.Fleet)
+			c.Metrics.WatchFleet(c.Fleet, fleet.Kinds)
 			c.Metrics.WatchCrawlLease(svc.Lease)
 			c.Metrics.WatchFleetDropped(func() uint64 {
 				n := svc.Rows.Dropped()
