@@ -27,8 +27,10 @@ import (
 // therefore counted in slices: a replica takes that many from the fleet's
 // budget at once and grants them for at most leaseSpan, after which what
 // is left is forgotten (spent: the fleet may grant a little less than the
-// rate, never more). Keys with smaller rates, and a budget nearly spent,
-// are counted request by request.
+// rate, never more). A second holds a replica's share of a busy key's
+// traffic at its limit, so little is forgotten there; below its limit a
+// key loses nothing it would have used. Keys with smaller rates are
+// counted request by request.
 type Limiter struct {
 	fleet *Fleet
 	local ratelimit.Limiter
@@ -40,7 +42,7 @@ type Limiter struct {
 
 // A lease is requests taken from a key's fleet budget ahead of use.
 const (
-	leaseSpan = 100 * time.Millisecond
+	leaseSpan = time.Second
 	minLease  = 4
 )
 

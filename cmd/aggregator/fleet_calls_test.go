@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -70,9 +72,12 @@ func TestFleetUpstreamCalls(t *testing.T) {
 	alone := h.measure(t, 1, 300, span, span/3, false)
 	t.Logf("one instance, no Redis: %s", alone.line(distinct))
 	for _, n := range []int{3, 6} {
+		apart := h.measure(t, n, 300, span, span/3, false)
+		t.Logf("%d instances, no Redis: %s; CPU per request %.2f× one instance's", n, apart.line(distinct), apart.cpuPerRequest()/alone.cpuPerRequest())
 		m := h.measure(t, n, 300, span, span/3, true)
-		t.Logf("%d replicas: %s; CPU per request %.2f× one instance's (%.2f× with Redis's own)", n, m.line(distinct),
-			m.cpuPerRequest()/alone.cpuPerRequest(), (m.cpuPerRequest()+m.redisCPUPerRequest())/alone.cpuPerRequest())
+		t.Logf("%d replicas: %s; CPU per request %.2f× one instance's (%.2f× with Redis's own), %.2f× %d instances' without Redis", n, m.line(distinct),
+			m.cpuPerRequest()/alone.cpuPerRequest(), (m.cpuPerRequest()+m.redisCPUPerRequest())/alone.cpuPerRequest(),
+			m.cpuPerRequest()/apart.cpuPerRequest(), n)
 		assert.LessOrEqual(t, m.perDistinct(distinct), 1.1, "%d replicas: one upstream call per distinct request per cache period", n)
 	}
 }
@@ -150,6 +155,16 @@ type fleetRun struct {
 	periods       int
 	cpu, redisCPU float64 // seconds, over the drive
 	took          time.Duration
+	rtt           []time.Duration // Redis round trips seen during the drive, sorted
+}
+
+// rttLine is the round trips' quantiles.
+func (m fleetRun) rttLine() string {
+	if len(m.rtt) == 0 {
+		return "none"
+	}
+	q := func(p float64) time.Duration { return m.rtt[min(len(m.rtt)-1, int(p*float64(len(m.rtt))))].Round(10 * time.Microsecond) }
+	return fmt.Sprintf("p50 %s, p99 %s, p99.9 %s, max %s", q(0.5), q(0.99), q(0.999), m.rtt[len(m.rtt)-1].Round(10*time.Microsecond))
 }
 
 func (m fleetRun) perDistinct(distinct int64) float64 {
@@ -217,6 +232,29 @@ func (h *fleetHarness) measure(t *testing.T, n, rate int, d, ttl time.Duration, 
 		return total
 	}
 
+	// Redis's round trip as a client on this box sees it during the burst:
+	// what -redis-timeout must exceed (README).
+	rtts := make(chan []time.Duration, 1)
+	stopRTT := make(chan struct{})
+	if srv != nil {
+		go func() {
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DisableIdentity: true})
+			defer rdb.Close()
+			var seen []time.Duration
+			for {
+				select {
+				case <-stopRTT:
+					rtts <- seen
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				t0 := time.Now()
+				if rdb.Ping(context.Background()).Err() == nil {
+					seen = append(seen, time.Since(t0))
+				}
+			}
+		}()
+	}
 	callsBefore, cpuBefore, redisBefore := h.dealerCalls(t), cpu(), redisCPU()
 	began := time.Now()
 	var sent, ok atomic.Int64
@@ -248,6 +286,12 @@ func (h *fleetHarness) measure(t *testing.T, n, rate int, d, ttl time.Duration, 
 	took := time.Since(began)
 	m := fleetRun{replicas: n, sent: sent.Load(), ok: ok.Load(), calls: h.dealerCalls(t) - callsBefore,
 		periods: int(math.Ceil(d.Seconds() / ttl.Seconds())), cpu: cpu() - cpuBefore, redisCPU: redisCPU() - redisBefore, took: took}
+	if srv != nil {
+		close(stopRTT)
+		m.rtt = <-rtts
+		slices.Sort(m.rtt)
+		t.Logf("Redis round trip during the run (%d pings): %s", len(m.rtt), m.rttLine())
+	}
 	t.Logf("(GOMAXPROCS %d, load average %s)", runtime.GOMAXPROCS(0), loadAverage())
 	for i := range n {
 		logWarnings(t, filepath.Join(h.dir, fmt.Sprintf("measure-%d-%d.log", n, i)))
