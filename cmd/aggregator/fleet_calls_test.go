@@ -163,7 +163,9 @@ func (m fleetRun) rttLine() string {
 	if len(m.rtt) == 0 {
 		return "none"
 	}
-	q := func(p float64) time.Duration { return m.rtt[min(len(m.rtt)-1, int(p*float64(len(m.rtt))))].Round(10 * time.Microsecond) }
+	q := func(p float64) time.Duration {
+		return m.rtt[min(len(m.rtt)-1, int(p*float64(len(m.rtt))))].Round(10 * time.Microsecond)
+	}
 	return fmt.Sprintf("p50 %s, p99 %s, p99.9 %s, max %s", q(0.5), q(0.99), q(0.999), m.rtt[len(m.rtt)-1].Round(10*time.Microsecond))
 }
 
