@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,6 +201,72 @@ func TestBadPasswordAtStart(t *testing.T) {
 			assert.Equal(t, 10, grants(t, []*member{{f: f, lim: lim}}, "k", 30), "the configured fleet size shares the rate out")
 			assert.NotContains(t, lb.String(), wrong)
 			assert.NotContains(t, f.Status().LastError, wrong)
+		})
+	}
+}
+
+// TestGrantedRateUnderFaults measures (LMN_FLEET_MEASURE set; it takes a
+// minute or two) the rate three replicas grant one key, 5/s with a burst of
+// 5, while 30 requests a second are sent across them, for each way Redis
+// fails; the README's table. Commands get the default deadline, as in
+// production. The bound asserted is generous (the key's rate, a fifth more
+// for a busy machine's rounding, and a burst per replica for a fault that
+// lost the budget): the figures are the point.
+func TestGrantedRateUnderFaults(t *testing.T) {
+	if os.Getenv("LMN_FLEET_MEASURE") == "" {
+		t.Skip("a measurement: set LMN_FLEET_MEASURE=1 (README, Running more than one instance)")
+	}
+	const perSecond, burst, send, span = 5.0, 5, 30, 10 * time.Second
+	r := ratelimit.Rate{PerSecond: perSecond, Burst: burst}
+	for _, tc := range []struct {
+		name  string
+		url   func(srv *redistest.Server) string
+		fault func(t *testing.T, srv *redistest.Server)
+	}{
+		{"Redis up", nil, func(*testing.T, *redistest.Server) {}},
+		{"killed", nil, func(t *testing.T, srv *redistest.Server) { srv.Stop() }},
+		{"paused (CLIENT PAUSE)", nil, func(t *testing.T, srv *redistest.Server) { srv.CLI(t, "CLIENT", "PAUSE", "600000", "ALL") }},
+		{"maxmemory", nil, func(t *testing.T, srv *redistest.Server) { srv.CLI(t, "CONFIG", "SET", "maxmemory", "1") }},
+		{"wrong password", func(srv *redistest.Server) string { return "redis://:not-the-password@" + srv.Addr + "/0" }, nil},
+		{"restarted empty", nil, func(t *testing.T, srv *redistest.Server) { srv.Restart() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.StartWith(t, redistest.Options{Password: "the-password-0123"})
+			url := "redis://:the-password-0123@" + srv.Addr + "/0"
+			size := 0
+			if tc.url != nil {
+				url, size = tc.url(srv), 3 // never seen each other: the operator's -fleet-size
+			}
+			ms := []*member{join(t, url, "a", 0, size), join(t, url, "b", 0, size), join(t, url, "c", 0, size)}
+			if tc.fault != nil {
+				for _, m := range ms {
+					eventually(t, "three replicas seen", func() bool { return m.f.Size() == 3 })
+				}
+				tc.fault(t, srv)
+			}
+			var granted atomic.Int64
+			var wg sync.WaitGroup
+			began := time.Now()
+			tick := time.NewTicker(time.Second / send)
+			for i := 0; time.Since(began) < span; i++ {
+				<-tick.C
+				m := ms[i%3]
+				wg.Go(func() {
+					if q, err := m.lim.Take(context.Background(), "measured", r, 1); err == nil && q.Allowed {
+						granted.Add(1)
+					}
+				})
+			}
+			tick.Stop()
+			wg.Wait()
+			took := time.Since(began).Seconds()
+			rate := float64(granted.Load()) / took
+			modes := []string{}
+			for _, m := range ms {
+				modes = append(modes, m.f.Status().Mode)
+			}
+			t.Logf("%s: %d granted in %.1fs: %.2f/s (key: %.0f/s, burst %d; modes %v)", tc.name, granted.Load(), took, rate, perSecond, burst, modes)
+			assert.LessOrEqual(t, rate, perSecond*1.2+float64(3*burst)/took)
 		})
 	}
 }
