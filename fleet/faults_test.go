@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Shopify/toxiproxy/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -226,6 +230,9 @@ func TestGrantedRateUnderFaults(t *testing.T) {
 		{"Redis up", nil, func(*testing.T, *redistest.Server) {}},
 		{"killed", nil, func(t *testing.T, srv *redistest.Server) { srv.Stop() }},
 		{"paused (CLIENT PAUSE)", nil, func(t *testing.T, srv *redistest.Server) { srv.CLI(t, "CLIENT", "PAUSE", "600000", "ALL") }},
+		{"50 ms latency (toxiproxy)", func(srv *redistest.Server) string {
+			return "redis://:the-password-0123@" + latent(t, srv.Addr, 50*time.Millisecond) + "/0"
+		}, nil},
 		{"maxmemory", nil, func(t *testing.T, srv *redistest.Server) { srv.CLI(t, "CONFIG", "SET", "maxmemory", "1") }},
 		{"wrong password", func(srv *redistest.Server) string { return "redis://:not-the-password@" + srv.Addr + "/0" }, nil},
 		{"restarted empty", nil, func(t *testing.T, srv *redistest.Server) { srv.Restart() }},
@@ -235,7 +242,7 @@ func TestGrantedRateUnderFaults(t *testing.T) {
 			url := "redis://:the-password-0123@" + srv.Addr + "/0"
 			size := 0
 			if tc.url != nil {
-				url, size = tc.url(srv), 3 // never seen each other: the operator's -fleet-size
+				url, size = tc.url(srv), 3 // they may never see each other: the operator's -fleet-size
 			}
 			ms := []*member{join(t, url, "a", 0, size), join(t, url, "b", 0, size), join(t, url, "c", 0, size)}
 			if tc.fault != nil {
@@ -269,4 +276,17 @@ func TestGrantedRateUnderFaults(t *testing.T) {
 			assert.LessOrEqual(t, rate, perSecond*1.2+float64(3*burst)/took)
 		})
 	}
+}
+
+// latent is a real TCP proxy (toxiproxy) to addr adding d to every answer,
+// until the test ends.
+func latent(t *testing.T, addr string, d time.Duration) string {
+	t.Helper()
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
+	p := toxiproxy.NewProxy(srv, "redis", "127.0.0.1:0", addr)
+	require.NoError(t, p.Start())
+	t.Cleanup(p.Stop)
+	_, err := p.Toxics.AddToxicJson(strings.NewReader(fmt.Sprintf(`{"type": "latency", "stream": "downstream", "attributes": {"latency": %d}}`, d.Milliseconds())))
+	require.NoError(t, err)
+	return p.Listen
 }
