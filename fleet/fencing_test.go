@@ -259,3 +259,34 @@ func TestOneCrawlAtATimeWithoutRedis(t *testing.T) {
 	assert.Equal(t, 1, most, "crawls at once: %v", log.starts)
 	t.Logf("most crawls at once: %d; crawls in 4 intervals: %d", most, len(all))
 }
+
+// Commands that time out together (a busy machine's stall) do not switch
+// the fleet to per-instance mode; timeouts that last a second do, and a
+// refused password does at once.
+func TestTimeoutsTripOnlyWhenTheyLast(t *testing.T) {
+	f, err := New(Config{URL: "redis://127.0.0.1:1/0"})
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	f.setMode(true, "", nil)
+	ctx := context.Background()
+	for range 10 {
+		f.observe(ctx, context.DeadlineExceeded, false)
+	}
+	assert.True(t, f.Shared(), "ten timeouts at once are a stall")
+	assert.Equal(t, uint64(10), f.ErrorsOf(KindTimeout), "counted all the same")
+	f.streak.Add(-int64(timeoutStreak)) // the first of them a second ago
+	f.observe(ctx, context.DeadlineExceeded, false)
+	assert.False(t, f.Shared(), "timeouts for a second are a Redis that does not answer")
+	assert.Equal(t, KindTimeout, f.Status().Kind)
+
+	f.setMode(true, "", nil)
+	f.observe(ctx, replyError("WRONGPASS invalid username-password pair or user is disabled."), false)
+	assert.False(t, f.Shared())
+	assert.Equal(t, KindAuth, f.Status().Kind)
+}
+
+// replyError is an error reply as the Redis client returns it.
+type replyError string
+
+func (e replyError) Error() string { return string(e) }
+func (replyError) RedisError()     {}
