@@ -174,6 +174,25 @@ func TestFaultsDegradeLoudlyAndKeepTheFleetsRate(t *testing.T) {
 	}
 }
 
+// An error reply to the rate budget's script (here the key's budget holds
+// something else) is Redis failing that budget: counted, logged once, and
+// each replica grants its share of that key, not its whole rate; the rest
+// of the fleet's state stays shared.
+func TestLimiterErrorReplyIsAFailure(t *testing.T) {
+	srv := redistest.Start(t)
+	ms := []*member{join(t, srv.URL(), "a", 2*time.Second, 0), join(t, srv.URL(), "b", 2*time.Second, 0)}
+	for _, m := range ms {
+		eventually(t, "two replicas seen", func() bool { return m.f.Shared() && m.f.Size() == 2 })
+	}
+	srv.CLI(t, "LPUSH", "rate:lmn:broken", "not a budget")
+	assert.Equal(t, 10, grants(t, ms, "broken", 10), "each replica grants its half")
+	for _, m := range ms {
+		assert.True(t, m.f.Shared())
+		assert.Positive(t, m.f.ErrorsOf(fleet.KindReply))
+		assert.Equal(t, 1, m.log.lines("kind=reply_error"), "%s", m.log)
+	}
+}
+
 // A wrong or missing password at start is an error in the log, counted,
 // and the ready check fails when Redis is required; the password itself is
 // nowhere.

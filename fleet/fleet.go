@@ -91,7 +91,7 @@ const (
 	KindOOM         = "oom"         // at maxmemory: writes refused
 	KindReadonly    = "readonly"    // a replica, or a primary demoted under us
 	KindUnavailable = "unavailable" // loading, busy script, primary down, persistence failing
-	KindReply       = "reply_error" // an answer the shared rate budget cannot use
+	KindReply       = "reply_error" // an answer the shared rate budget cannot use (counted and logged; that key alone goes per replica)
 )
 
 // Kinds lists every kind, in the order metrics and views show them.
@@ -123,6 +123,7 @@ type Fleet struct {
 	kind      string
 	changedAt time.Time
 	lastErr   string
+	lastReply string // the last error reply to a rate budget, logged once
 	onShared  []func() // run when the fleet goes back to shared mode
 }
 
@@ -387,7 +388,21 @@ func (f *Fleet) observe(ctx context.Context, err error, strict bool) {
 	f.byKind[kindIndex[kind]].Add(1)
 	f.mu.Lock()
 	f.lastErr = err.Error()
+	newReply := kind == KindReply && f.lastReply != f.lastErr
+	if newReply {
+		f.lastReply = f.lastErr
+	}
 	f.mu.Unlock()
+	if kind == KindReply {
+		// One key's budget answered with an error (a key holding
+		// something else): that key is shared out per replica, the rest
+		// of the fleet's state is fine and the probe would find Redis
+		// usable again at once. Logged once per message.
+		if newReply {
+			f.log.Error("redis answered a rate budget with an error; that key is shared out per replica", "kind", kind, "err", err, "instance", f.instance)
+		}
+		return
+	}
 	now := time.Now().UnixNano()
 	n := f.failures.Add(1)
 	if n == 1 {

@@ -227,7 +227,7 @@ func (m *Metrics) WatchFleet(f interface {
 	)
 	for _, kind := range kinds {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "lmn_fleet_redis_errors_total", Help: "Redis commands that failed, by kind (unreachable, timeout, auth, oom, readonly, unavailable, reply_error); auth, oom, readonly, unavailable and reply_error switch to per-instance mode at once, three unreachables in a row too, timeouts in a row for a second.",
+			Name: "lmn_fleet_redis_errors_total", Help: "Redis commands that failed, by kind (unreachable, timeout, auth, oom, readonly, unavailable, reply_error); auth, oom, readonly and unavailable switch to per-instance mode at once (reply_error, one key's budget answered with an error, shares that key out per replica), three unreachables in a row too, timeouts in a row for a second.",
 			ConstLabels: prometheus.Labels{"kind": kind},
 		}, func() float64 { return float64(f.ErrorsOf(kind)) }))
 	}
