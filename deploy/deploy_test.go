@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/glovis"
@@ -51,8 +52,13 @@ func (fakeOverload) Shed() uint64  { return 1 }
 
 type fakeFleet struct{}
 
-func (fakeFleet) Shared() bool   { return true }
-func (fakeFleet) Errors() uint64 { return 1 }
+func (fakeFleet) Shared() bool              { return true }
+func (fakeFleet) ErrorsOf(string) uint64    { return 1 }
+func (fakeFleet) Size() int                 { return 3 }
+func (fakeFleet) Crawling() bool            { return true }
+func (fakeFleet) Version() int64            { return 1 }
+func (fakeFleet) SharedHits() uint64        { return 1 }
+func (fakeFleet) FleetWaits() (j, f uint64) { return 1, 1 }
 
 // exported lists every metric family the service exports, with its type:
 // a service's metrics with every recording method called once, so that
@@ -64,7 +70,9 @@ func exported(t *testing.T) map[string]string {
 	m.WatchBreakers([]*fanout.Breaker{b})
 	m.WatchAuction(&glovis.Store{})
 	m.WatchOverload(fakeOverload{})
-	m.WatchFleet(fakeFleet{})
+	m.WatchFleet(fakeFleet{}, fleet.Kinds)
+	m.WatchCrawlLease(fakeFleet{})
+	m.WatchSharedAnswers("encar", fakeFleet{})
 	m.Transition("encar", "closed", "open")
 	m.UpstreamCall("encar", "success", time.Millisecond)
 	m.Request("GET /v1/vehicles", 200, time.Millisecond)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/lmn/aggregator/upcache"
 )
 
 // answersKey prefixes the upstream answers the replicas share, each under
@@ -72,56 +74,42 @@ func (s *SourceAnswers) key(k string) string {
 	return s.prefix + hex.EncodeToString(sum[:])
 }
 
-// Get reads an answer another replica fetched, and its time left.
-func (s *SourceAnswers) Get(ctx context.Context, key string) ([]byte, time.Duration, bool) {
-	var data []byte
-	var ttl time.Duration
-	err := s.a.fleet.Do(ctx, func(ctx context.Context, rdb *redis.Client) error {
-		k := s.key(key)
-		var get *redis.StringCmd
-		var pttl *redis.DurationCmd
-		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			get, pttl = p.Get(ctx, k), p.PTTL(ctx, k)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		data, _ = get.Bytes()
-		ttl = pttl.Val()
-		return nil
-	})
-	if err != nil {
-		if !errors.Is(err, redis.Nil) && !errors.Is(err, ErrUnavailable) {
-			s.a.log.Warn("shared upstream answer not read", "err", err)
-		}
-		return nil, 0, false
-	}
-	return data, ttl, data != nil
-}
+// claimOrGet returns key's answer and its time left when there is one,
+// else sets the fetch claim if it is free: {1, answer, pttl}, {2} claimed,
+// {3} claimed by another replica.
+var claimOrGet = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then return {1, v, redis.call('PTTL', KEYS[1])} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end
+return {3}`)
 
-// Claim takes key's fetch for the fleet for at most hold (SET NX PX with a
-// random token). It says neither mine nor taken when Redis is unavailable:
-// then each replica fetches alone, as without a fleet.
-func (s *SourceAnswers) Claim(ctx context.Context, key string, hold time.Duration) (func([]byte, time.Duration), bool) {
+// Claim reads the answer another replica shared or, in the same script,
+// takes key's fetch for the fleet for at most hold (SET NX PX with a
+// random token). It finds nothing and claims nothing when Redis is
+// unavailable: then each replica fetches alone.
+func (s *SourceAnswers) Claim(ctx context.Context, key string, hold time.Duration) upcache.Claimed {
 	k := s.key(key)
 	token := rand.Text()
-	var mine bool
-	err := s.a.fleet.Do(ctx, func(ctx context.Context, rdb *redis.Client) error {
-		var err error
-		mine, err = rdb.SetNX(ctx, k+fetchingSuffix, token, hold).Result()
+	var res []any
+	err := s.a.fleet.Do(ctx, func(ctx context.Context, rdb *redis.Client) (err error) {
+		res, err = claimOrGet.Run(ctx, rdb, []string{k, k + fetchingSuffix}, token, hold.Milliseconds()).Slice()
 		return err
 	})
-	if err != nil {
-		if !errors.Is(err, ErrUnavailable) {
+	if err != nil || len(res) == 0 {
+		if err != nil && !errors.Is(err, ErrUnavailable) {
 			s.a.log.Warn("upstream fetch not claimed for the fleet", "err", err)
 		}
-		return nil, false
+		return upcache.Claimed{}
 	}
-	if !mine {
-		return nil, true
+	switch res[0] {
+	case int64(1):
+		data, _ := res[1].(string)
+		ttl, _ := res[2].(int64)
+		return upcache.Claimed{Data: []byte(data), TTL: time.Duration(ttl) * time.Millisecond}
+	case int64(3):
+		return upcache.Claimed{Taken: true}
 	}
-	return func(data []byte, ttl time.Duration) {
+	return upcache.Claimed{Release: func(data []byte, ttl time.Duration) {
 		// Written now, not from the queue: other replicas are waiting.
 		err := s.a.fleet.Do(ctx, func(ctx context.Context, rdb *redis.Client) error {
 			return releaseClaim.Run(ctx, rdb, []string{k + fetchingSuffix, k}, token, data, max(ttl.Milliseconds(), 1)).Err()
@@ -129,7 +117,7 @@ func (s *SourceAnswers) Claim(ctx context.Context, key string, hold time.Duratio
 		if err != nil && !errors.Is(err, ErrUnavailable) {
 			s.a.log.Warn("upstream answer not shared with the replicas waiting", "err", err)
 		}
-	}, true
+	}}
 }
 
 // Await waits for the answer of the replica that claimed key: it looks

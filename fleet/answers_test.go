@@ -52,10 +52,7 @@ func TestUpstreamAnswersShared(t *testing.T) {
 	// b and c read a's answer once it is written (after a's request),
 	// which one more replica's shared level watches for.
 	look := NewAnswers(shared(t, srv, "look"), log).For("encar")
-	waitFor(t, "the answer shared", func() bool {
-		_, _, ok := look.Get(ctx, "q=Kia")
-		return ok
-	})
+	waitFor(t, "the answer shared", func() bool { return srv.CLI(t, "EXISTS", look.key("q=Kia")) == "1" })
 	for _, r := range []*upcache.Cache[*page]{b, c} {
 		got, err := r.Get(ctx, "q=Kia", fetch)
 		require.NoError(t, err)

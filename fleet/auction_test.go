@@ -30,6 +30,14 @@ func shared(t *testing.T, srv *redistest.Server, instance string) *Fleet {
 	return f
 }
 
+// auctionOf shares c's work through f, as service/ wires Glovis.
+func auctionOf(f *Fleet, c *glovis.Crawler, lease time.Duration) *Auction {
+	return NewAuction(f, AuctionConfig{Source: "glovis", Crawler: c, Lease: lease})
+}
+
+// storeOf is the index in service on a's replica.
+func storeOf(a *Auction) *glovis.Store { return a.crawler.(*glovis.Crawler).Store }
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
@@ -62,8 +70,8 @@ func TestLeaseAndFencing(t *testing.T) {
 	// A lease no busy machine outlives by accident while a publishes; a
 	// short one for the handover.
 	const lease, short = time.Minute, 300 * time.Millisecond
-	a := NewAuction(shared(t, srv, "a"), crawlerOf(servers), lease, slog.New(slog.DiscardHandler))
-	b := NewAuction(shared(t, srv, "b"), crawlerOf(servers), lease, slog.New(slog.DiscardHandler))
+	a := auctionOf(shared(t, srv, "a"), crawlerOf(servers), lease)
+	b := auctionOf(shared(t, srv, "b"), crawlerOf(servers), lease)
 	ctx := context.Background()
 
 	tokA, err := a.acquire(ctx)
@@ -77,15 +85,15 @@ func TestLeaseAndFencing(t *testing.T) {
 	assert.Equal(t, tokA, again, "renewing keeps the token")
 
 	require.NoError(t, a.crawler.Refresh(ctx))
-	rows := a.crawler.Store.Index().Len()
+	rows := storeOf(a).Index().Len()
 	require.Positive(t, rows)
 	require.NoError(t, a.publish(ctx, tokA))
 	assert.Equal(t, int64(1), a.Version())
 	v, err := b.follow(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), v)
-	require.NotNil(t, b.crawler.Store.Index(), "b serves what a crawled")
-	assert.Equal(t, rows, b.crawler.Store.Index().Len())
+	require.NotNil(t, storeOf(b).Index(), "b serves what a crawled")
+	assert.Equal(t, rows, storeOf(b).Index().Len())
 
 	// a renews a last time, for a short period, and stops (a paused or dead
 	// crawler): the lease expires and b takes it, with a greater token.
@@ -130,7 +138,7 @@ func TestOneCrawlerForTheFleet(t *testing.T) {
 		done chan struct{}
 	}
 	run := func(name string) *replica {
-		a := NewAuction(shared(t, srv, name), crawlerOf(servers), lease, slog.New(slog.DiscardHandler))
+		a := auctionOf(shared(t, srv, name), crawlerOf(servers), lease)
 		ctx, cancel := context.WithCancel(context.Background())
 		r := &replica{a: a, stop: cancel, done: make(chan struct{})}
 		go func() { a.Run(ctx); close(r.done) }()
@@ -140,7 +148,7 @@ func TestOneCrawlerForTheFleet(t *testing.T) {
 	rs := []*replica{run("a"), run("b"), run("c")}
 	loaded := func() bool {
 		for _, r := range rs {
-			if r.a.crawler.Store.Index() == nil {
+			if storeOf(r.a).Index() == nil {
 				return false
 			}
 		}
@@ -178,6 +186,6 @@ func TestOneCrawlerForTheFleet(t *testing.T) {
 	require.NoError(t, s.SetFault("glovis", sim.Fault{Mode: sim.Down}))
 	late := run("late")
 	waitFor(t, "the late replica serving the shared index while Glovis is down",
-		func() bool { return late.a.crawler.Store.Index() != nil })
-	assert.Equal(t, leader.a.crawler.Store.Index().Len(), late.a.crawler.Store.Index().Len())
+		func() bool { return storeOf(late.a).Index() != nil })
+	assert.Equal(t, storeOf(leader.a).Index().Len(), storeOf(late.a).Index().Len())
 }

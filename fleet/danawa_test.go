@@ -61,3 +61,21 @@ func TestDanawaRowsOnAnyReplica(t *testing.T) {
 	require.True(t, ok, "per-instance: the replica that searched answers")
 	assert.Equal(t, other.ID, got.ID)
 }
+
+// A popular search adds the same rows, from one parsed answer, with every
+// request: they are queued for Redis once, and again only when a new
+// answer (a new row) replaces them.
+func TestDanawaRowsWrittenOncePerAnswer(t *testing.T) {
+	srv := redistest.Start(t)
+	r := NewRows(shared(t, srv, "a"), danawa.NewRecent(10), slog.New(slog.DiscardHandler))
+	row1, row2 := &vehicle.Vehicle{ID: "danawa_1"}, &vehicle.Vehicle{ID: "danawa_2"}
+	for range 100 {
+		r.Add([]*vehicle.Vehicle{row1, row2})
+	}
+	require.Len(t, r.pending, 1, "one batch for a hundred requests")
+	assert.Len(t, <-r.pending, 2)
+	fresh := &vehicle.Vehicle{ID: "danawa_1", PriceKRW: 1}
+	r.Add([]*vehicle.Vehicle{fresh, row2})
+	require.Len(t, r.pending, 1, "the next answer's row is written")
+	assert.Equal(t, []vehicle.Vehicle{*fresh}, <-r.pending)
+}

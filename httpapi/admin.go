@@ -27,6 +27,15 @@ func handleReadyz(d AdminDeps) http.HandlerFunc {
 		if d.Draining != nil && d.Draining() {
 			status, code = "draining", http.StatusServiceUnavailable
 		}
+		// A fleet that must not serve without Redis (-redis-required) says
+		// so in its check; by default it is ok in per-instance mode.
+		var fleet map[string]any
+		if d.Fleet != nil {
+			fleet = d.Fleet()
+			if ok, _ := fleet["ok"].(bool); !ok && code == http.StatusOK {
+				status, code = "not ready", http.StatusServiceUnavailable
+			}
+		}
 		if _, verbose := r.URL.Query()["verbose"]; !verbose {
 			writeJSON(w, code, map[string]string{"status": status})
 			return
@@ -40,8 +49,8 @@ func handleReadyz(d AdminDeps) http.HandlerFunc {
 			check["last_crawl_error"] = st.LastError
 		}
 		checks := []any{check}
-		if d.Fleet != nil {
-			checks = append(checks, d.Fleet())
+		if fleet != nil {
+			checks = append(checks, fleet)
 		}
 		writeJSON(w, code, map[string]any{"status": status, "checks": checks})
 	}
@@ -103,7 +112,11 @@ func handleBreakers(d AdminDeps) http.HandlerFunc {
 		for i, b := range d.Breakers {
 			out[i] = view(d, b, false)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"breakers": out})
+		body := map[string]any{"breakers": out}
+		if d.Fleet != nil {
+			body["fleet"] = d.Fleet()
+		}
+		writeJSON(w, http.StatusOK, body)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -30,22 +29,6 @@ const MaxAllow = 16
 // LinePartner is the partner of keys given one per line or by -api-keys:
 // that form names no partner.
 const LinePartner = "default"
-
-// Rate is a key's allowance: PerSecond on average, Burst at once.
-type Rate struct {
-	PerSecond float64 `json:"per_second"`
-	Burst     int     `json:"burst"`
-}
-
-func (r Rate) check() error {
-	if !(r.PerSecond > 0) || math.IsInf(r.PerSecond, 0) {
-		return fmt.Errorf("rate: per_second must be a positive number, got %v", r.PerSecond)
-	}
-	if r.Burst < 1 {
-		return fmt.Errorf("rate: burst must be at least 1, got %d", r.Burst)
-	}
-	return nil
-}
 
 // Key is one accepted key with what applies to it. The key itself is not
 // held, only its SHA-256, so a heap dump or a log line cannot leak it.
@@ -94,7 +77,7 @@ func NewKeys(env string) *Keys {
 
 // SetDefaultRate sets the rate of keys added afterwards that name none.
 func (k *Keys) SetDefaultRate(r Rate) error {
-	if err := r.check(); err != nil {
+	if err := r.Check(); err != nil {
 		return err
 	}
 	k.def = r
@@ -172,7 +155,7 @@ func (k *Keys) parse(e Entry) (*Key, error) {
 		key.Allow = append(key.Allow, p)
 	}
 	if e.Rate != nil {
-		if err := e.Rate.check(); err != nil {
+		if err := e.Rate.Check(); err != nil {
 			return nil, fmt.Errorf("partner %q: %w", e.Partner, err)
 		}
 		key.Rate = *e.Rate

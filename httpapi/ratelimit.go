@@ -8,27 +8,17 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/lmn/aggregator/ratelimit"
 )
 
-// Limiter keeps each key to its rate. The process-local LocalLimiter is one;
-// a limiter shared by several instances implements the same interface, so a
-// key's rate can become the fleet's without touching the handlers.
-type Limiter interface {
-	// Take spends cost requests (0 only looks) of the key id's budget and
-	// reports what is left. An error means the budget could not be read.
-	Take(ctx context.Context, id string, r Rate, cost int) (Quota, error)
-}
-
-// Quota is a key's budget after a Take, in the terms of the RateLimit
-// headers: Limit is the burst, Remaining what may be sent at once now, Reset
-// the seconds until the budget is whole again.
-type Quota struct {
-	Allowed    bool
-	Limit      int
-	Remaining  int
-	Reset      int // seconds
-	RetryAfter int // seconds, ≥ 1 when not Allowed
-}
+// The rate-limit vocabulary lives in package ratelimit, shared with the
+// fleet's limiter; these names keep the API's code reading as before.
+type (
+	Rate    = ratelimit.Rate
+	Quota   = ratelimit.Quota
+	Limiter = ratelimit.Limiter
+)
 
 // LocalLimiter is a token bucket per key (golang.org/x/time/rate), in this
 // process only.

@@ -97,8 +97,9 @@ type AdminDeps struct {
 	// Sim, when not nil, is mounted at /sim for the simulator's fault control.
 	Sim http.Handler
 	// Fleet, when not nil, reports the shared state's health in
-	// /readyz?verbose. It never makes the instance unready: without Redis
-	// an instance serves alone.
+	// /readyz?verbose and on the status page. Its "ok" false makes the
+	// instance unready: only when Redis is required (-redis-required);
+	// otherwise an instance without Redis serves alone.
 	Fleet func() map[string]any
 	// SimModes are the simulator's modes, offered as buttons on the status
 	// page when Sim is set.

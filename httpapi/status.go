@@ -46,6 +46,8 @@ type statusPage struct {
 	Sources  []sourceStatus
 	History  []historyRow
 	Auction  *auctionStatus
+	Fleet    []fleetRow // with -redis: the shared state's health, row by row
+	Degraded bool       // the fleet is in per-instance mode
 	Sim      []simStatus
 	SimModes []string
 	Login    bool   // the token form instead of the page
@@ -94,6 +96,54 @@ type auctionStatus struct {
 	DetailErrs int64
 }
 
+// fleetRow is one line of the fleet's check (see AdminDeps.Fleet).
+type fleetRow struct{ Name, Value string }
+
+// fleetOrder is the order the fleet's check is shown in; other fields
+// follow, by name.
+var fleetOrder = []string{"mode", "failure", "since", "required", "instance", "fleet_size", "members_seen", "crawling", "auction_version", "errors", "last_error"}
+
+// fleetRows lays the fleet's check out for the page: every field, the known
+// ones first, counters by kind on one line.
+func fleetRows(check map[string]any) []fleetRow {
+	names := make([]string, 0, len(check))
+	for k := range check {
+		if k != "name" && k != "ok" {
+			names = append(names, k)
+		}
+	}
+	rank := func(k string) int {
+		if i := slices.Index(fleetOrder, k); i >= 0 {
+			return i
+		}
+		return len(fleetOrder)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a, b)
+	})
+	rows := make([]fleetRow, 0, len(names))
+	for _, k := range names {
+		v := fmt.Sprint(check[k])
+		if m, ok := check[k].(map[string]uint64); ok {
+			kinds := make([]string, 0, len(m))
+			for kind := range m {
+				kinds = append(kinds, kind)
+			}
+			slices.Sort(kinds)
+			parts := make([]string, len(kinds))
+			for i, kind := range kinds {
+				parts[i] = fmt.Sprintf("%s %d", kind, m[kind])
+			}
+			v = strings.Join(parts, ", ")
+		}
+		rows = append(rows, fleetRow{Name: strings.ReplaceAll(k, "_", " "), Value: v})
+	}
+	return rows
+}
+
 type simStatus struct {
 	Source   string
 	Mode     string
@@ -129,6 +179,10 @@ func renderStatus(w http.ResponseWriter, r *http.Request, d AdminDeps, code int,
 			a.LastErrAt = kst(st.LastErrAt)
 		}
 		p.Auction = a
+	}
+	if d.Fleet != nil {
+		check := d.Fleet()
+		p.Fleet, p.Degraded = fleetRows(check), check["mode"] != "shared"
 	}
 	if d.Sim != nil {
 		p.Sim, p.SimModes = simState(r, d), d.SimModes

@@ -205,24 +205,32 @@ func (m *Metrics) WatchOverload(o interface {
 }
 
 // WatchFleet exports whether the instance shares state through Redis or
-// works alone, and Redis commands that failed, read when Prometheus scrapes.
+// works alone, why, and Redis commands that failed by kind, read when
+// Prometheus scrapes.
 func (m *Metrics) WatchFleet(f interface {
 	Shared() bool
-	Errors() uint64
-}) {
+	ErrorsOf(kind string) uint64
+	Size() int
+}, kinds []string) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "lmn_fleet_shared", Help: "1 while the instance shares rate limits, overrides, the auction and Danawa rows through Redis; 0 in per-instance mode (Redis unreachable).",
+			Name: "lmn_fleet_shared", Help: "1 while the instance shares rate limits, overrides, the auction and Danawa rows through Redis; 0 in per-instance mode (Redis unreachable, refusing our credentials, full, read only or too slow).",
 		}, func() float64 {
 			if f.Shared() {
 				return 1
 			}
 			return 0
 		}),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "lmn_fleet_redis_errors_total", Help: "Redis commands that failed (timeouts, refused connections); three in a row switch to per-instance mode.",
-		}, func() float64 { return float64(f.Errors()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lmn_fleet_size", Help: "Replicas this one assumes are in the fleet (heartbeats seen in Redis, or -fleet-size): without Redis it grants each key this share of its rate.",
+		}, func() float64 { return float64(f.Size()) }),
 	)
+	for _, kind := range kinds {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lmn_fleet_redis_errors_total", Help: "Redis commands that failed, by kind (unreachable, timeout, auth, oom, readonly, unavailable, reply_error); auth, oom, readonly and unavailable switch to per-instance mode at once (reply_error, one key's budget answered with an error, shares that key out per replica), three unreachables in a row too, timeouts in a row for a second.",
+			ConstLabels: prometheus.Labels{"kind": kind},
+		}, func() float64 { return float64(f.ErrorsOf(kind)) }))
+	}
 }
 
 // WatchCrawlLease exports whether this replica is the fleet's crawler and

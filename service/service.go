@@ -259,7 +259,12 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 		a.Limiter = fleet.NewLimiter(c.Fleet, httpapi.NewLocalLimiter(now))
 		svc.Overrides = fleet.NewOverrides(c.Fleet, svc.Breakers, log)
 		d.Override = svc.Overrides.Publish
-		svc.Lease = fleet.NewAuction(c.Fleet, svc.Crawler, c.CrawlLease, log)
+		fence := ""
+		if c.Snapshot != "" {
+			fence = c.Snapshot + ".fence"
+		}
+		svc.Lease = fleet.NewAuction(c.Fleet, fleet.AuctionConfig{Source: string(vehicle.Glovis), Crawler: svc.Crawler,
+			Lease: c.CrawlLease, Fence: fence, Log: log})
 		d.Fleet = func() map[string]any {
 			check := c.Fleet.ReadyCheck()
 			check["crawling"] = svc.Lease.Crawling()
@@ -267,7 +272,7 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 			return check
 		}
 		if c.Metrics != nil {
-			c.Metrics.WatchFleet(c.Fleet)
+			c.Metrics.WatchFleet(c.Fleet, fleet.Kinds)
 			c.Metrics.WatchCrawlLease(svc.Lease)
 			c.Metrics.WatchFleetDropped(func() uint64 {
 				n := svc.Rows.Dropped()

@@ -37,21 +37,31 @@ type Cache[V any] struct {
 // Shared is a second level the replicas of a fleet have in common: an
 // answer one replica fetched serves the others for the rest of its time,
 // so a popular query costs the upstream one call per period for the fleet.
-// Get must give up within a few milliseconds; Set must not wait.
 //
-// Claim and Await coalesce identical fetches across the fleet, as the
-// cache's own coalescing does within a replica. Claim takes key's fetch for
-// the fleet for at most hold: release non-nil means this replica fetches,
-// then gives release the answer (nil if the fetch failed), which shares it
-// at once and frees the key; taken means another replica is fetching it;
-// neither (shared state unavailable) means each replica fetches alone.
-// Await waits, at most hold and while ctx lasts, for the fetching replica's
-// answer; ok false (it failed, died, or the wait is over) means fetch.
+// Claim looks for key's answer and, in the same step, takes key's fetch for
+// the fleet for at most hold when there is none: one round trip, and no
+// moment between looking and claiming when another replica's answer could
+// arrive unseen and be fetched again. It must give up within a few
+// milliseconds. Await waits, at most hold and while ctx lasts, for the
+// fetching replica's answer; ok false (it failed, died, or the wait is
+// over) means fetch. Set shares an answer fetched without a claim; it must
+// not wait.
 type Shared interface {
-	Get(ctx context.Context, key string) (data []byte, ttl time.Duration, ok bool)
-	Set(key string, data []byte, ttl time.Duration)
-	Claim(ctx context.Context, key string, hold time.Duration) (release func(data []byte, ttl time.Duration), taken bool)
+	Claim(ctx context.Context, key string, hold time.Duration) Claimed
 	Await(ctx context.Context, key string, hold time.Duration) (data []byte, ttl time.Duration, ok bool)
+	Set(key string, data []byte, ttl time.Duration)
+}
+
+// Claimed is what a Claim found: Data (with its time left), the answer
+// another replica shared; or Release non-nil, this replica fetches, then
+// gives Release the answer (nil if the fetch failed), which shares it at
+// once and frees the key; or Taken, another replica is fetching it; or
+// none of them (shared state unavailable): each replica fetches alone.
+type Claimed struct {
+	Data    []byte
+	TTL     time.Duration
+	Release func(data []byte, ttl time.Duration)
+	Taken   bool
 }
 
 // Share adds a second level shared with other replicas; answers go there
@@ -96,13 +106,7 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	led := false
 	ch := c.group.DoChan(key, func() (any, error) {
 		led = true
-		dctx := context.WithoutCancel(ctx)
-		if v, ttl, ok := c.fromShared(dctx, key); ok {
-			c.sharedHits.Add(1)
-			c.put(key, v, ttl)
-			return v, nil
-		}
-		return c.fetchOnce(dctx, key, fetch)
+		return c.fetchOnce(context.WithoutCancel(ctx), key, fetch)
 	})
 	var zero V
 	select {
@@ -121,25 +125,32 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	}
 }
 
-// fetchOnce calls fetch, or, when another replica is already fetching key,
-// waits for its answer instead: one upstream call for the fleet. A replica
-// whose wait ends without an answer (the fetch failed, the replica died,
-// Redis went away) fetches itself; failures are never shared, so each
-// waiter gets a fresh answer or its own error.
+// fetchOnce takes the answer another replica shared, or calls fetch, or,
+// when another replica is already fetching key, waits for its answer
+// instead: one upstream call for the fleet. A replica whose wait ends
+// without an answer (the fetch failed, the replica died, Redis went away)
+// fetches itself; failures are never shared, so each waiter gets a fresh
+// answer or its own error.
 func (c *Cache[V]) fetchOnce(ctx context.Context, key string, fetch func(context.Context) (V, error)) (V, error) {
 	if c.shared != nil && c.hold > 0 {
-		release, taken := c.shared.Claim(ctx, key, c.hold)
+		cl := c.shared.Claim(ctx, key, c.hold)
 		switch {
-		case release != nil:
+		case cl.Data != nil:
+			if v, ttl, ok := c.decode(cl.Data, cl.TTL, true); ok {
+				c.sharedHits.Add(1)
+				c.put(key, v, ttl)
+				return v, nil
+			}
+		case cl.Release != nil:
 			v, err := fetch(ctx)
 			var data []byte
 			if err == nil {
 				c.put(key, v, c.ttl)
 				data, _ = json.Marshal(v) // nil: not shared, the waiters fetch
 			}
-			release(data, c.ttl)
+			cl.Release(data, c.ttl)
 			return v, err
-		case taken:
+		case cl.Taken:
 			data, ttl, ok := c.shared.Await(ctx, key, c.hold)
 			if v, ttl, ok := c.decode(data, ttl, ok); ok {
 				c.fleetJoined.Add(1)
@@ -155,15 +166,6 @@ func (c *Cache[V]) fetchOnce(ctx context.Context, key string, fetch func(context
 		c.toShared(key, v)
 	}
 	return v, err
-}
-
-// fromShared reads an answer another replica fetched, with its time left.
-func (c *Cache[V]) fromShared(ctx context.Context, key string) (V, time.Duration, bool) {
-	if c.shared == nil {
-		var zero V
-		return zero, 0, false
-	}
-	return c.decode(c.shared.Get(ctx, key))
 }
 
 // decode reads a shared answer; one that does not decode is a miss: it is

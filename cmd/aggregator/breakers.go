@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -58,6 +61,7 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 	if len(rest) == 0 {
 		var out struct {
 			Breakers []breakerView `json:"breakers"`
+			Fleet    *fleetView    `json:"fleet"`
 		}
 		raw, err := c.do(ctx, http.MethodGet, "/debug/breakers", nil, &out)
 		if err != nil {
@@ -67,7 +71,13 @@ func breakers(ctx context.Context, args []string, getenv func(string) string, st
 			_, err := stdout.Write(raw)
 			return err
 		}
-		return printTable(stdout, out.Breakers, time.Now())
+		if err := printTable(stdout, out.Breakers, time.Now()); err != nil {
+			return err
+		}
+		if out.Fleet != nil {
+			return printFleetState(stdout, []string{c.base}, []*fleetView{out.Fleet})
+		}
+		return nil
 	}
 	action, rest := rest[0], rest[1:]
 	verb := map[string]string{"show": "show", "force-open": "force_open", "force-closed": "force_closed", "reset": "reset"}[action]
@@ -212,18 +222,20 @@ func printFleet(ctx context.Context, w io.Writer, urls []string, client func(str
 		Admin    string        `json:"admin"`
 		Error    string        `json:"error,omitempty"`
 		Breakers []breakerView `json:"breakers"`
+		Fleet    *fleetView    `json:"fleet,omitempty"`
 	}
 	var fleet []replica
 	for _, u := range urls {
 		c := client(u)
 		var out struct {
 			Breakers []breakerView `json:"breakers"`
+			Fleet    *fleetView    `json:"fleet"`
 		}
 		r := replica{Admin: c.base}
 		if _, err := c.do(ctx, http.MethodGet, "/debug/breakers", nil, &out); err != nil {
 			r.Error = err.Error()
 		}
-		r.Breakers = out.Breakers
+		r.Breakers, r.Fleet = out.Breakers, out.Fleet
 		fleet = append(fleet, r)
 	}
 	// A replica that could not be read is shown, and fails the command: a
@@ -266,7 +278,58 @@ func printFleet(ctx context.Context, w io.Writer, urls []string, client func(str
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	var admins []string
+	var views []*fleetView
+	for _, r := range fleet {
+		if r.Fleet != nil {
+			admins, views = append(admins, r.Admin), append(views, r.Fleet)
+		}
+	}
+	if err := printFleetState(w, admins, views); err != nil {
+		return err
+	}
 	return unreachable
+}
+
+// fleetView is a replica's fleet check (/debug/breakers "fleet", the same
+// as its /readyz?verbose entry).
+type fleetView struct {
+	Mode           string            `json:"mode"`
+	Failure        string            `json:"failure"`
+	Since          string            `json:"since"`
+	Required       bool              `json:"required"`
+	FleetSize      int               `json:"fleet_size"`
+	Crawling       bool              `json:"crawling"`
+	AuctionVersion int64             `json:"auction_version"`
+	Errors         map[string]uint64 `json:"errors"`
+	LastError      string            `json:"last_error"`
+}
+
+// printFleetState shows each replica's use of Redis after its breakers: a
+// replica in per-instance mode is the first thing an operator must see.
+func printFleetState(w io.Writer, admins []string, views []*fleetView) error {
+	if len(views) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPLICA\tREDIS\tFAILURE\tSINCE\tFLEET SIZE\tCRAWLING\tAUCTION VERSION\tREDIS ERRORS\tLAST ERROR")
+	for i, v := range views {
+		failure, lastErr := cmp.Or(v.Failure, "-"), cmp.Or(v.LastError, "-")
+		if len(lastErr) > 60 {
+			lastErr = lastErr[:57] + "..."
+		}
+		kinds := slices.Sorted(maps.Keys(v.Errors))
+		var errs []string
+		for _, k := range kinds {
+			if v.Errors[k] > 0 {
+				errs = append(errs, fmt.Sprintf("%s=%d", k, v.Errors[k]))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%t\t%d\t%s\t%s\n", admins[i], v.Mode, failure, v.Since, v.FleetSize,
+			v.Crawling, v.AuctionVersion, cmp.Or(strings.Join(errs, ","), "0"), lastErr)
+	}
+	return tw.Flush()
 }
 
 func printOne(w io.Writer, v breakerView, now time.Time) error {

@@ -64,6 +64,8 @@ type config struct {
 	trustedProxies                 string
 	redisURL                       string
 	redisTimeout, crawlLease       time.Duration
+	fleetSize                      int
+	redisRequired                  bool
 	metricsAddr, adminToken        string
 	drainDelay                     time.Duration
 }
@@ -129,6 +131,10 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	fs.IntVar(&c.maxInFlight, "max-in-flight", maxInFlightPerCore*runtime.GOMAXPROCS(0), "requests this instance works on at once; beyond it 503 overloaded ($LMN_MAX_IN_FLIGHT)")
 	str(&c.redisURL, "redis", "LMN_REDIS_URL", "", "redis:// URL of the Redis shared by the replicas (rate limits, breaker overrides, the crawler's lease and auction, Danawa rows); empty: this instance alone")
 	dur(&c.redisTimeout, "redis-timeout", "LMN_REDIS_TIMEOUT", fleet.DefaultTimeout, "deadline of one Redis command on a request's path")
+	env["fleet-size"] = "LMN_FLEET_SIZE"
+	fs.IntVar(&c.fleetSize, "fleet-size", 0, "with -redis: replicas in the fleet; without Redis each grants a key 1/N of its rate, N the larger of this and the replicas last seen in Redis ($LMN_FLEET_SIZE)")
+	env["redis-required"] = "LMN_REDIS_REQUIRED"
+	fs.BoolVar(&c.redisRequired, "redis-required", false, "with -redis: not ready while Redis cannot be used, instead of serving in per-instance mode ($LMN_REDIS_REQUIRED)")
 	dur(&c.crawlLease, "crawl-lease", "LMN_CRAWL_LEASE", fleet.DefaultLease, "with -redis: period of the crawler's lease; a dead crawler hands over within it")
 	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
 	return c, env
@@ -162,6 +168,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		if err := fleet.CheckURL(c.redisURL); err != nil {
 			return nil, fmt.Errorf("serve: -redis: %w", err)
 		}
+	}
+	if c.fleetSize < 0 {
+		return nil, fmt.Errorf("serve: -fleet-size must be 0 or more, got %d", c.fleetSize)
 	}
 	if c.upstreamCacheTTL < 0 || c.upstreamCacheTTL > time.Minute {
 		return nil, fmt.Errorf("serve: -upstream-cache-ttl must be 0 to 60s, got %s", c.upstreamCacheTTL)
@@ -260,7 +269,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.Admin.Sim, cfg.Admin.SimModes = simulator.Control(), sim.Modes()
 	}
 	if c.redisURL != "" {
-		f, err := fleet.New(fleet.Config{URL: c.redisURL, Timeout: c.redisTimeout, Log: log})
+		f, err := fleet.New(fleet.Config{URL: c.redisURL, Timeout: c.redisTimeout, Size: c.fleetSize, Required: c.redisRequired, Log: log})
 		if err != nil {
 			return fmt.Errorf("serve: -redis: %w", err)
 		}

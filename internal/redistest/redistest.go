@@ -23,6 +23,14 @@ type Server struct {
 	Addr string // host:port on loopback
 	dir  string
 	cmd  *exec.Cmd
+	args []string // extra redis-server arguments (Options)
+	pass string
+}
+
+// Options are the server's settings beyond the defaults.
+type Options struct {
+	// Password is required of clients (requirepass); "" for none.
+	Password string
 }
 
 // URL is the server's redis:// URL.
@@ -32,11 +40,20 @@ func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 // saying why, only when no redis-server can be found (CI installs it).
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not found on PATH (apt-get install redis-server; .ci/run does)")
 	}
-	s := &Server{t: t, dir: t.TempDir()}
+	s := &Server{t: t, dir: t.TempDir(), pass: o.Password}
+	if o.Password != "" {
+		s.args = append(s.args, "--requirepass", o.Password)
+	}
 	s.Addr = freeAddr(t)
 	s.start(bin)
 	t.Cleanup(s.Stop)
@@ -61,13 +78,14 @@ func (s *Server) start(bin string) {
 	s.cmd = exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
 		"--logfile", filepath.Join(s.dir, "redis.log"))
+	s.cmd.Args = append(s.cmd.Args, s.args...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("redis-server: %v", err)
 	}
 	// Ready once it answers PING; a busy machine may take a while to start it.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if ping(s.Addr) == nil {
+		if ping(s.Addr, s.pass) == nil {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -102,33 +120,56 @@ func (s *Server) Restart() {
 	s.start(bin)
 }
 
+// CLI runs one command with redis-cli and returns its answer, trimmed:
+// faults are set the way an operator (or a failing Redis) sets them, with
+// CONFIG SET, CLIENT PAUSE, REPLICAOF.
+func (s *Server) CLI(t testing.TB, args ...string) string {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(s.Addr)
+	cmd := exec.Command("redis-cli", append([]string{"-h", "127.0.0.1", "-p", port}, args...)...)
+	if s.pass != "" {
+		cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+s.pass)
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("redis-cli %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // TTL is the time to live of key, read with redis-cli.
 func (s *Server) TTL(t testing.TB, key string) time.Duration {
 	t.Helper()
-	_, port, _ := net.SplitHostPort(s.Addr)
-	out, err := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", port, "PTTL", key).Output()
-	if err != nil {
-		t.Fatalf("redis-cli PTTL %s: %v", key, err)
-	}
-	ms, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	out := s.CLI(t, "PTTL", key)
+	ms, err := strconv.Atoi(out)
 	if err != nil {
 		t.Fatalf("redis-cli PTTL %s: %q", key, out)
 	}
 	return time.Duration(ms) * time.Millisecond
 }
 
-// ping speaks just enough RESP to see the server answer.
-func ping(addr string) error {
+// ping speaks just enough RESP to see the server answer, authenticating
+// first when it has a password.
+func ping(addr, pass string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
+	r := bufio.NewReader(c)
+	if pass != "" {
+		if _, err := fmt.Fprintf(c, "*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n", len(pass), pass); err != nil {
+			return err
+		}
+		if line, err := r.ReadString('\n'); err != nil || line != "+OK\r\n" {
+			return fmt.Errorf("AUTH answered %q: %v", line, err)
+		}
+	}
 	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := r.ReadString('\n')
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package glovis
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Export is the current index in the snapshot's form, with what the next
@@ -35,3 +36,16 @@ func (c *Crawler) Import(data []byte) error {
 	c.Store.Swap(NewIndex(s.Lots, s.BuiltAt))
 	return nil
 }
+
+// IndexBuiltAt is when the index in service was built (by this replica or
+// another); zero before the first load. The fleet reads it to decide
+// whether a crawl is due.
+func (c *Crawler) IndexBuiltAt() time.Time {
+	if ix := c.Store.Index(); ix != nil {
+		return ix.BuiltAt()
+	}
+	return time.Time{}
+}
+
+// CrawlInterval is the time between successful crawls.
+func (c *Crawler) CrawlInterval() time.Duration { return c.Interval }
