@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lmn/aggregator/buildinfo"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -42,6 +43,7 @@ const (
 
 type statusPage struct {
 	Now      string
+	Build    buildinfo.Info
 	Refresh  int
 	Sources  []sourceStatus
 	History  []historyRow
@@ -110,7 +112,7 @@ func handleStatus(d AdminDeps) http.HandlerFunc {
 
 func renderStatus(w http.ResponseWriter, r *http.Request, d AdminDeps, code int, problem string) {
 	now := time.Now()
-	p := statusPage{Now: kst(now), Refresh: statusRefresh, Problem: problem}
+	p := statusPage{Now: kst(now), Build: buildinfo.Get(), Refresh: statusRefresh, Problem: problem}
 	for _, b := range d.Breakers {
 		s := b.Snapshot(true)
 		p.Sources = append(p.Sources, sourceView(s, d.Timeline, now))

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/lmn/aggregator/buildinfo"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
@@ -75,6 +76,11 @@ func New() *Metrics {
 	m.reg.MustRegister(pairCounts{prometheus.NewDesc("lmn_extract_rows_skipped_total",
 		"Rows left out of a page because their shape was never seen (e.g. a Danawa link without an identifier), by source and reason.",
 		[]string{"source", "reason"}, nil), sources.SkippedCounts})
+	b := buildinfo.Get()
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lmn_build_info", Help: "Always 1; its labels say which build runs (version and revision from the build, Go version).",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "go_version": b.GoVersion},
+	}, func() float64 { return 1 }))
 	for k := range korean.Unmapped() {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "lmn_dictionary_unmapped_total", Help: "Upstream values the Korean dictionary could not translate, by kind.",
