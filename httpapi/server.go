@@ -106,6 +106,10 @@ type AdminDeps struct {
 	// Timeline, when not nil, draws each source's last hour on the status
 	// page; its owner runs it.
 	Timeline *Timeline
+	// AuthFailed, when not nil, is told of each wrong admin token presented
+	// (throttled: refused without being looked at, the address having
+	// guessed too often).
+	AuthFailed func(throttled bool)
 	// Override, when not nil, tells the other replicas about an operator's
 	// action on a breaker, already applied here.
 	Override func(ctx context.Context, source, action, reason string) error
@@ -120,5 +124,15 @@ type AuctionState interface {
 func NewAdmin(d AdminDeps) http.Handler {
 	mux := http.NewServeMux()
 	addAdminRoutes(mux, d)
+	return chain(mux, withRequestID, withRecover(d.Log), withCleanPath(d.Log))
+}
+
+// NewHealth returns the handler of the health address: liveness and
+// readiness only, with no token, so an orchestrator's probes can reach them
+// on the pod's address while the admin listener stays private (SPEC §8).
+func NewHealth(d AdminDeps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", handleHealthz)
+	mux.HandleFunc("GET /readyz", handleReadyz(d))
 	return chain(mux, withRequestID, withRecover(d.Log), withCleanPath(d.Log))
 }

@@ -32,6 +32,7 @@ type Metrics struct {
 	unavailable  prometheus.Counter
 	panics       *prometheus.CounterVec
 	partnerReqs  *prometheus.CounterVec
+	adminAuth    *prometheus.CounterVec
 }
 
 // New creates the metrics on their own registry (not the global one, so tests
@@ -68,6 +69,13 @@ func New() *Metrics {
 	m.partnerReqs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lmn_partner_requests_total", Help: "Requests with a known API key by partner and status (403 ip_not_allowed, 429 rate_limited, 499 client gone, …).",
 	}, []string{"partner", "status"})
+	m.adminAuth = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_admin_auth_failures_total", Help: "Wrong admin tokens presented (refused), and attempts refused unread because their address had guessed too often (throttled).",
+	}, []string{"result"})
+	for _, r := range []string{"refused", "throttled"} {
+		m.adminAuth.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.adminAuth)
 	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable, m.partnerReqs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(pairCounts{prometheus.NewDesc("lmn_extract_field_missing_total",
@@ -185,6 +193,16 @@ func (m *Metrics) Partial(failed []vehicle.Source) {
 
 // Panic counts a panic recovered in a source's task.
 func (m *Metrics) Panic(source string) { m.panics.WithLabelValues(source).Inc() }
+
+// AdminAuthFailure counts a wrong admin token, or an attempt refused
+// unread because its address had guessed too often.
+func (m *Metrics) AdminAuthFailure(throttled bool) {
+	r := "refused"
+	if throttled {
+		r = "throttled"
+	}
+	m.adminAuth.WithLabelValues(r).Inc()
+}
 
 // DealersUnavailable counts a 503 dealer_upstream_unavailable.
 func (m *Metrics) DealersUnavailable() { m.unavailable.Inc() }

@@ -81,6 +81,9 @@ type Service struct {
 
 	API   http.Handler // the public API
 	Admin http.Handler // the admin listener
+	// Health serves only /healthz and /readyz, for probes on an address of
+	// their own.
+	Health http.Handler
 	// Timeline samples the breakers for the status page's last hour; the
 	// caller runs it.
 	Timeline *httpapi.Timeline
@@ -250,6 +253,7 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 	if c.Metrics != nil {
 		a.Metrics = c.Metrics
 		d.Metrics = c.Metrics.Handler()
+		d.AuthFailed = c.Metrics.AdminAuthFailure
 	}
 	if c.Fleet != nil {
 		now := a.Now
@@ -278,6 +282,7 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 			})
 		}
 	}
+	svc.Health = httpapi.NewHealth(d)
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
 }
 
