@@ -316,3 +316,18 @@ func (m *Metrics) WatchSharedAnswers(source string, c interface {
 		}))
 	}
 }
+
+// WatchListener exports a listener's open connections and its cap, read
+// when Prometheus scrapes: a listener at its cap queues new connections.
+func (m *Metrics) WatchListener(name string, open func() int, maxConns int) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lmn_listener_connections", Help: "Connections a listener (public, admin, health, metrics) has open.",
+			ConstLabels: prometheus.Labels{"listener": name},
+		}, func() float64 { return float64(open()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lmn_listener_max_connections", Help: "A listener's cap on open connections; past it new connections wait in the accept queue.",
+			ConstLabels: prometheus.Labels{"listener": name},
+		}, func() float64 { return float64(maxConns) }),
+	)
+}

@@ -273,7 +273,7 @@ func TestServeConfig(t *testing.T) {
 		{args: []string{"stray"}, wantErr: "unexpected arguments"},
 		{args: []string{"-admin-addr", "0.0.0.0:9090"}, wantErr: "set -admin-token"},
 		{args: []string{"-admin-addr", ":9090"}, wantErr: "set -admin-token"},
-		{args: []string{"-admin-addr", "10.0.0.5:9090", "-admin-token", "short"}, wantErr: "at least 16"},
+		{args: []string{"-admin-addr", "10.0.0.5:9090", "-admin-token", "short"}, wantErr: "at least 32"},
 		{args: []string{"-drain-delay", "10s", "-shutdown-grace", "10s"}, wantErr: "-drain-delay"},
 		{args: []string{"-rate-burst", "0"}, wantErr: "-rate-burst"},
 		{args: []string{"-rate-per-second", "0"}, wantErr: "positive"},
@@ -396,7 +396,7 @@ func TestKeysHash(t *testing.T) {
 
 func TestServeAdminOffLoopbackWithToken(t *testing.T) {
 	_, err := parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"-admin-addr", "0.0.0.0:9090"},
-		func(k string) string { return map[string]string{"LMN_ADMIN_TOKEN": "admin-token-0123456789"}[k] })
+		func(k string) string { return map[string]string{"LMN_ADMIN_TOKEN": "admin-token-0123456789abcdefghijk"}[k] })
 	assert.NoError(t, err, "a token from the environment allows an admin listener off loopback")
 }
 
