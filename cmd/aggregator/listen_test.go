@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -144,4 +146,34 @@ func TestAdminTokenRules(t *testing.T) {
 			assert.Error(t, err, "%s %q", tt.addr, tt.token)
 		}
 	}
+}
+
+// TestLogDurationsInMilliseconds: any duration logged through serve's
+// logger is milliseconds under a key ending in _ms.
+func TestLogDurationsInMilliseconds(t *testing.T) {
+	var b bytes.Buffer
+	log, err := newLogger("json", &b)
+	require.NoError(t, err)
+	log.Info("x", "retry_in", 30*time.Second, slog.Group("g", "took", 1500*time.Microsecond))
+	assert.Contains(t, b.String(), `"retry_in_ms":30000,"g":{"took_ms":1.5}`)
+}
+
+// TestServerErrorsGoThroughTheLogger: what net/http itself reports (here a
+// handler's second WriteHeader) arrives as a JSON line naming the listener.
+func TestServerErrorsGoThroughTheLogger(t *testing.T) {
+	var b syncBuffer
+	log, err := newLogger("json", &b)
+	require.NoError(t, err)
+	l, err := openListener(listenerSpec{name: "admin", addr: "127.0.0.1:0", maxConns: 4, write: time.Minute, idle: time.Minute,
+		handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusOK)
+			w.WriteHeader(http.StatusTeapot)
+		})}, log, nil)
+	require.NoError(t, err)
+	go l.srv.Serve(l.ln)
+	defer l.srv.Close()
+	resp, err := http.Get("http://" + l.ln.Addr().String() + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Regexp(t, `\{"time":"[^"]+","level":"ERROR","msg":"http: superfluous response.WriteHeader call[^"]*","listener":"admin"\}`, b.String())
 }

@@ -476,13 +476,24 @@ func reloadKeys(log *slog.Logger, live *httpapi.Keys, c *config) {
 }
 
 func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{ReplaceAttr: durationsInMillis}
 	switch format {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("serve: -log-format must be json or text, got %q", format)
+}
+
+// durationsInMillis writes every duration logged anywhere in the service as
+// milliseconds under a key that says so ("retry_in" 30s → "retry_in_ms"
+// 30000), never as the JSON handler's integer nanoseconds.
+func durationsInMillis(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key+"_ms", httpapi.Millis(a.Value.Duration()))
+	}
+	return a
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {
