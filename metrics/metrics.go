@@ -33,6 +33,7 @@ type Metrics struct {
 	panics       *prometheus.CounterVec
 	partnerReqs  *prometheus.CounterVec
 	adminAuth    *prometheus.CounterVec
+	keysReload   *prometheus.CounterVec
 }
 
 // New creates the metrics on their own registry (not the global one, so tests
@@ -76,6 +77,13 @@ func New() *Metrics {
 		m.adminAuth.WithLabelValues(r)
 	}
 	m.reg.MustRegister(m.adminAuth)
+	m.keysReload = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_keys_reloads_total", Help: "Rereadings of the API keys file (SIGHUP) by result: ok, or failed (the file did not parse; the previous keys stay in service).",
+	}, []string{"result"})
+	for _, r := range []string{"ok", "failed"} {
+		m.keysReload.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.keysReload)
 	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable, m.partnerReqs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(pairCounts{prometheus.NewDesc("lmn_extract_field_missing_total",
@@ -105,6 +113,11 @@ var states = []string{"closed", "half_open", "open", "forced_open", "forced_clos
 // its count of rejected calls, read when Prometheus scrapes.
 func (m *Metrics) WatchBreakers(breakers []*fanout.Breaker) {
 	for _, b := range breakers {
+		// Every family a dashboard or alert reads exists from the start,
+		// at 0, instead of appearing with its first event.
+		m.panics.WithLabelValues(b.Name())
+		m.upstreamReqs.WithLabelValues(b.Name(), "success")
+		m.upstreamDur.WithLabelValues(b.Name())
 		for _, st := range states {
 			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "lmn_breaker_state", Help: "1 for the state each source's breaker is in, 0 for the others.",
@@ -140,6 +153,9 @@ func (m *Metrics) WatchAuction(store *glovis.Store) {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lmn_auction_crawl_failures_total", Help: "Auction crawls that failed (panics included); the previous index stays in service.",
 	}, func() float64 { return float64(store.Status().Failures) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lmn_auction_snapshot_write_failures_total", Help: "Auction index snapshots not written (disk full, no permission); a restart would come up without an index until a crawl succeeds.",
+	}, func() float64 { return float64(store.Status().SnapshotFailures) }))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lmn_auction_detail_errors_total", Help: "Auction detail pages a crawl could not read; their lots keep the list's values.",
 	}, func() float64 { return float64(store.Status().DetailErrors) }))
@@ -193,6 +209,15 @@ func (m *Metrics) Partial(failed []vehicle.Source) {
 
 // Panic counts a panic recovered in a source's task.
 func (m *Metrics) Panic(source string) { m.panics.WithLabelValues(source).Inc() }
+
+// KeysReload counts a rereading of the API keys file, failed or not.
+func (m *Metrics) KeysReload(failed bool) {
+	r := "ok"
+	if failed {
+		r = "failed"
+	}
+	m.keysReload.WithLabelValues(r).Inc()
+}
 
 // AdminAuthFailure counts a wrong admin token, or an attempt refused
 // unread because its address had guessed too often.

@@ -381,6 +381,15 @@ func TestServeReloadsKeysOnSIGHUP(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "API keys not reloaded") },
 		10*time.Second, 20*time.Millisecond)
 	assert.NotEqual(t, http.StatusUnauthorized, status(beta))
+	// Both rereadings are counted, the failed one where an alert sees it.
+	admin := adminRe.FindStringSubmatch(stdout.String())
+	require.NotNil(t, admin)
+	resp, err := http.Get(admin[1] + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(body), `lmn_keys_reloads_total{result="failed"} 1`)
+	assert.Contains(t, string(body), `lmn_keys_reloads_total{result="ok"} 1`)
 	cancel()
 	require.NoError(t, <-done)
 }

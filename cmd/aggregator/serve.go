@@ -320,7 +320,7 @@ wait:
 		case err := <-errc:
 			return fmt.Errorf("serve: %w", err)
 		case <-hup:
-			reloadKeys(log, keys, c)
+			reloadKeys(log, m, keys, c)
 		}
 	}
 	log.Info("shutting down: /readyz fails now, then in-flight requests finish", "drain_delay", c.drainDelay, "grace", c.shutdownGrace)
@@ -465,8 +465,9 @@ func loadKeys(c *config) (*httpapi.Keys, error) {
 // reloadKeys rereads the keys (on SIGHUP) and swaps them in whole; keys no
 // longer listed stop working with the next request. A bad file keeps the
 // keys in service: refusing every partner is worse than a stale key.
-func reloadKeys(log *slog.Logger, live *httpapi.Keys, c *config) {
+func reloadKeys(log *slog.Logger, m *metrics.Metrics, live *httpapi.Keys, c *config) {
 	next, err := loadKeys(c)
+	m.KeysReload(err != nil)
 	if err != nil {
 		log.Error("API keys not reloaded; the previous keys stay in service", "err", err)
 		return

@@ -29,8 +29,9 @@ type Store struct {
 	lastErrAt time.Time
 	lastOKAt  time.Time
 
-	failures     atomic.Int64 // crawls that failed, panics included
-	detailErrors atomic.Int64 // detail pages that could not be read
+	failures         atomic.Int64 // crawls that failed, panics included
+	detailErrors     atomic.Int64 // detail pages that could not be read
+	snapshotFailures atomic.Int64 // snapshots not written
 }
 
 // Index returns the current index, or nil before the first load.
@@ -60,11 +61,15 @@ type Status struct {
 	LastErrAt    time.Time
 	Failures     int64 // failed crawls since the process started
 	DetailErrors int64 // detail pages not read since the process started
+	// SnapshotFailures counts snapshots not written (disk full, no
+	// permission) since the process started: a restart would come up
+	// without an index.
+	SnapshotFailures int64
 }
 
 // Status reports the index's size, age and the last crawl failure.
 func (s *Store) Status() Status {
-	st := Status{Failures: s.failures.Load(), DetailErrors: s.detailErrors.Load()}
+	st := Status{Failures: s.failures.Load(), DetailErrors: s.detailErrors.Load(), SnapshotFailures: s.snapshotFailures.Load()}
 	if ix := s.Index(); ix != nil {
 		st.Loaded, st.Rows, st.BuiltAt = true, ix.Len(), ix.BuiltAt()
 	}
@@ -211,6 +216,7 @@ func (c *Crawler) refresh(ctx context.Context) error {
 		"took", time.Since(started).Round(time.Millisecond))
 	if c.Snapshot != "" {
 		if err := c.save(ix); err != nil {
+			c.Store.snapshotFailures.Add(1)
 			c.Log.Error("auction snapshot not written", "path", c.Snapshot, "err", err)
 		}
 	}

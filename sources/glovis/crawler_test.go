@@ -260,3 +260,20 @@ func TestCrawlPanicIsAFailure(t *testing.T) {
 		assert.Contains(t, logs.String(), "goroutine", "the stack is logged")
 	}
 }
+
+// TestSnapshotWriteFailureIsCounted: a snapshot that cannot be written
+// (here its directory is gone, as a full or unmounted disk would fail it)
+// leaves the crawl good and is counted for the metric and its alert.
+func TestSnapshotWriteFailureIsCounted(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	c := newCrawler(t, servers.GlovisURL, filepath.Join(t.TempDir(), "gone", "auction.json"))
+	c.Now = s.Now
+	require.NoError(t, c.Refresh(context.Background()), "the crawl itself succeeded")
+	st := c.Store.Status()
+	assert.True(t, st.Loaded)
+	assert.Equal(t, int64(1), st.SnapshotFailures)
+	assert.Equal(t, int64(0), st.Failures, "not a failed crawl")
+}
