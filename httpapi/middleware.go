@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lmn/aggregator/fanout"
 )
 
@@ -116,6 +118,9 @@ func withAccessLog(log *slog.Logger, mux *http.ServeMux, observe func(route stri
 				slog.String("route", route),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", Millis(d)),
+			}
+			if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 			}
 			if ri := info(r.Context()); ri != nil {
 				for _, o := range ri.outcomes {

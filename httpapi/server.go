@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
@@ -31,6 +33,9 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock of the rate limits; nil for time.Now.
 	Now func() time.Time
+	// Tracing, when not nil, makes a span of every request (package
+	// tracing builds it from the OTEL_* variables).
+	Tracing trace.TracerProvider
 }
 
 // Observer is told what the API did, for metrics.
@@ -57,6 +62,7 @@ func NewServer(d Deps) http.Handler {
 	return chain(mux,
 		withGzip,
 		withRequestID,
+		withTracing(d.Tracing, mux),
 		withAccessLog(d.Log, mux, d.Metrics.Request),
 		withRecover(d.Log),
 		withCleanPath(d.Log),

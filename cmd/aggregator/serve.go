@@ -27,6 +27,7 @@ import (
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/tracing"
 )
 
 // minSecretLen is the shortest cursor secret accepted: cursors are signed
@@ -251,6 +252,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.New("serve: -cursor-secrets (or $LMN_CURSOR_SECRETS) is required")
 	}
 
+	tp, stopTracing, err := tracing.FromEnv(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer flushTraces(log, stopTracing)
+	if tracing.Enabled(getenv) {
+		log.Info("tracing: spans go over OTLP/HTTP", "endpoint", firstSet(getenv, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
+	}
+
 	m := metrics.New()
 	overload := httpapi.NewOverload(c.maxInFlight)
 	m.WatchOverload(overload)
@@ -261,7 +271,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig, Metrics: m,
 		UpstreamCacheTTL: c.upstreamCacheTTL,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload,
-			TrustedProxies: trusted},
+			TrustedProxies: trusted, Tracing: tp},
 	}
 	if simulator != nil {
 		cfg.Admin.Sim, cfg.Admin.SimModes = simulator.Control(), sim.Modes()
@@ -485,6 +495,24 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("serve: -log-format must be json or text, got %q", format)
+}
+
+// flushTraces sends the spans still batched before the process ends.
+func flushTraces(log *slog.Logger, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		log.Warn("traces not all sent at shutdown", "err", err)
+	}
+}
+
+func firstSet(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // durationsInMillis writes every duration logged anywhere in the service as
