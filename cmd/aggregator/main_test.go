@@ -405,7 +405,9 @@ func TestKeysHash(t *testing.T) {
 
 func TestServeAdminOffLoopbackWithToken(t *testing.T) {
 	_, err := parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"-admin-addr", "0.0.0.0:9090"},
-		func(k string) string { return map[string]string{"LMN_ADMIN_TOKEN": "admin-token-0123456789abcdefghijk"}[k] })
+		func(k string) string {
+			return map[string]string{"LMN_ADMIN_TOKEN": "admin-token-0123456789abcdefghijk"}[k]
+		})
 	assert.NoError(t, err, "a token from the environment allows an admin listener off loopback")
 }
 
