@@ -72,7 +72,7 @@ func tracedStack(t *testing.T, options ...func(*service.Config)) (*stack, *trace
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	tap := &upstreamTap{}
 	st := newStack(t, neverTrips, append([]func(*service.Config){func(c *service.Config) {
-		c.API.Tracing = tp
+		c.Tracing = tp
 		c.EncarURL, c.DanawaURL = tap.in(t, c.EncarURL), tap.in(t, c.DanawaURL)
 	}}, options...)...)
 	return st, spans, tap

@@ -271,7 +271,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig, Metrics: m,
 		UpstreamCacheTTL: c.upstreamCacheTTL,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload,
-			TrustedProxies: trusted, Tracing: tp},
+			TrustedProxies: trusted},
+		Tracing: tp,
 	}
 	if simulator != nil {
 		cfg.Admin.Sim, cfg.Admin.SimModes = simulator.Control(), sim.Modes()

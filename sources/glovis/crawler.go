@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lmn/aggregator/vehicle"
@@ -113,6 +114,10 @@ type Crawler struct {
 	history map[string]map[int]time.Time // physical car → rounds it was put up in → auction date
 	details map[string]readDetail        // lot (site, round, goods id) → its detail page
 
+	// Tracer, when set, makes a span of each crawl, the exchanges with
+	// Glovis below it.
+	Tracer trace.TracerProvider
+
 	// Details, when set, makes each crawl read the detail page of every lot
 	// it has not read yet, or whose state moved on since (VIN, options,
 	// first registration, status).
@@ -178,10 +183,12 @@ func (c *Crawler) contain(fn func() error) (err error) {
 
 // Refresh runs one full crawl and swaps in its index.
 func (c *Crawler) Refresh(ctx context.Context) error {
+	ctx, span := c.startSpan(ctx)
 	err := c.contain(func() error { return c.refresh(ctx) })
 	if err != nil {
 		c.Store.fail(err, time.Now())
 	}
+	endCrawlSpan(span, err, c.Store.Status())
 	return err
 }
 
