@@ -63,6 +63,7 @@ type manifests struct {
 	policies     []*networkingv1.NetworkPolicy
 	kinds        map[string]int
 	files        []string
+	images       []string // the names overlays replace
 }
 
 func loadManifests(t *testing.T) *manifests {
@@ -87,7 +88,12 @@ func loadManifests(t *testing.T) *manifests {
 			case "Kustomization":
 				k := &kustomization{}
 				into = k
-				defer func() { checkKustomization(t, path, k) }()
+				defer func() {
+					checkKustomization(t, path, k)
+					for _, im := range k.Images {
+						m.images = append(m.images, im.Name)
+					}
+				}()
 			case "Deployment":
 				o := &appsv1.Deployment{}
 				m.deployments, into = append(m.deployments, o), o
@@ -219,6 +225,10 @@ func TestManifestsMatchTheBinary(t *testing.T) {
 	require.NotNil(t, built, "deploy/image/build names no default image")
 	repo, _, _ := strings.Cut(c.Image, ":")
 	assert.Equal(t, string(built[1]), repo)
+	require.NotEmpty(t, m.images, "the example overlay swaps in a registry's image")
+	for _, name := range m.images {
+		assert.Equal(t, repo, name, "an overlay's images: entry names the base's image, or it replaces nothing")
+	}
 
 	// Locked down, as the Containerfile's user.
 	containerfile, err := os.ReadFile("../../Containerfile")
