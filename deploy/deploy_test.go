@@ -7,10 +7,12 @@ package deploy_test
 import (
 	"bufio"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/metrics"
+	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/glovis"
 	"github.com/lmn/aggregator/vehicle"
@@ -80,6 +83,9 @@ func exported(t *testing.T) map[string]string {
 	m.Partial([]vehicle.Source{vehicle.Encar})
 	m.Panic("encar")
 	m.DealersUnavailable()
+	m.WatchListener("admin", func() int { return 1 }, 64)
+	m.KeysReload(true)
+	m.AdminAuthFailure(false)
 	sources.NoteMissing("encar", "color", sources.MinRowsForMissing)
 	sources.NoteSkipped("danawa", "no_id", 10, "example")
 
@@ -113,6 +119,34 @@ func checkNames(t *testing.T, where, query string, types map[string]string) {
 			base = strings.TrimSuffix(base, suffix)
 		}
 		assert.Equal(t, "histogram", types[base], "%s: %s is not a metric the service exports", where, n)
+	}
+}
+
+// TestFamiliesPresentFromStart: a service as serve wires it, before any
+// request, crawl or failure, already exports every family a panel or an
+// alert counts failures with, at 0, so that no panel says "No data" and
+// increase() sees the first failure.
+func TestFamiliesPresentFromStart(t *testing.T) {
+	m := metrics.New()
+	service.New(service.Config{Metrics: m, Breaker: fanout.DefaultBreakerConfig, EncarTimeout: time.Second, DanawaTimeout: time.Second,
+		GlovisTimeout: time.Second, CrawlInterval: time.Minute}, slog.New(slog.DiscardHandler))
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, series := range []string{
+		`lmn_panics_total{source="encar"} 0`,
+		`lmn_panics_total{source="glovis_detail"} 0`,
+		`lmn_upstream_requests_total{outcome="success",source="danawa"} 0`,
+		`lmn_upstream_request_duration_seconds_count{source="encar"} 0`,
+		`lmn_extract_field_missing_total{field="fuel",source="encar"} 0`,
+		`lmn_extract_field_missing_total{field="region",source="danawa"} 0`,
+		`lmn_extract_rows_skipped_total{reason="link_shape",source="danawa"} 0`,
+		`lmn_auction_snapshot_write_failures_total 0`,
+		`lmn_keys_reloads_total{result="failed"} 0`,
+		`lmn_admin_auth_failures_total{result="refused"} 0`,
+		`lmn_build_info{go_version="` + runtime.Version() + `",revision="unknown",version="unknown"} 1`,
+	} {
+		assert.Contains(t, body, series+"\n")
 	}
 }
 

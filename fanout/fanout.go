@@ -91,8 +91,10 @@ func (f *Fanout) Call(ctx context.Context, t Task) Outcome {
 	return f.run(ctx, t)
 }
 
-func (f *Fanout) run(ctx context.Context, t Task) Outcome {
+func (f *Fanout) run(ctx context.Context, t Task) (o Outcome) {
 	start := time.Now()
+	ctx, span := startSourceSpan(ctx, t.Source, f.breakers[t.Source])
+	defer func() { endSourceSpan(span, o) }()
 	request := ctx
 	d := f.timeouts[t.Source]
 	if d > 0 {
@@ -105,7 +107,7 @@ func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 		defer Contain(&err)
 		return t.Run(ctx)
 	}
-	o := Outcome{Source: t.Source}
+	o = Outcome{Source: t.Source}
 	if b := f.breakers[t.Source]; b != nil {
 		o.Err = b.Do(func() error { return blame(request, ctx, d, clock, call()) })
 		if o.Err != nil {

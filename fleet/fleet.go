@@ -222,7 +222,9 @@ func New(c Config) (*Fleet, error) {
 	// Redis is unreachable. The client has one log for the process: the
 	// first fleet's.
 	setClientLog.Do(func() { redis.SetLogger(clientLog{c.Log}) })
-	return &Fleet{rdb: redis.NewClient(opt), timeout: c.Timeout, instance: c.Instance, size: max(c.Size, 0),
+	rdb := redis.NewClient(opt)
+	rdb.AddHook(traceHook{})
+	return &Fleet{rdb: rdb, timeout: c.Timeout, instance: c.Instance, size: max(c.Size, 0),
 		required: c.Required, log: c.Log, changedAt: time.Now(), probed: make(chan struct{})}, nil
 }
 

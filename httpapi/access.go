@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -96,10 +95,7 @@ func withAccess(d Deps) middleware {
 					"request_id", requestID(r.Context()), "partner", key.Partner, "err", err)
 				q = Quota{Allowed: true, Limit: key.Rate.Burst, Remaining: key.Rate.Burst}
 			}
-			h := w.Header()
-			h.Set("RateLimit-Limit", strconv.Itoa(q.Limit))
-			h.Set("RateLimit-Remaining", strconv.Itoa(q.Remaining))
-			h.Set("RateLimit-Reset", strconv.Itoa(q.Reset))
+			writeRateLimit(w.Header(), key.Rate, q)
 			switch {
 			case cost == 0:
 				writeError(w, r, d.Log, errIPNotAllowed)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lmn/aggregator/buildinfo"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -52,7 +53,9 @@ func handleReadyz(d AdminDeps) http.HandlerFunc {
 		if fleet != nil {
 			checks = append(checks, fleet)
 		}
-		writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+		b := buildinfo.Get()
+		writeJSON(w, code, map[string]any{"status": status, "version": b.Version, "revision": b.Revision,
+			"go_version": b.GoVersion, "checks": checks})
 	}
 }
 

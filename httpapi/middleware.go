@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lmn/aggregator/fanout"
 )
 
@@ -96,8 +98,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// withAccessLog logs one line per request: id, route, status, duration and
-// each source's outcome. Query strings and headers are not logged: they can
+// withAccessLog logs one line per request: id, route, status, duration in
+// milliseconds and each source's outcome and duration. Query strings and headers are not logged: they can
 // carry keys. The route is the mux pattern, so metrics labels stay bounded.
 func withAccessLog(log *slog.Logger, mux *http.ServeMux, observe func(route string, status int, d time.Duration)) middleware {
 	return func(next http.Handler) http.Handler {
@@ -115,11 +117,14 @@ func withAccessLog(log *slog.Logger, mux *http.ServeMux, observe func(route stri
 				slog.String("request_id", requestID(r.Context())),
 				slog.String("route", route),
 				slog.Int("status", status),
-				slog.Duration("duration", d),
+				slog.Float64("duration_ms", Millis(d)),
+			}
+			if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 			}
 			if ri := info(r.Context()); ri != nil {
 				for _, o := range ri.outcomes {
-					g := []any{slog.String("outcome", o.Label()), slog.Duration("duration", o.Duration)}
+					g := []any{slog.String("outcome", o.Label()), slog.Float64("duration_ms", Millis(o.Duration))}
 					if o.Err != nil {
 						// Errors name what was wrong ("drift: missing SearchResults"),
 						// never the page itself.
@@ -135,6 +140,11 @@ func withAccessLog(log *slog.Logger, mux *http.ServeMux, observe func(route stri
 		})
 	}
 }
+
+// Millis is d in milliseconds to the microsecond, the unit of every
+// duration the logs carry (under a key ending in _ms): a number a log query
+// can compare, where a Go duration is a string or integer nanoseconds.
+func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // withRecover turns a panic into a 500 with the generic message, logged with
 // the request id and stack.

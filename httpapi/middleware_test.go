@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"testing"
 	"time"
 
@@ -58,4 +59,9 @@ func TestReadyzWaitsForTheAuctionIndex(t *testing.T) {
 	checks := m["checks"].([]any)
 	require.Len(t, checks, 1)
 	assert.Equal(t, "auction_index", checks[0].(map[string]any)["name"])
+	// Which build answers: a test binary is stamped with nothing, so the
+	// fallback says so rather than inventing a version.
+	assert.Equal(t, runtime.Version(), m["go_version"])
+	assert.Equal(t, "unknown", m["revision"])
+	assert.Equal(t, "unknown", m["version"])
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/http/pprof"
+	"time"
 )
 
 // addRoutes lists every public route.
@@ -22,7 +23,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 // something or show the process's insides need the admin token when one is
 // set; control requests must also be JSON or a same-origin form (CSRF).
 func addAdminRoutes(mux *http.ServeMux, d AdminDeps) {
-	guard := withAdminToken(d.Token)
+	gate := newAdminGate(d, time.Now)
+	guard := gate.bearer
 	control := func(h http.Handler) http.Handler { return guard(withControlGuard(h)) }
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", handleReadyz(d))
@@ -44,20 +46,20 @@ func addAdminRoutes(mux *http.ServeMux, d AdminDeps) {
 		mux.Handle("/sim", guard(d.Sim))
 		mux.Handle("/sim/", guard(d.Sim))
 	}
-	addStatusRoutes(mux, d)
+	addStatusRoutes(mux, d, gate)
 }
 
 // addStatusRoutes lists the status page's routes: the page, its forms, and
 // the login that trades the admin token for a cookie.
-func addStatusRoutes(mux *http.ServeMux, d AdminDeps) {
-	token := withStatusToken(d)
+func addStatusRoutes(mux *http.ServeMux, d AdminDeps, gate *adminGate) {
+	token := withStatusToken(d, gate)
 	mux.Handle("GET /{$}", http.RedirectHandler("/status", http.StatusSeeOther))
 	mux.Handle("GET /status", token(handleStatus(d)))
 	mux.Handle("POST /status/breakers/{source}", withOwnPage(token(handleStatusBreaker(d))))
 	if d.Sim != nil {
 		mux.Handle("POST /status/sim/{source}", withOwnPage(token(handleStatusSim(d))))
 	}
-	mux.Handle("POST /status/login", withOwnPage(handleStatusLogin(d)))
+	mux.Handle("POST /status/login", withOwnPage(handleStatusLogin(d, gate)))
 }
 
 // allow is the Allow header of a path served under method m: a GET route

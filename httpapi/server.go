@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
@@ -31,6 +33,9 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock of the rate limits; nil for time.Now.
 	Now func() time.Time
+	// Tracing, when not nil, makes a span of every request (package
+	// tracing builds it from the OTEL_* variables).
+	Tracing trace.TracerProvider
 }
 
 // Observer is told what the API did, for metrics.
@@ -57,6 +62,7 @@ func NewServer(d Deps) http.Handler {
 	return chain(mux,
 		withGzip,
 		withRequestID,
+		withTracing(d.Tracing, mux),
 		withAccessLog(d.Log, mux, d.Metrics.Request),
 		withRecover(d.Log),
 		withCleanPath(d.Log),
@@ -107,6 +113,10 @@ type AdminDeps struct {
 	// Timeline, when not nil, draws each source's last hour on the status
 	// page; its owner runs it.
 	Timeline *Timeline
+	// AuthFailed, when not nil, is told of each wrong admin token presented
+	// (throttled: refused without being looked at, the address having
+	// guessed too often).
+	AuthFailed func(throttled bool)
 	// Override, when not nil, tells the other replicas about an operator's
 	// action on a breaker, already applied here.
 	Override func(ctx context.Context, source, action, reason string) error
@@ -121,5 +131,15 @@ type AuctionState interface {
 func NewAdmin(d AdminDeps) http.Handler {
 	mux := http.NewServeMux()
 	addAdminRoutes(mux, d)
+	return chain(mux, withRequestID, withRecover(d.Log), withCleanPath(d.Log))
+}
+
+// NewHealth returns the handler of the health address: liveness and
+// readiness only, with no token, so an orchestrator's probes can reach them
+// on the pod's address while the admin listener stays private (SPEC §8).
+func NewHealth(d AdminDeps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", handleHealthz)
+	mux.HandleFunc("GET /readyz", handleReadyz(d))
 	return chain(mux, withRequestID, withRecover(d.Log), withCleanPath(d.Log))
 }

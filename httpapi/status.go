@@ -2,10 +2,7 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -15,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lmn/aggregator/buildinfo"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -42,6 +40,7 @@ const (
 
 type statusPage struct {
 	Now      string
+	Build    buildinfo.Info
 	Refresh  int
 	Sources  []sourceStatus
 	History  []historyRow
@@ -160,7 +159,7 @@ func handleStatus(d AdminDeps) http.HandlerFunc {
 
 func renderStatus(w http.ResponseWriter, r *http.Request, d AdminDeps, code int, problem string) {
 	now := time.Now()
-	p := statusPage{Now: kst(now), Refresh: statusRefresh, Problem: problem}
+	p := statusPage{Now: kst(now), Build: buildinfo.Get(), Refresh: statusRefresh, Problem: problem}
 	for _, b := range d.Breakers {
 		s := b.Snapshot(true)
 		p.Sources = append(p.Sources, sourceView(s, d.Timeline, now))
@@ -347,38 +346,36 @@ func handleStatusSim(d AdminDeps) http.HandlerFunc {
 	}
 }
 
-// statusCookie holds a digest of the admin token, not the token, so a
-// cookie that leaks is no bearer token for the JSON API.
+// statusCookie holds a status page session: a random id the gate knows
+// until it expires, not the token nor anything derived from it.
 const statusCookie = "lmn_admin"
-
-func tokenDigest(token string) string {
-	h := sha256.Sum256([]byte("lmn status page\x00" + token))
-	return hex.EncodeToString(h[:])
-}
 
 // withStatusToken asks for the admin token, when one is set, before any
 // status page route: a browser cannot send a bearer header, so the page's
-// login form trades the token for a cookie (HttpOnly, SameSite=Strict). A
-// bearer header works too, for scripts.
-func withStatusToken(d AdminDeps) middleware {
+// login form trades the token for a session cookie (HttpOnly,
+// SameSite=Strict, expiring). A bearer header works too, for scripts.
+func withStatusToken(d AdminDeps, g *adminGate) middleware {
 	return func(next http.Handler) http.Handler {
 		if d.Token == "" {
 			return next
 		}
-		want := tokenDigest(d.Token)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got := ""
-			if c, err := r.Cookie(statusCookie); err == nil {
-				got = c.Value
-			} else if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-				got = tokenDigest(bearer)
-			}
-			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
-				writeHTML(w, http.StatusUnauthorized, statusPage{Login: true, Now: kst(time.Now())})
+			if c, err := r.Cookie(statusCookie); err == nil && g.session(c.Value) {
+				next.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r)
+			if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+				ok, answered := g.check(w, r, bearer)
+				if answered {
+					return
+				}
+				if ok {
+					next.ServeHTTP(w, r)
+					return
+				}
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
+			writeHTML(w, http.StatusUnauthorized, statusPage{Login: true, Now: kst(time.Now())})
 		})
 	}
 }
@@ -396,17 +393,26 @@ func withOwnPage(next http.Handler) http.Handler {
 }
 
 // handleStatusLogin trades the admin token typed into the login form for
-// the page's cookie.
-func handleStatusLogin(d AdminDeps) http.HandlerFunc {
+// a session cookie that ends with the session.
+func handleStatusLogin(d AdminDeps, g *adminGate) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4096)
 		_ = r.ParseForm()
-		if d.Token == "" || subtle.ConstantTimeCompare([]byte(tokenDigest(r.PostForm.Get("token"))), []byte(tokenDigest(d.Token))) != 1 {
+		if d.Token == "" {
+			writeHTML(w, http.StatusUnauthorized, statusPage{Login: true, Now: kst(time.Now()), Problem: "this listener has no admin token"})
+			return
+		}
+		ok, answered := g.check(w, r, r.PostForm.Get("token"))
+		if answered {
+			return
+		}
+		if !ok {
 			writeHTML(w, http.StatusUnauthorized, statusPage{Login: true, Now: kst(time.Now()), Problem: "that is not the admin token"})
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: statusCookie, Value: tokenDigest(d.Token), Path: "/", HttpOnly: true,
-			SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		id, expires := g.openSession()
+		http.SetCookie(w, &http.Cookie{Name: statusCookie, Value: id, Path: "/", HttpOnly: true,
+			SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, Expires: expires, MaxAge: int(sessionTTL.Seconds())})
 		http.Redirect(w, r, "/status", http.StatusSeeOther)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -165,6 +166,7 @@ func TestStatusPageIsSelfContained(t *testing.T) {
 	assert.NotContains(t, page, "Z<")
 	assert.Regexp(t, `(?s)id="source-danawa".*?data-state="forced_open">forced_open</span> <span class="muted">\(operator\)</span>`, page)
 	assert.Contains(t, page, "operator: forced_open: maintenance window")
+	assert.Contains(t, page, `id="build">version unknown · revision unknown · `+runtime.Version()+`</div>`, "which build runs")
 }
 
 func TestTimelineRejectedInTheLastMinute(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/lmn/aggregator/buildinfo"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
@@ -31,6 +32,8 @@ type Metrics struct {
 	unavailable  prometheus.Counter
 	panics       *prometheus.CounterVec
 	partnerReqs  *prometheus.CounterVec
+	adminAuth    *prometheus.CounterVec
+	keysReload   *prometheus.CounterVec
 }
 
 // New creates the metrics on their own registry (not the global one, so tests
@@ -67,6 +70,20 @@ func New() *Metrics {
 	m.partnerReqs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lmn_partner_requests_total", Help: "Requests with a known API key by partner and status (403 ip_not_allowed, 429 rate_limited, 499 client gone, …).",
 	}, []string{"partner", "status"})
+	m.adminAuth = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_admin_auth_failures_total", Help: "Wrong admin tokens presented (refused), and attempts refused unread because their address had guessed too often (throttled).",
+	}, []string{"result"})
+	for _, r := range []string{"refused", "throttled"} {
+		m.adminAuth.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.adminAuth)
+	m.keysReload = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lmn_keys_reloads_total", Help: "Rereadings of the API keys file (SIGHUP) by result: ok, or failed (the file did not parse; the previous keys stay in service).",
+	}, []string{"result"})
+	for _, r := range []string{"ok", "failed"} {
+		m.keysReload.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.keysReload)
 	m.reg.MustRegister(m.transitions, m.upstreamReqs, m.upstreamDur, m.apiReqs, m.apiDur, m.partial, m.unavailable, m.partnerReqs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(pairCounts{prometheus.NewDesc("lmn_extract_field_missing_total",
@@ -75,6 +92,11 @@ func New() *Metrics {
 	m.reg.MustRegister(pairCounts{prometheus.NewDesc("lmn_extract_rows_skipped_total",
 		"Rows left out of a page because their shape was never seen (e.g. a Danawa link without an identifier), by source and reason.",
 		[]string{"source", "reason"}, nil), sources.SkippedCounts})
+	b := buildinfo.Get()
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lmn_build_info", Help: "Always 1; its labels say which build runs (version and revision from the build, Go version).",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "go_version": b.GoVersion},
+	}, func() float64 { return 1 }))
 	for k := range korean.Unmapped() {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "lmn_dictionary_unmapped_total", Help: "Upstream values the Korean dictionary could not translate, by kind.",
@@ -91,6 +113,11 @@ var states = []string{"closed", "half_open", "open", "forced_open", "forced_clos
 // its count of rejected calls, read when Prometheus scrapes.
 func (m *Metrics) WatchBreakers(breakers []*fanout.Breaker) {
 	for _, b := range breakers {
+		// Every family a dashboard or alert reads exists from the start,
+		// at 0, instead of appearing with its first event.
+		m.panics.WithLabelValues(b.Name())
+		m.upstreamReqs.WithLabelValues(b.Name(), "success")
+		m.upstreamDur.WithLabelValues(b.Name())
 		for _, st := range states {
 			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "lmn_breaker_state", Help: "1 for the state each source's breaker is in, 0 for the others.",
@@ -126,6 +153,9 @@ func (m *Metrics) WatchAuction(store *glovis.Store) {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lmn_auction_crawl_failures_total", Help: "Auction crawls that failed (panics included); the previous index stays in service.",
 	}, func() float64 { return float64(store.Status().Failures) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lmn_auction_snapshot_write_failures_total", Help: "Auction index snapshots not written (disk full, no permission); a restart would come up without an index until a crawl succeeds.",
+	}, func() float64 { return float64(store.Status().SnapshotFailures) }))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lmn_auction_detail_errors_total", Help: "Auction detail pages a crawl could not read; their lots keep the list's values.",
 	}, func() float64 { return float64(store.Status().DetailErrors) }))
@@ -179,6 +209,25 @@ func (m *Metrics) Partial(failed []vehicle.Source) {
 
 // Panic counts a panic recovered in a source's task.
 func (m *Metrics) Panic(source string) { m.panics.WithLabelValues(source).Inc() }
+
+// KeysReload counts a rereading of the API keys file, failed or not.
+func (m *Metrics) KeysReload(failed bool) {
+	r := "ok"
+	if failed {
+		r = "failed"
+	}
+	m.keysReload.WithLabelValues(r).Inc()
+}
+
+// AdminAuthFailure counts a wrong admin token, or an attempt refused
+// unread because its address had guessed too often.
+func (m *Metrics) AdminAuthFailure(throttled bool) {
+	r := "refused"
+	if throttled {
+		r = "throttled"
+	}
+	m.adminAuth.WithLabelValues(r).Inc()
+}
 
 // DealersUnavailable counts a 503 dealer_upstream_unavailable.
 func (m *Metrics) DealersUnavailable() { m.unavailable.Inc() }
@@ -299,4 +348,19 @@ func (m *Metrics) WatchSharedAnswers(source string, c interface {
 			return float64([2]uint64{j, f}[i])
 		}))
 	}
+}
+
+// WatchListener exports a listener's open connections and its cap, read
+// when Prometheus scrapes: a listener at its cap queues new connections.
+func (m *Metrics) WatchListener(name string, open func() int, maxConns int) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lmn_listener_connections", Help: "Connections a listener (public, admin, health, metrics) has open.",
+			ConstLabels: prometheus.Labels{"listener": name},
+		}, func() float64 { return float64(open()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lmn_listener_max_connections", Help: "A listener's cap on open connections; past it new connections wait in the accept queue.",
+			ConstLabels: prometheus.Labels{"listener": name},
+		}, func() float64 { return float64(maxConns) }),
+	)
 }

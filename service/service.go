@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lmn/aggregator/dealer"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
@@ -45,6 +47,9 @@ type Config struct {
 	// Fleet, when not nil, shares state with the other replicas through
 	// Redis (see package fleet); nil serves alone.
 	Fleet *fleet.Fleet
+	// Tracing, when not nil, makes spans of API requests (and below them
+	// each source's share and upstream exchange) and of auction crawls.
+	Tracing trace.TracerProvider
 	// CrawlLease is the period of the crawler's lease in a fleet; 0 for
 	// fleet.DefaultLease.
 	CrawlLease time.Duration
@@ -81,6 +86,9 @@ type Service struct {
 
 	API   http.Handler // the public API
 	Admin http.Handler // the admin listener
+	// Health serves only /healthz and /readyz, for probes on an address of
+	// their own.
+	Health http.Handler
 	// Timeline samples the breakers for the status page's last hour; the
 	// caller runs it.
 	Timeline *httpapi.Timeline
@@ -234,7 +242,7 @@ func New(c Config, log *slog.Logger) *Service {
 		Crawler: &glovis.Crawler{
 			Client: gclient, Store: store, ACC: "20",
 			Sites: c.GlovisSites, Interval: c.CrawlInterval, Snapshot: c.Snapshot, Log: log, Parallel: 4,
-			Breaker: breakers[vehicle.Glovis], Details: true,
+			Breaker: breakers[vehicle.Glovis], Details: true, Tracer: c.Tracing,
 		},
 	}
 	svc.Timeline = httpapi.NewTimeline(list, timelineEvery, time.Hour)
@@ -245,11 +253,12 @@ func New(c Config, log *slog.Logger) *Service {
 // handlers builds the public and admin handlers over the wired parts.
 func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler) {
 	a, d := c.API, c.Admin
-	a.Log, a.Search = log, svc.Search
+	a.Log, a.Search, a.Tracing = log, svc.Search, c.Tracing
 	d.Log, d.Breakers, d.Auction, d.Timeline = log, svc.Breakers, svc.Auction, svc.Timeline
 	if c.Metrics != nil {
 		a.Metrics = c.Metrics
 		d.Metrics = c.Metrics.Handler()
+		d.AuthFailed = c.Metrics.AdminAuthFailure
 	}
 	if c.Fleet != nil {
 		now := a.Now
@@ -283,6 +292,7 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 			})
 		}
 	}
+	svc.Health = httpapi.NewHealth(d)
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
 }
 

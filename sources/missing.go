@@ -65,6 +65,29 @@ func NoteMissingFields(source vehicle.Source, n int, row func(i int) *vehicle.Ve
 	}
 }
 
+// DeclareMissing registers source's optional fields, so that each is
+// counted, and exported, as 0 from the start rather than appearing only
+// with its first miss (a dashboard would show "No data"). Extractor
+// packages call it when they initialise; it returns true for that use.
+func DeclareMissing(source vehicle.Source, fields []Optional) bool {
+	missingMu.Lock()
+	defer missingMu.Unlock()
+	for _, f := range fields {
+		k := [2]string{string(source), f.Name}
+		missing[k] += 0
+	}
+	return true
+}
+
+// DeclareSkipped registers a reason source's extractor may skip rows for,
+// counted as 0 from the start; it returns reason.
+func DeclareSkipped(source vehicle.Source, reason string) string {
+	skippedMu.Lock()
+	defer skippedMu.Unlock()
+	skipped[[2]string{string(source), reason}] += 0
+	return reason
+}
+
 // MissingCounts returns how many pages had each {source, field} empty on
 // every row, since the process started.
 func MissingCounts() map[[2]string]int64 {

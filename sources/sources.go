@@ -120,7 +120,7 @@ func NewClient(cfg ClientConfig) *Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &Client{
-		http:      &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: sameOrigin},
+		http:      &http.Client{Transport: tracedTransport{tr}, Timeout: cfg.Timeout, CheckRedirect: sameOrigin},
 		maxBody:   cfg.MaxBody,
 		userAgent: cfg.UserAgent,
 		budget:    cfg.Budget,

@@ -8,6 +8,7 @@
 //	aggregator load [-rate N]           drive a running service open-loop and measure it
 //	aggregator naive                    the baseline gateway load compares the service with
 //	aggregator keys hash < key          print the sha256 form of an API key
+//	aggregator version                  print the build's version and revision
 package main
 
 import (
@@ -41,6 +42,7 @@ commands:
   load      drive a running service open-loop at a fixed rate; compare it with a naive gateway
   naive     the naive gateway load starts as its baseline
   keys      print the sha256 form of an API key read from stdin (keys hash)
+  version   print the version, revision and Go version of this build
 
 Run "aggregator <command> -h" for the flags of a command.
 `
@@ -98,6 +100,8 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 		return naive(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return keys(args[1:], os.Stdin, stdout, stderr)
+	case "version":
+		return printVersion(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

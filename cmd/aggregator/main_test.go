@@ -273,7 +273,7 @@ func TestServeConfig(t *testing.T) {
 		{args: []string{"stray"}, wantErr: "unexpected arguments"},
 		{args: []string{"-admin-addr", "0.0.0.0:9090"}, wantErr: "set -admin-token"},
 		{args: []string{"-admin-addr", ":9090"}, wantErr: "set -admin-token"},
-		{args: []string{"-admin-addr", "10.0.0.5:9090", "-admin-token", "short"}, wantErr: "at least 16"},
+		{args: []string{"-admin-addr", "10.0.0.5:9090", "-admin-token", "short"}, wantErr: "at least 32"},
 		{args: []string{"-drain-delay", "10s", "-shutdown-grace", "10s"}, wantErr: "-drain-delay"},
 		{args: []string{"-rate-burst", "0"}, wantErr: "-rate-burst"},
 		{args: []string{"-rate-per-second", "0"}, wantErr: "positive"},
@@ -381,6 +381,15 @@ func TestServeReloadsKeysOnSIGHUP(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "API keys not reloaded") },
 		10*time.Second, 20*time.Millisecond)
 	assert.NotEqual(t, http.StatusUnauthorized, status(beta))
+	// Both rereadings are counted, the failed one where an alert sees it.
+	admin := adminRe.FindStringSubmatch(stdout.String())
+	require.NotNil(t, admin)
+	resp, err := http.Get(admin[1] + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(body), `lmn_keys_reloads_total{result="failed"} 1`)
+	assert.Contains(t, string(body), `lmn_keys_reloads_total{result="ok"} 1`)
 	cancel()
 	require.NoError(t, <-done)
 }
@@ -396,7 +405,9 @@ func TestKeysHash(t *testing.T) {
 
 func TestServeAdminOffLoopbackWithToken(t *testing.T) {
 	_, err := parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"-admin-addr", "0.0.0.0:9090"},
-		func(k string) string { return map[string]string{"LMN_ADMIN_TOKEN": "admin-token-0123456789"}[k] })
+		func(k string) string {
+			return map[string]string{"LMN_ADMIN_TOKEN": "admin-token-0123456789abcdefghijk"}[k]
+		})
 	assert.NoError(t, err, "a token from the environment allows an admin listener off loopback")
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/tracing"
 )
 
 // minSecretLen is the shortest cursor secret accepted: cursors are signed
@@ -68,6 +69,8 @@ type config struct {
 	redisRequired                  bool
 	metricsAddr, adminToken        string
 	drainDelay                     time.Duration
+	healthAddr                     string
+	maxConns, adminMaxConns        int
 }
 
 // positive is a flag value that must be a positive number.
@@ -117,6 +120,11 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	env["rate-burst"] = "LMN_RATE_BURST"
 	fs.IntVar(&c.rateBurst, "rate-burst", 20, "burst of a key whose entry names no rate ($LMN_RATE_BURST)")
 	str(&c.metricsAddr, "metrics-addr", "LMN_METRICS_ADDR", "", "serve /metrics alone on this address instead of on the admin listener")
+	str(&c.healthAddr, "health-addr", "LMN_HEALTH_ADDR", "", "serve /healthz and /readyz alone, with no token, on this address (for an orchestrator's probes); empty: none")
+	env["max-conns"] = "LMN_MAX_CONNS"
+	fs.IntVar(&c.maxConns, "max-conns", defaultMaxConns, "connections the public listener holds open at once; more wait in the accept queue ($LMN_MAX_CONNS)")
+	env["admin-max-conns"] = "LMN_ADMIN_MAX_CONNS"
+	fs.IntVar(&c.adminMaxConns, "admin-max-conns", defaultAdminMaxConns, "connections each of the admin, health and metrics listeners holds open at once ($LMN_ADMIN_MAX_CONNS)")
 	str(&c.adminToken, "admin-token", "LMN_ADMIN_TOKEN", "", "bearer token the admin listener's controls, pprof and /sim require; required when -admin-addr is not loopback (prefer the environment variable)")
 	dur(&c.drainDelay, "drain-delay", "LMN_DRAIN_DELAY", 5*time.Second, "on shutdown, how long /readyz fails while requests are still served, so load balancers stop sending first")
 	str(&c.trustedProxies, "trusted-proxies", "LMN_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed")
@@ -181,11 +189,11 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	if c.drainDelay < 0 || c.drainDelay >= c.shutdownGrace {
 		return nil, fmt.Errorf("serve: -drain-delay must be at least 0 and less than -shutdown-grace (%s), got %s", c.shutdownGrace, c.drainDelay)
 	}
-	if c.adminToken == "" && !loopback(c.adminAddr) {
-		return nil, fmt.Errorf("serve: -admin-addr %q is not a loopback address: set -admin-token (or $LMN_ADMIN_TOKEN) so its controls are not open to the network", c.adminAddr)
+	if err := checkAdminToken(c.adminToken, c.adminAddr); err != nil {
+		return nil, err
 	}
-	if c.adminToken != "" && len(c.adminToken) < minSecretLen {
-		return nil, fmt.Errorf("serve: -admin-token has %d bytes; use at least %d random bytes", len(c.adminToken), minSecretLen)
+	if c.maxConns < 1 || c.adminMaxConns < 1 {
+		return nil, fmt.Errorf("serve: -max-conns and -admin-max-conns must be at least 1, got %d and %d", c.maxConns, c.adminMaxConns)
 	}
 	if c.rateBurst < 1 {
 		return nil, fmt.Errorf("serve: -rate-burst must be at least 1, got %d", c.rateBurst)
@@ -253,6 +261,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.New("serve: -cursor-secrets (or $LMN_CURSOR_SECRETS) is required")
 	}
 
+	tp, stopTracing, err := tracing.FromEnv(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer flushTraces(log, stopTracing)
+	if tracing.Enabled(getenv) {
+		log.Info("tracing: spans go over OTLP/HTTP", "endpoint", firstSet(getenv, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
+	}
+
 	m := metrics.New()
 	overload := httpapi.NewOverload(c.maxInFlight)
 	m.WatchOverload(overload)
@@ -264,6 +281,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		UpstreamCacheTTL: c.upstreamCacheTTL,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload,
 			TrustedProxies: trusted},
+		Tracing: tp,
 	}
 	if simulator != nil {
 		cfg.Admin.Sim, cfg.Admin.SimModes = simulator.Control(), sim.Modes()
@@ -286,51 +304,32 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go app.Run(ctx)
 	go app.Timeline.Run(ctx)
 
-	public := &http.Server{
-		Addr:              c.addr,
-		Handler:           app.API,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      c.deadline + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	admin := &http.Server{Addr: c.adminAddr, Handler: app.Admin, ReadHeaderTimeout: 5 * time.Second}
-
 	// Listening for SIGHUP before serving: a reload sent as soon as the
 	// service answers must not kill it.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	publicLn, err := net.Listen("tcp", c.addr)
+	open, err := openListeners(listenerSpecs(c, app, m), log, m)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return err
 	}
-	adminLn, err := net.Listen("tcp", c.adminAddr)
-	if err != nil {
-		publicLn.Close()
-		return fmt.Errorf("serve: %w", err)
+	errc := make(chan error, len(open))
+	var servers []*http.Server
+	addrs := map[string]string{}
+	for _, l := range open {
+		servers = append(servers, l.srv)
+		addrs[l.spec.name] = l.ln.Addr().String()
+		go func() { errc <- l.srv.Serve(l.ln) }()
 	}
-	servers := []*http.Server{public, admin}
-	errc := make(chan error, 3)
-	go func() { errc <- public.Serve(publicLn) }()
-	go func() { errc <- admin.Serve(adminLn) }()
-	if c.metricsAddr != "" {
-		metricsLn, err := net.Listen("tcp", c.metricsAddr)
-		if err != nil {
-			publicLn.Close()
-			adminLn.Close()
-			return fmt.Errorf("serve: -metrics-addr: %w", err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.Handler())
-		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		servers = append(servers, ms)
-		go func() { errc <- ms.Serve(metricsLn) }()
-		log.Info("serving metrics", "metrics_addr", metricsLn.Addr().String())
+	if a, ok := addrs["metrics"]; ok {
+		log.Info("serving metrics", "metrics_addr", a)
 	}
-	log.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "sim", c.sim)
+	if a, ok := addrs["health"]; ok {
+		log.Info("serving health", "health_addr", a)
+	}
+	log.Info("serving", "addr", addrs["public"], "admin_addr", addrs["admin"], "sim", c.sim)
 	if c.sim {
-		printDemo(stdout, publicLn.Addr().String(), adminLn.Addr().String())
+		printDemo(stdout, addrs["public"], addrs["admin"])
 	}
 
 wait:
@@ -341,11 +340,76 @@ wait:
 		case err := <-errc:
 			return fmt.Errorf("serve: %w", err)
 		case <-hup:
-			reloadKeys(log, keys, c)
+			reloadKeys(log, m, keys, c)
 		}
 	}
 	log.Info("shutting down: /readyz fails now, then in-flight requests finish", "drain_delay", c.drainDelay, "grace", c.shutdownGrace)
 	return drain(draining.Store, c.drainDelay, c.shutdownGrace, servers)
+}
+
+// Connection caps. The public cap stays well under the descriptors a
+// process gets (Go raises the soft limit to the hard one, often 1,048,576,
+// at least the 20,000 of a typical container) with room for upstream
+// connections; the admin, health and metrics listeners serve a handful of
+// people and scrapers.
+const (
+	defaultMaxConns      = 10_000
+	defaultAdminMaxConns = 64
+)
+
+// listenerSpecs lists the listeners of c: the public API, the admin
+// listener, and the health and metrics addresses when set.
+func listenerSpecs(c *config, app *service.Service, m *metrics.Metrics) []listenerSpec {
+	specs := []listenerSpec{
+		{name: "public", addr: c.addr, handler: app.API, maxConns: c.maxConns, write: c.deadline + 5*time.Second, idle: 2 * time.Minute},
+		// pprof's profile and trace run 30 s by default: the write timeout
+		// leaves them room.
+		{name: "admin", addr: c.adminAddr, handler: app.Admin, maxConns: c.adminMaxConns, write: time.Minute + 5*time.Second, idle: time.Minute},
+	}
+	if c.metricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		specs = append(specs, listenerSpec{name: "metrics", addr: c.metricsAddr, handler: mux, maxConns: c.adminMaxConns,
+			write: 30 * time.Second, idle: time.Minute})
+	}
+	if c.healthAddr != "" {
+		specs = append(specs, listenerSpec{name: "health", addr: c.healthAddr, handler: app.Health, maxConns: c.adminMaxConns,
+			write: 5 * time.Second, idle: time.Minute})
+	}
+	return specs
+}
+
+// minAdminTokenLen is the shortest admin token accepted off loopback: the
+// token is all that stands between the network and the breaker controls
+// and pprof. minAdminTokenDistinct rejects the "aaaa…" kind of token.
+const (
+	minAdminTokenLen      = 32
+	minAdminTokenDistinct = 8
+)
+
+// checkAdminToken applies the token rules: required off loopback, and
+// there at least 32 bytes of several different characters; on loopback at
+// least 16 bytes when set.
+func checkAdminToken(token, addr string) error {
+	if token == "" && !loopback(addr) {
+		return fmt.Errorf("serve: -admin-addr %q is not a loopback address: set -admin-token (or $LMN_ADMIN_TOKEN) so its controls are not open to the network", addr)
+	}
+	if token == "" {
+		return nil
+	}
+	want := minSecretLen
+	if !loopback(addr) {
+		want = minAdminTokenLen
+	}
+	distinct := map[rune]bool{}
+	for _, r := range token {
+		distinct[r] = true
+	}
+	if len(token) < want || len(distinct) < minAdminTokenDistinct {
+		return fmt.Errorf("serve: -admin-token has %d bytes of %d different characters; with -admin-addr %q use at least %d random bytes (e.g. openssl rand -hex 32)",
+			len(token), len(distinct), addr, want)
+	}
+	return nil
 }
 
 // drain takes the instance out of rotation before it stops: /readyz fails
@@ -421,8 +485,9 @@ func loadKeys(c *config) (*httpapi.Keys, error) {
 // reloadKeys rereads the keys (on SIGHUP) and swaps them in whole; keys no
 // longer listed stop working with the next request. A bad file keeps the
 // keys in service: refusing every partner is worse than a stale key.
-func reloadKeys(log *slog.Logger, live *httpapi.Keys, c *config) {
+func reloadKeys(log *slog.Logger, m *metrics.Metrics, live *httpapi.Keys, c *config) {
 	next, err := loadKeys(c)
+	m.KeysReload(err != nil)
 	if err != nil {
 		log.Error("API keys not reloaded; the previous keys stay in service", "err", err)
 		return
@@ -432,13 +497,42 @@ func reloadKeys(log *slog.Logger, live *httpapi.Keys, c *config) {
 }
 
 func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{ReplaceAttr: durationsInMillis}
 	switch format {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("serve: -log-format must be json or text, got %q", format)
+}
+
+// flushTraces sends the spans still batched before the process ends.
+func flushTraces(log *slog.Logger, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		log.Warn("traces not all sent at shutdown", "err", err)
+	}
+}
+
+func firstSet(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// durationsInMillis writes every duration logged anywhere in the service as
+// milliseconds under a key that says so ("retry_in" 30s → "retry_in_ms"
+// 30000), never as the JSON handler's integer nanoseconds.
+func durationsInMillis(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key+"_ms", httpapi.Millis(a.Value.Duration()))
+	}
+	return a
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {

@@ -103,7 +103,7 @@ func ExtractList(body []byte, page int) (*List, error) {
 		if out.Skipped == out.Raw {
 			return nil, sources.Drift("no row's link carries an identifier (first: %q)", firstSkip)
 		}
-		sources.NoteSkipped(string(vehicle.Danawa), "link_shape", out.Skipped, firstSkip)
+		sources.NoteSkipped(string(vehicle.Danawa), linkShape, out.Skipped, firstSkip)
 	}
 	if items := len(p.rows); out.Raw == 0 && out.Total > 0 && (page <= 1 || items > 0) {
 		// No car while the count says there are cars: the row markup
@@ -113,6 +113,13 @@ func ExtractList(body []byte, page int) (*List, error) {
 	sources.NoteMissingFields(vehicle.Danawa, len(out.Rows), func(i int) *vehicle.Vehicle { return &out.Rows[i] }, optional)
 	return out, nil
 }
+
+// Their counts are exported from the start (sources.DeclareMissing).
+var _ = sources.DeclareMissing(vehicle.Danawa, optional)
+
+// linkShape is the reason a row whose link carries no identifier is
+// skipped for (lmn_extract_rows_skipped_total).
+var linkShape = sources.DeclareSkipped(vehicle.Danawa, "link_shape")
 
 // optional are the row fields a car may lack; empty on every row of a big
 // page, they are counted (sources.NoteMissing).

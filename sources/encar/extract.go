@@ -275,6 +275,9 @@ func (r *listRow) check() error {
 	return nil
 }
 
+// Their counts are exported from the start (sources.DeclareMissing).
+var _ = sources.DeclareMissing(vehicle.Encar, optional)
+
 // optional are the row fields an ad may lack; empty on every row of a big
 // page, they are counted (sources.NoteMissing). ModifiedDate is not among
 // them: the mobile list never sends it.

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lmn/aggregator/vehicle"
@@ -29,8 +30,9 @@ type Store struct {
 	lastErrAt time.Time
 	lastOKAt  time.Time
 
-	failures     atomic.Int64 // crawls that failed, panics included
-	detailErrors atomic.Int64 // detail pages that could not be read
+	failures         atomic.Int64 // crawls that failed, panics included
+	detailErrors     atomic.Int64 // detail pages that could not be read
+	snapshotFailures atomic.Int64 // snapshots not written
 }
 
 // Index returns the current index, or nil before the first load.
@@ -60,11 +62,15 @@ type Status struct {
 	LastErrAt    time.Time
 	Failures     int64 // failed crawls since the process started
 	DetailErrors int64 // detail pages not read since the process started
+	// SnapshotFailures counts snapshots not written (disk full, no
+	// permission) since the process started: a restart would come up
+	// without an index.
+	SnapshotFailures int64
 }
 
 // Status reports the index's size, age and the last crawl failure.
 func (s *Store) Status() Status {
-	st := Status{Failures: s.failures.Load(), DetailErrors: s.detailErrors.Load()}
+	st := Status{Failures: s.failures.Load(), DetailErrors: s.detailErrors.Load(), SnapshotFailures: s.snapshotFailures.Load()}
 	if ix := s.Index(); ix != nil {
 		st.Loaded, st.Rows, st.BuiltAt = true, ix.Len(), ix.BuiltAt()
 	}
@@ -107,6 +113,10 @@ type Crawler struct {
 	mu      sync.Mutex
 	history map[string]map[int]time.Time // physical car → rounds it was put up in → auction date
 	details map[string]readDetail        // lot (site, round, goods id) → its detail page
+
+	// Tracer, when set, makes a span of each crawl, the exchanges with
+	// Glovis below it.
+	Tracer trace.TracerProvider
 
 	// Details, when set, makes each crawl read the detail page of every lot
 	// it has not read yet, or whose state moved on since (VIN, options,
@@ -173,10 +183,12 @@ func (c *Crawler) contain(fn func() error) (err error) {
 
 // Refresh runs one full crawl and swaps in its index.
 func (c *Crawler) Refresh(ctx context.Context) error {
+	ctx, span := c.startSpan(ctx)
 	err := c.contain(func() error { return c.refresh(ctx) })
 	if err != nil {
 		c.Store.fail(err, time.Now())
 	}
+	endCrawlSpan(span, err, c.Store.Status())
 	return err
 }
 
@@ -211,6 +223,7 @@ func (c *Crawler) refresh(ctx context.Context) error {
 		"took", time.Since(started).Round(time.Millisecond))
 	if c.Snapshot != "" {
 		if err := c.save(ix); err != nil {
+			c.Store.snapshotFailures.Add(1)
 			c.Log.Error("auction snapshot not written", "path", c.Snapshot, "err", err)
 		}
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sim"
@@ -259,4 +261,59 @@ func TestCrawlPanicIsAFailure(t *testing.T) {
 		assert.Contains(t, logs.String(), "auction crawl panicked")
 		assert.Contains(t, logs.String(), "goroutine", "the stack is logged")
 	}
+}
+
+// TestSnapshotWriteFailureIsCounted: a snapshot that cannot be written
+// (here its directory is gone, as a full or unmounted disk would fail it)
+// leaves the crawl good and is counted for the metric and its alert.
+func TestSnapshotWriteFailureIsCounted(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	c := newCrawler(t, servers.GlovisURL, filepath.Join(t.TempDir(), "gone", "auction.json"))
+	c.Now = s.Now
+	require.NoError(t, c.Refresh(context.Background()), "the crawl itself succeeded")
+	st := c.Store.Status()
+	assert.True(t, st.Loaded)
+	assert.Equal(t, int64(1), st.SnapshotFailures)
+	assert.Equal(t, int64(0), st.Failures, "not a failed crawl")
+}
+
+// TestCrawlIsTraced: a crawl is a trace of its own, with a span per page
+// fetched from Glovis below it, each with its status and size.
+func TestCrawlIsTraced(t *testing.T) {
+	s := sim.New()
+	servers, err := s.Start()
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	spans := tracetest.NewInMemoryExporter()
+	c := newCrawler(t, servers.GlovisURL, "")
+	c.Now, c.Tracer = s.Now, sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	before := s.Hits("glovis")
+	require.NoError(t, c.Refresh(context.Background()))
+	pages := s.Hits("glovis") - before
+
+	var crawl tracetest.SpanStub
+	for _, sp := range spans.GetSpans() {
+		if sp.Name == "auction crawl" {
+			crawl = sp
+		}
+	}
+	require.Equal(t, "auction crawl", crawl.Name)
+	assert.False(t, crawl.Parent.IsValid(), "a root span")
+	var exchanges int64
+	for _, sp := range spans.GetSpans() {
+		if sp.Name == "HTTP GET" || sp.Name == "HTTP POST" {
+			assert.Equal(t, crawl.SpanContext.SpanID(), sp.Parent.SpanID())
+			exchanges++
+		}
+	}
+	assert.Equal(t, pages, exchanges, "a span per page Glovis served")
+	rows := map[string]int64{}
+	for _, a := range crawl.Attributes {
+		rows[string(a.Key)] = a.Value.AsInt64()
+	}
+	require.Contains(t, rows, "lmn.auction.rows")
+	assert.Equal(t, int64(c.Store.Index().Len()), rows["lmn.auction.rows"])
 }

@@ -156,6 +156,9 @@ func ExtractList(body []byte, auctionDate time.Time) (*List, error) {
 	return out, nil
 }
 
+// Their counts are exported from the start (sources.DeclareMissing).
+var _ = sources.DeclareMissing(vehicle.Glovis, optional)
+
 // optional are the list fields a lot may lack; empty on every lot of a big
 // page, they are counted (sources.NoteMissing).
 var optional = []sources.Optional{
