@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/glovis"
@@ -60,8 +60,8 @@ func (fakeFleet) Errors() uint64 { return 1 }
 func exported(t *testing.T) map[string]string {
 	t.Helper()
 	m := metrics.New()
-	b := fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{})
-	m.WatchBreakers([]*fanout.Breaker{b})
+	b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{})
+	m.WatchBreakers([]*breaker.Breaker{b})
 	m.WatchAuction(&glovis.Store{})
 	m.WatchOverload(fakeOverload{})
 	m.WatchFleet(fakeFleet{})

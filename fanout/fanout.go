@@ -1,14 +1,18 @@
+// Package fanout runs one task per upstream, each under its own circuit
+// breaker and deadline, and collects every result: a failing source never
+// cancels or delays the others.
 package fanout
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime/debug"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lmn/aggregator/breaker"
+	"github.com/lmn/aggregator/panics"
+	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -25,47 +29,26 @@ type Outcome struct {
 	Err      error
 	Duration time.Duration
 	// RetryAfter, when Err is set, is how long until the source may answer
-	// again (see Breaker.RetryAfter).
+	// again (see breaker.Breaker.RetryAfter).
 	RetryAfter time.Duration
 }
 
 // Label is the outcome's bounded metrics label (success, timeout, blocked, …).
-func (o Outcome) Label() string { return label(o.Err) }
+func (o Outcome) Label() string { return sources.Outcome(o.Err) }
 
 // Fanout runs tasks under their sources' breakers and deadlines.
 type Fanout struct {
-	breakers map[vehicle.Source]*Breaker
+	breakers map[vehicle.Source]*breaker.Breaker
 	timeouts map[vehicle.Source]time.Duration
 
 	// Panicked, when set, is told of every panic a task raised (it is also
 	// the task's error), to log its stack and count it.
-	Panicked func(vehicle.Source, *PanicError)
-}
-
-// PanicError is a panic in a task, or in a goroutine the task started,
-// turned into that source's failure: a bug in an extractor fails its source
-// for the request instead of killing the process.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
-
-// Contain turns a panic in the calling goroutine into a *PanicError in *err.
-// A task's own goroutine is covered by the fan-out; a goroutine a task starts
-// must defer Contain first thing, since a panic cannot cross goroutines:
-//
-//	wg.Go(func() { defer fanout.Contain(&errs[i]); … })
-func Contain(err *error) {
-	if p := recover(); p != nil {
-		*err = &PanicError{Value: p, Stack: debug.Stack()}
-	}
+	Panicked func(vehicle.Source, *panics.Error)
 }
 
 // New returns a fan-out over the given breakers, each source's call bounded
 // by its timeout.
-func New(breakers map[vehicle.Source]*Breaker, timeouts map[vehicle.Source]time.Duration) *Fanout {
+func New(breakers map[vehicle.Source]*breaker.Breaker, timeouts map[vehicle.Source]time.Duration) *Fanout {
 	return &Fanout{breakers: breakers, timeouts: timeouts}
 }
 
@@ -102,7 +85,7 @@ func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 	}
 	ctx, clock := withUpstreamClock(ctx)
 	call := func() (err error) {
-		defer Contain(&err)
+		defer panics.Contain(&err)
 		return t.Run(ctx)
 	}
 	o := Outcome{Source: t.Source}
@@ -112,9 +95,9 @@ func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 			o.RetryAfter = b.RetryAfter(time.Now())
 		}
 	} else if o.Err = blame(request, ctx, d, clock, call()); o.Err != nil {
-		o.RetryAfter = FailureBackoff
+		o.RetryAfter = breaker.FailureBackoff
 	}
-	var p *PanicError
+	var p *panics.Error
 	if errors.As(o.Err, &p) && f.Panicked != nil {
 		f.Panicked(t.Source, p)
 	}

@@ -2,7 +2,6 @@ package fanout
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -47,12 +47,12 @@ func TestHungSourceTripsWithinOneTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const timeout = 2 * time.Second
 		var openedAt time.Time
-		b := NewBreaker("encar", DefaultBreakerConfig, Hooks{OnTransition: func(tr Transition) {
+		b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{OnTransition: func(tr breaker.Transition) {
 			if tr.To == "open" && openedAt.IsZero() {
 				openedAt = tr.At
 			}
 		}})
-		f := New(map[vehicle.Source]*Breaker{vehicle.Encar: b}, map[vehicle.Source]time.Duration{vehicle.Encar: timeout})
+		f := New(map[vehicle.Source]*breaker.Breaker{vehicle.Encar: b}, map[vehicle.Source]time.Duration{vehicle.Encar: timeout})
 		start := time.Now()
 		var (
 			mu      sync.Mutex
@@ -85,8 +85,8 @@ func TestHungSourceTripsWithinOneTimeout(t *testing.T) {
 // and the call says nothing about its health.
 func TestRequestDeadlineIsNotChargedToTheUpstream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := NewBreaker("danawa", DefaultBreakerConfig, Hooks{})
-		f := New(map[vehicle.Source]*Breaker{vehicle.Danawa: b}, map[vehicle.Source]time.Duration{vehicle.Danawa: 2 * time.Second})
+		b := breaker.New("danawa", breaker.DefaultConfig, breaker.Hooks{})
+		f := New(map[vehicle.Source]*breaker.Breaker{vehicle.Danawa: b}, map[vehicle.Source]time.Duration{vehicle.Danawa: 2 * time.Second})
 		for range 20 {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			o := f.Call(ctx, Task{Source: vehicle.Danawa, Run: hang})
@@ -107,97 +107,6 @@ func TestRequestDeadlineIsNotChargedToTheUpstream(t *testing.T) {
 	})
 }
 
-// TestResetIgnoresCallsOnTheReplacedBreaker: calls that were in flight when
-// an operator reset the breaker finish on the replaced one; their failures
-// must not trip anything the operator can see.
-func TestResetIgnoresCallsOnTheReplacedBreaker(t *testing.T) {
-	var mu sync.Mutex
-	var seen []Transition
-	b := NewBreaker("encar", DefaultBreakerConfig, Hooks{OnTransition: func(tr Transition) {
-		mu.Lock()
-		seen = append(seen, tr)
-		mu.Unlock()
-	}})
-	release := make(chan struct{})
-	var started, done sync.WaitGroup
-	for range 10 {
-		started.Add(1)
-		done.Go(func() {
-			_ = b.Do(func() error {
-				started.Done()
-				<-release
-				return errBoom
-			})
-		})
-	}
-	started.Wait()
-	b.Reset("upstream fixed")
-	close(release)
-	done.Wait()
-
-	s := b.Snapshot(true)
-	assert.Equal(t, "closed", s.State)
-	assert.Nil(t, s.Trip)
-	require.Len(t, s.History, 1, "only the reset: %+v", s.History)
-	assert.Contains(t, s.History[0].Reason, "reset: upstream fixed")
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, seen, 1, "hooks saw %+v", seen)
-	assert.Equal(t, "closed", seen[0].To)
-}
-
-// TestForceRecordsConsistentPairs: operators acting at once must leave a
-// history in which every transition starts where the previous one ended.
-func TestForceRecordsConsistentPairs(t *testing.T) {
-	// The interleaving that breaks a pair is narrow; many small rounds make
-	// it all but certain to occur when the actions are not serialised.
-	for round := range 50 {
-		b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
-		var wg sync.WaitGroup
-		for i := range 300 {
-			wg.Go(func() {
-				switch i % 3 {
-				case 0:
-					b.Force(ForcedOpen, "out")
-				case 1:
-					b.Force(ForcedClosed, "in")
-				default:
-					b.Reset("normal")
-				}
-			})
-		}
-		wg.Wait()
-		h := b.Snapshot(true).History
-		require.Len(t, h, historySize)
-		for i := 0; i+1 < len(h); i++ {
-			require.Equal(t, h[i+1].To, h[i].From, "round %d: transition %d (%s→%s) does not start where %d ended (%s→%s)",
-				round, i, h[i].From, h[i].To, i+1, h[i+1].From, h[i+1].To)
-		}
-		require.Equal(t, b.State(), h[0].To)
-	}
-}
-
-// TestConsecutiveTimeoutsResetOnAnswer: timeouts only trip when nothing else
-// came back in between.
-func TestConsecutiveTimeoutsResetOnAnswer(t *testing.T) {
-	b := NewBreaker("encar", BreakerConfig{Window: time.Minute, Buckets: 6, MinRequests: 100, FailureRate: 0.5,
-		OpenFor: 30 * time.Second, Probes: 1, ConsecutiveTimeouts: 3}, Hooks{})
-	timeout := func() error { return context.DeadlineExceeded }
-	for range 10 {
-		_ = b.Do(timeout)
-		_ = b.Do(timeout)
-		require.NoError(t, b.Do(ok))
-	}
-	assert.Equal(t, "closed", b.State())
-	_ = b.Do(timeout)
-	_ = b.Do(timeout)
-	_ = b.Do(func() error { return errors.Join(context.Canceled) }) // a hang-up is not an answer
-	assert.Equal(t, "closed", b.State())
-	_ = b.Do(timeout)
-	assert.Equal(t, "open", b.State())
-	assert.ErrorIs(t, b.Do(ok), sources.ErrRejected)
-}
-
 // TestOverloadIsNotChargedToTheUpstream: when a source's deadline passes
 // while the service itself took most of the budget (its requests waited on
 // the upstream for less than half of it), the call is overloaded, not the
@@ -205,11 +114,11 @@ func TestConsecutiveTimeoutsResetOnAnswer(t *testing.T) {
 func TestOverloadIsNotChargedToTheUpstream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const budget = 2 * time.Second
-		b := NewBreaker("danawa", DefaultBreakerConfig, Hooks{})
-		f := New(map[vehicle.Source]*Breaker{vehicle.Danawa: b}, map[vehicle.Source]time.Duration{vehicle.Danawa: budget})
+		b := breaker.New("danawa", breaker.DefaultConfig, breaker.Hooks{})
+		f := New(map[vehicle.Source]*breaker.Breaker{vehicle.Danawa: b}, map[vehicle.Source]time.Duration{vehicle.Danawa: budget})
 		for range 20 {
 			o := f.Call(context.Background(), Task{Source: vehicle.Danawa, Run: busyThenHang(1500 * time.Millisecond)})
-			require.ErrorIs(t, o.Err, ErrOverloaded)
+			require.ErrorIs(t, o.Err, sources.ErrOverloaded)
 			require.ErrorIs(t, o.Err, context.DeadlineExceeded, "the error itself is kept for the log")
 			assert.Equal(t, "overloaded", o.Label())
 		}

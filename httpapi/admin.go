@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -47,7 +47,7 @@ func handleReadyz(d AdminDeps) http.HandlerFunc {
 	}
 }
 
-func findBreaker(d AdminDeps, name string) *fanout.Breaker {
+func findBreaker(d AdminDeps, name string) *breaker.Breaker {
 	for _, b := range d.Breakers {
 		if b.Name() == name {
 			return b
@@ -57,11 +57,11 @@ func findBreaker(d AdminDeps, name string) *fanout.Breaker {
 }
 
 type breakerView struct {
-	fanout.Snapshot
+	breaker.Snapshot
 	Auction any `json:"auction_index,omitempty"`
 }
 
-func view(d AdminDeps, b *fanout.Breaker, history bool) breakerView {
+func view(d AdminDeps, b *breaker.Breaker, history bool) breakerView {
 	v := breakerView{Snapshot: inKST(b.Snapshot(history))}
 	if b.Name() == string(vehicle.Glovis) && d.Auction != nil {
 		st := d.Auction.Status()
@@ -81,7 +81,7 @@ func view(d AdminDeps, b *fanout.Breaker, history bool) breakerView {
 // inKST gives every time of s Korea's offset, as the rest of the service
 // writes them (+09:00, never Z), so the admin view reads like the logs
 // partners quote.
-func inKST(s fanout.Snapshot) fanout.Snapshot {
+func inKST(s breaker.Snapshot) breaker.Snapshot {
 	kst := func(t *time.Time) *time.Time {
 		if t == nil {
 			return nil
@@ -154,7 +154,7 @@ func handleBreakerAction(d AdminDeps) http.HandlerFunc {
 // state needs a reason: it is what the next engineer reads. Putting a
 // source back needs less explaining, so a reset without one is recorded as
 // such.
-func operate(r *http.Request, d AdminDeps, b *fanout.Breaker, action, why, who string) error {
+func operate(r *http.Request, d AdminDeps, b *breaker.Breaker, action, why, who string) error {
 	if why == "" && action == "reset" {
 		why = "no reason given"
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/vehicle"
@@ -52,7 +53,7 @@ func reasonOf(o fanout.Outcome) string {
 func failuresOf(failed []vehicle.Source, outcomes []fanout.Outcome) []sourceFailure {
 	out := make([]sourceFailure, 0, len(failed))
 	for _, src := range failed {
-		f := sourceFailure{Source: string(src), Reason: "upstream_error", RetryAfter: wholeSeconds(fanout.FailureBackoff)}
+		f := sourceFailure{Source: string(src), Reason: "upstream_error", RetryAfter: wholeSeconds(breaker.FailureBackoff)}
 		if i := slices.IndexFunc(outcomes, func(o fanout.Outcome) bool { return o.Source == src && o.Err != nil }); i >= 0 {
 			f.Reason, f.RetryAfter = reasonOf(outcomes[i]), wholeSeconds(outcomes[i].RetryAfter)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/sources"
 )
 
 // TestOverloadSheds holds the bound's worth of requests inside a handler
@@ -93,8 +94,8 @@ func TestOverloadSlotFreedAfterPanic(t *testing.T) {
 // was busy is reported as overloaded, not as the upstream's timeout.
 func TestReasonOfOverload(t *testing.T) {
 	for err, want := range map[error]string{
-		fmt.Errorf("danawa list: %w", context.DeadlineExceeded):                           "timeout",
-		fmt.Errorf("danawa list: %w: %w", fanout.ErrOverloaded, context.DeadlineExceeded): "overloaded",
+		fmt.Errorf("danawa list: %w", context.DeadlineExceeded):                            "timeout",
+		fmt.Errorf("danawa list: %w: %w", sources.ErrOverloaded, context.DeadlineExceeded): "overloaded",
 	} {
 		assert.Equal(t, want, reasonOf(fanout.Outcome{Err: err}), "%v", err)
 	}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -152,7 +152,7 @@ func writeHTML(w http.ResponseWriter, code int, p statusPage) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-func sourceView(s fanout.Snapshot, tl *Timeline, now time.Time) sourceStatus {
+func sourceView(s breaker.Snapshot, tl *Timeline, now time.Time) sourceStatus {
 	v := sourceStatus{Name: s.Source, State: s.State, Forced: s.Forced, Requests: s.Requests, Failures: s.Failures,
 		Rejected: s.RejectedSince, LastChangeAgo: now.Sub(s.ChangedAt).Round(time.Second).String()}
 	rate := s.FailureRate

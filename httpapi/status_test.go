@@ -13,13 +13,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 )
 
-func statusAdmin(t *testing.T, token string) (*httptest.Server, []*fanout.Breaker) {
+func statusAdmin(t *testing.T, token string) (*httptest.Server, []*breaker.Breaker) {
 	t.Helper()
-	bs := []*fanout.Breaker{fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{}),
-		fanout.NewBreaker("danawa", fanout.DefaultBreakerConfig, fanout.Hooks{})}
+	bs := []*breaker.Breaker{breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{}),
+		breaker.New("danawa", breaker.DefaultConfig, breaker.Hooks{})}
 	srv := httptest.NewServer(NewAdmin(AdminDeps{Log: slog.New(slog.DiscardHandler), Breakers: bs, Token: token,
 		Timeline: NewTimeline(bs, 10*time.Second, time.Hour)}))
 	t.Cleanup(srv.Close)
@@ -113,8 +113,8 @@ func TestStatusNeedsTheToken(t *testing.T) {
 }
 
 func TestTimelineIsBounded(t *testing.T) {
-	b := fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{})
-	tl := NewTimeline([]*fanout.Breaker{b}, 10*time.Second, time.Minute) // 6 samples
+	b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{})
+	tl := NewTimeline([]*breaker.Breaker{b}, 10*time.Second, time.Minute) // 6 samples
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10 {
 		tl.Record(start.Add(time.Duration(i) * 10 * time.Second))
@@ -148,7 +148,7 @@ func TestChartDrawsStateAndRate(t *testing.T) {
 // refreshes itself without JavaScript, and writes Korean time.
 func TestStatusPageIsSelfContained(t *testing.T) {
 	srv, bs := statusAdmin(t, "")
-	bs[1].Force(fanout.ForcedOpen, "maintenance window")
+	bs[1].Force(breaker.ForcedOpen, "maintenance window")
 	resp, err := http.Get(srv.URL + "/")
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
@@ -168,10 +168,10 @@ func TestStatusPageIsSelfContained(t *testing.T) {
 }
 
 func TestTimelineRejectedInTheLastMinute(t *testing.T) {
-	b := fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{})
-	tl := NewTimeline([]*fanout.Breaker{b}, 10*time.Second, time.Hour)
+	b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{})
+	tl := NewTimeline([]*breaker.Breaker{b}, 10*time.Second, time.Hour)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b.Force(fanout.ForcedOpen, "test")
+	b.Force(breaker.ForcedOpen, "test")
 	for i := range 12 { // two minutes, three rejected calls between samples
 		tl.Record(start.Add(time.Duration(i) * 10 * time.Second))
 		for range 3 {

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/glovis"
@@ -89,7 +89,7 @@ var states = []string{"closed", "half_open", "open", "forced_open", "forced_clos
 
 // WatchBreakers exports each breaker's state (one 0/1 series per state) and
 // its count of rejected calls, read when Prometheus scrapes.
-func (m *Metrics) WatchBreakers(breakers []*fanout.Breaker) {
+func (m *Metrics) WatchBreakers(breakers []*breaker.Breaker) {
 	for _, b := range breakers {
 		for _, st := range states {
 			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

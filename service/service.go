@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/dealer"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/metrics"
+	"github.com/lmn/aggregator/panics"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/danawa"
@@ -40,7 +42,7 @@ type Config struct {
 	GlovisSites      []string
 	CrawlInterval    time.Duration
 	Snapshot         string
-	Breaker          fanout.BreakerConfig
+	Breaker          breaker.Config
 	Metrics          *metrics.Metrics // nil for none
 	// Fleet, when not nil, shares state with the other replicas through
 	// Redis (see package fleet); nil serves alone.
@@ -64,7 +66,7 @@ type Config struct {
 type Service struct {
 	Search   *search.Service
 	Fanout   *fanout.Fanout
-	Breakers []*fanout.Breaker // encar, danawa, glovis, glovis_detail
+	Breakers []*breaker.Breaker // encar, danawa, glovis, glovis_detail
 	Auction  *glovis.Store
 	Crawler  *glovis.Crawler
 	// Overrides shares operators' breaker actions with the other
@@ -126,11 +128,11 @@ const timelineEvery = 10 * time.Second
 
 // New builds the service. Nothing runs until the caller starts the crawler.
 func New(c Config, log *slog.Logger) *Service {
-	breakers := map[vehicle.Source]*fanout.Breaker{}
-	var list []*fanout.Breaker
+	breakers := map[vehicle.Source]*breaker.Breaker{}
+	var list []*breaker.Breaker
 	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis, glovisDetail} {
-		b := fanout.NewBreaker(string(s), c.Breaker, fanout.Hooks{
-			OnTransition: func(t fanout.Transition) {
+		b := breaker.New(string(s), c.Breaker, breaker.Hooks{
+			OnTransition: func(t breaker.Transition) {
 				log.Warn("breaker changed state", "source", s, "from", t.From, "to", t.To, "reason", t.Reason)
 				if c.Metrics != nil {
 					c.Metrics.Transition(string(s), t.From, t.To)
@@ -159,9 +161,9 @@ func New(c Config, log *slog.Logger) *Service {
 	if c.GlovisDetailTimeout <= 0 {
 		c.GlovisDetailTimeout = glovisDetailTimeout
 	}
-	enrich := fanout.New(map[vehicle.Source]*fanout.Breaker{vehicle.Glovis: detailBreaker},
+	enrich := fanout.New(map[vehicle.Source]*breaker.Breaker{vehicle.Glovis: detailBreaker},
 		map[vehicle.Source]time.Duration{vehicle.Glovis: c.GlovisDetailTimeout})
-	panicked := func(s vehicle.Source, p *fanout.PanicError) {
+	panicked := func(s vehicle.Source, p *panics.Error) {
 		log.Error("panic in a source's share of a request; the source failed", "source", s,
 			"panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
 		if c.Metrics != nil {

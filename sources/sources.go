@@ -54,6 +54,8 @@ func Outcome(err error) string {
 		return "rejected"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
+	case errors.Is(err, ErrOverloaded):
+		return "overloaded"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return "timeout"
 	case errors.Is(err, ErrLogin):
@@ -78,6 +80,10 @@ func Outcome(err error) string {
 // ErrRejected is returned without calling the upstream when its breaker is
 // open (or forced open by an operator).
 var ErrRejected = errors.New("breaker open")
+
+// ErrOverloaded marks a call whose deadline passed while this service, not
+// the upstream, was taking the time.
+var ErrOverloaded = errors.New("service overloaded")
 
 // ClientConfig tunes one upstream's HTTP client.
 type ClientConfig struct {

@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -27,7 +27,7 @@ const breakersUsage = `usage:
 
 // breakerView is the admin listener's JSON for one breaker.
 type breakerView struct {
-	fanout.Snapshot
+	breaker.Snapshot
 	Auction map[string]any `json:"auction_index"`
 }
 

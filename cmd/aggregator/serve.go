@@ -19,8 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/cursor"
-	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/korean"
@@ -251,7 +251,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		EncarURL: c.encarURL, DanawaURL: c.danawaURL, GlovisURL: c.glovisURL,
 		EncarTimeout: c.encarTimeout, DanawaTimeout: c.danawaTimeout, GlovisTimeout: c.glovisTimeout,
 		GlovisSession: c.glovisSession, GlovisSites: strings.Split(c.glovisSites, ","),
-		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig, Metrics: m,
+		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: breaker.DefaultConfig, Metrics: m,
 		UpstreamCacheTTL: c.upstreamCacheTTL,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload,
 			TrustedProxies: trusted},

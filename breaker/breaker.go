@@ -1,13 +1,12 @@
-// Package fanout runs one task per upstream, each under its own circuit
-// breaker and deadline, and collects every result: a failing source never
-// cancels or delays the others.
-package fanout
+// Package breaker is the circuit breaker each upstream sits behind: a
+// wrapper over gobreaker with what on-call needs (forced states, history,
+// counts at the trip, when it probes next).
+package breaker
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,8 +16,8 @@ import (
 	"github.com/lmn/aggregator/sources"
 )
 
-// BreakerConfig tunes a breaker.
-type BreakerConfig struct {
+// Config tunes a breaker.
+type Config struct {
 	Window      time.Duration // rolling window the failure rate is computed over
 	Buckets     int           // how many buckets the window rolls by
 	MinRequests uint32        // no trip before this many calls in the window
@@ -33,10 +32,10 @@ type BreakerConfig struct {
 	ConsecutiveTimeouts uint32
 }
 
-// DefaultBreakerConfig trips on half the calls of a minute failing, once five
+// DefaultConfig trips on half the calls of a minute failing, once five
 // calls have been seen, or on five calls in a row timing out, and probes
 // again after 30 seconds.
-var DefaultBreakerConfig = BreakerConfig{
+var DefaultConfig = Config{
 	Window: time.Minute, Buckets: 6, MinRequests: 5, FailureRate: 0.5, OpenFor: 30 * time.Second, Probes: 1,
 	ConsecutiveTimeouts: 5,
 }
@@ -82,7 +81,7 @@ const historySize = 100
 // cannot record a trip of a breaker nobody uses any more.
 type Breaker struct {
 	name string
-	cfg  BreakerConfig
+	cfg  Config
 	cur  atomic.Pointer[generation]
 
 	// op serialises operator actions, so that each records the from/to pair
@@ -118,8 +117,8 @@ type Hooks struct {
 	OnCall       func(outcome string, d time.Duration) // outcome as sources.Outcome
 }
 
-// NewBreaker returns a closed breaker for source name.
-func NewBreaker(name string, cfg BreakerConfig, hooks Hooks) *Breaker {
+// New returns a closed breaker for source name.
+func New(name string, cfg Config, hooks Hooks) *Breaker {
 	b := &Breaker{name: name, cfg: cfg, hooks: hooks, changedAt: time.Now()}
 	b.cur.Store(b.newGeneration())
 	return b
@@ -162,7 +161,7 @@ func (b *Breaker) newGeneration() *generation {
 		// A client that hung up, or a request whose own deadline passed
 		// first, says nothing about the upstream's health.
 		// A service too busy to use the source's budget neither.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, ErrOverloaded) },
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, sources.ErrOverloaded) },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			if b.cur.Load() == g {
 				b.stateChanged(g, from, to)
@@ -229,7 +228,7 @@ func (b *Breaker) Do(fn func() error) error {
 	start := time.Now()
 	err := b.do(fn)
 	if b.hooks.OnCall != nil {
-		b.hooks.OnCall(label(err), time.Since(start))
+		b.hooks.OnCall(sources.Outcome(err), time.Since(start))
 	}
 	return err
 }
@@ -250,7 +249,7 @@ func (b *Breaker) do(fn func() error) error {
 		// Noted before gobreaker sees it, so a trip can name the error and
 		// ReadyToTrip sees this call in the run of timeouts.
 		b.note(err)
-		switch label(err) {
+		switch sources.Outcome(err) {
 		case "timeout":
 			g.timeouts.Add(1)
 		case "canceled", "overloaded":
@@ -278,7 +277,7 @@ func (b *Breaker) note(err error) {
 		b.lastOK.Store(time.Now().UnixNano())
 		return
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, ErrOverloaded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, sources.ErrOverloaded) {
 		return
 	}
 	msg := err.Error()
@@ -412,123 +411,4 @@ func (b *Breaker) Snapshot(withHistory bool) Snapshot {
 		}
 	}
 	return s
-}
-
-// errSourceDeadline is the cause of a source's own deadline, told apart from
-// the request's.
-// It wraps context.DeadlineExceeded because net/http answers a call whose
-// context ended with the context's cause.
-var errSourceDeadline = fmt.Errorf("the source's own deadline passed: %w", context.DeadlineExceeded)
-
-// withSourceDeadline bounds one source's call by its own timeout inside the
-// request's context.
-func withSourceDeadline(request context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(request, d, errSourceDeadline)
-}
-
-// blame returns err as the upstream's failure only when the upstream had its
-// whole budget and used it.
-//
-// When the request ended first (its own deadline passed, its client hung
-// up) while the source's deadline had not, the call was abandoned, not
-// failed: it matches context.Canceled, which breakers exclude.
-//
-// When the source's deadline passed but its requests had been waiting on
-// the upstream for less than half the budget, the rest went on this
-// service's own work: waiting for a core, for a connection of its own pool,
-// parsing. That is overload, not the upstream's failure: it is ErrOverloaded,
-// which breakers exclude too. Either way the call's own error is kept for
-// the log.
-func blame(request, call context.Context, budget time.Duration, clock *upstreamClock, err error) error {
-	if err == nil {
-		return nil
-	}
-	own := context.Cause(call) == errSourceDeadline
-	switch {
-	case !own && request.Err() != nil:
-		return &abandonedError{err}
-	case own && clock.waited(time.Now()) < budget/2:
-		return &overloadedError{err}
-	}
-	return err
-}
-
-// abandonedError is a call the request gave up on before the source's own
-// deadline. It matches context.Canceled, which breakers exclude.
-type abandonedError struct{ err error }
-
-func (e *abandonedError) Error() string {
-	return "request ended before the source's deadline: " + e.err.Error()
-}
-func (e *abandonedError) Unwrap() error        { return e.err }
-func (e *abandonedError) Is(target error) bool { return target == context.Canceled }
-
-// ErrOverloaded marks a call whose deadline passed while this service, not
-// the upstream, was taking the time.
-var ErrOverloaded = errors.New("service overloaded")
-
-type overloadedError struct{ err error }
-
-func (e *overloadedError) Error() string {
-	return "the source's deadline passed while this service was busy: " + e.err.Error()
-}
-func (e *overloadedError) Unwrap() error        { return e.err }
-func (e *overloadedError) Is(target error) bool { return target == ErrOverloaded }
-
-// label is an outcome's metrics label: sources.Outcome's, and overloaded.
-func label(err error) string {
-	if errors.Is(err, ErrOverloaded) {
-		return "overloaded"
-	}
-	return sources.Outcome(err)
-}
-
-// upstreamClock measures how long one source call spent waiting on its
-// upstream: the time during which at least one of its requests had been
-// written and had no response yet. net/http reports both moments through
-// the context's httptrace hooks, so the clients need not know about it.
-type upstreamClock struct {
-	mu      sync.Mutex
-	pending int
-	since   time.Time
-	total   time.Duration
-}
-
-// withUpstreamClock returns ctx with hooks that run a new clock.
-func withUpstreamClock(ctx context.Context) (context.Context, *upstreamClock) {
-	c := &upstreamClock{}
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest:         func(httptrace.WroteRequestInfo) { c.sent(time.Now()) },
-		GotFirstResponseByte: func() { c.answered(time.Now()) },
-	}), c
-}
-
-func (c *upstreamClock) sent(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending == 0 {
-		c.since = now
-	}
-	c.pending++
-}
-
-func (c *upstreamClock) answered(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending == 0 {
-		return
-	}
-	c.pending--
-	if c.pending == 0 {
-		c.total += now.Sub(c.since)
-	}
-}
-
-func (c *upstreamClock) waited(now time.Time) time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending > 0 {
-		return c.total + now.Sub(c.since)
-	}
-	return c.total
 }

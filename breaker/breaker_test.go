@@ -1,4 +1,4 @@
-package fanout
+package breaker
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func ok() error   { return nil }
 
 func TestBreakerTripsProbesAndCloses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
+		b := New("encar", DefaultConfig, Hooks{})
 		for range 4 {
 			require.ErrorIs(t, b.Do(fail), errBoom)
 		}
@@ -37,9 +37,9 @@ func TestBreakerTripsProbesAndCloses(t *testing.T) {
 		require.NotNil(t, s.Trip)
 		assert.Equal(t, TripInfo{Requests: 5, Failures: 5, LastError: "boom"}, *s.Trip)
 		require.NotNil(t, s.NextProbeAt)
-		assert.Equal(t, time.Now().Add(DefaultBreakerConfig.OpenFor), *s.NextProbeAt)
+		assert.Equal(t, time.Now().Add(DefaultConfig.OpenFor), *s.NextProbeAt)
 
-		time.Sleep(DefaultBreakerConfig.OpenFor + time.Second)
+		time.Sleep(DefaultConfig.OpenFor + time.Second)
 		assert.Equal(t, "half_open", b.State())
 		require.NoError(t, b.Do(ok))
 		assert.Equal(t, "closed", b.State())
@@ -51,7 +51,7 @@ func TestBreakerTripsProbesAndCloses(t *testing.T) {
 }
 
 func TestBreakerIgnoresCanceledCalls(t *testing.T) {
-	b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
+	b := New("encar", DefaultConfig, Hooks{})
 	for range 20 {
 		_ = b.Do(func() error { return context.Canceled })
 	}
@@ -59,7 +59,7 @@ func TestBreakerIgnoresCanceledCalls(t *testing.T) {
 }
 
 func TestBreakerForcedStates(t *testing.T) {
-	b := NewBreaker("danawa", DefaultBreakerConfig, Hooks{})
+	b := New("danawa", DefaultConfig, Hooks{})
 	b.Force(ForcedOpen, "captcha wall")
 	assert.Equal(t, "forced_open", b.State())
 	assert.ErrorIs(t, b.Do(ok), sources.ErrRejected)
@@ -83,7 +83,7 @@ func TestBreakerForcedStates(t *testing.T) {
 // BenchmarkBreakerSuccess measures what the breaker adds to a call that
 // succeeds: the budget is under 1 µs and no allocation.
 func BenchmarkBreakerSuccess(b *testing.B) {
-	br := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
+	br := New("encar", DefaultConfig, Hooks{})
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := br.Do(ok); err != nil {
@@ -95,7 +95,7 @@ func BenchmarkBreakerSuccess(b *testing.B) {
 // TestBreakerApply: the admin API's action names reach the right operation,
 // and an unknown one changes nothing.
 func TestBreakerApply(t *testing.T) {
-	b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
+	b := New("encar", DefaultConfig, Hooks{})
 	for _, c := range []struct{ action, state string }{
 		{"force_open", "forced_open"},
 		{"force_closed", "forced_closed"},
