@@ -3,12 +3,26 @@ package fanout
 import (
 	"context"
 	"fmt"
-	"net/http/httptrace"
-	"sync"
 	"time"
 
 	"github.com/lmn/aggregator/sources"
 )
+
+// Lateness is how much this process was starved of CPU between two
+// moments, as measured (package lag's probe): the time a goroutine ready to
+// run had to wait.
+type Lateness interface {
+	Lateness(from, to time.Time) time.Duration
+}
+
+// StarvedShare is the rule's threshold: a call was starved when the
+// lateness measured while it ran is at least 1/StarvedShare of its
+// duration. A service with cores to spare measures well under 1 % (timer
+// slack, the odd GC assist); a tenth of a 2 s budget, 200 ms, is lost only
+// when goroutines queue for a core, which is exactly when reading and
+// parsing answers falls behind and a healthy upstream's call can miss its
+// deadline.
+const StarvedShare = 10
 
 // errSourceDeadline is the cause of a source's own deadline, told apart from
 // the request's.
@@ -22,20 +36,30 @@ func withSourceDeadline(request context.Context, d time.Duration) (context.Conte
 	return context.WithTimeoutCause(request, d, errSourceDeadline)
 }
 
-// blame returns err as the upstream's failure only when the upstream had its
-// whole budget and used it.
+// starved reports whether this service was measurably starved between from
+// and to, and the lateness measured.
+func starved(lag Lateness, from, to time.Time) (bool, time.Duration) {
+	if lag == nil {
+		return false, 0
+	}
+	late := lag.Lateness(from, to)
+	return late > 0 && late*StarvedShare >= to.Sub(from), late
+}
+
+// blame returns err as the upstream's failure unless it was not the
+// upstream's doing.
 //
 // When the request ended first (its own deadline passed, its client hung
 // up) while the source's deadline had not, the call was abandoned, not
 // failed: it matches context.Canceled, which breakers exclude.
 //
-// When the source's deadline passed but its requests had been waiting on
-// the upstream for less than half the budget, the rest went on this
-// service's own work: waiting for a core, for a connection of its own pool,
-// parsing. That is overload, not the upstream's failure: it is sources.ErrOverloaded,
-// which breakers exclude too. Either way the call's own error is kept for
-// the log.
-func blame(request, call context.Context, budget time.Duration, clock *upstreamClock, err error) error {
+// When the call ran out of time (its own deadline, or the HTTP client's
+// timeout) it is the upstream's failure, whatever phase it stopped in (no
+// connection, no handshake, no first byte, a body still trickling), unless
+// this service was measurably starved while it ran: then it is
+// sources.ErrOverloaded, which breakers exclude. Either way the call's own
+// error is kept for the log.
+func blame(request, call context.Context, late bool, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -43,7 +67,7 @@ func blame(request, call context.Context, budget time.Duration, clock *upstreamC
 	switch {
 	case !own && request.Err() != nil:
 		return &abandonedError{err}
-	case own && clock.waited(time.Now()) < budget/2:
+	case late && sources.Outcome(err) == "timeout":
 		return &overloadedError{err}
 	}
 	return err
@@ -62,57 +86,15 @@ func (e *abandonedError) Is(target error) bool { return target == context.Cancel
 type overloadedError struct{ err error }
 
 func (e *overloadedError) Error() string {
-	return "the source's deadline passed while this service was busy: " + e.err.Error()
+	return "the source's deadline passed while this service was starved of CPU: " + e.err.Error()
 }
 func (e *overloadedError) Unwrap() error        { return e.err }
 func (e *overloadedError) Is(target error) bool { return target == sources.ErrOverloaded }
 
-// upstreamClock measures how long one source call spent waiting on its
-// upstream: the time during which at least one of its requests had been
-// written and had no response yet. net/http reports both moments through
-// the context's httptrace hooks, so the clients need not know about it.
-type upstreamClock struct {
-	mu      sync.Mutex
-	pending int
-	since   time.Time
-	total   time.Duration
-}
+// errBulkheadFull is a call not made because its source already had its
+// bound of calls in flight.
+var errBulkheadFull = fmt.Errorf("%w: calls in flight at the source's bound", sources.ErrBulkheadFull)
 
-// withUpstreamClock returns ctx with hooks that run a new clock.
-func withUpstreamClock(ctx context.Context) (context.Context, *upstreamClock) {
-	c := &upstreamClock{}
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest:         func(httptrace.WroteRequestInfo) { c.sent(time.Now()) },
-		GotFirstResponseByte: func() { c.answered(time.Now()) },
-	}), c
-}
-
-func (c *upstreamClock) sent(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending == 0 {
-		c.since = now
-	}
-	c.pending++
-}
-
-func (c *upstreamClock) answered(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending == 0 {
-		return
-	}
-	c.pending--
-	if c.pending == 0 {
-		c.total += now.Sub(c.since)
-	}
-}
-
-func (c *upstreamClock) waited(now time.Time) time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending > 0 {
-		return c.total + now.Sub(c.since)
-	}
-	return c.total
-}
+// errBulkheadStarved is the same while this service is starved: the calls
+// holding the bulkhead are slow because of us.
+var errBulkheadStarved = fmt.Errorf("%w: %w", sources.ErrOverloaded, errBulkheadFull)

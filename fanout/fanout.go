@@ -31,6 +31,15 @@ type Outcome struct {
 	// RetryAfter, when Err is set, is how long until the source may answer
 	// again (see breaker.Breaker.RetryAfter).
 	RetryAfter time.Duration
+	// Upstream is the time line of each HTTP request the task made, in the
+	// order they ended (see sources.Phases); Dropped counts those made past
+	// the record's bound.
+	Upstream []sources.Phases
+	Dropped  int
+	// Lateness is how starved of CPU this service was during the call, as
+	// measured, when the fan-out had to judge whose fault a missed deadline
+	// was; 0 when it did not ask.
+	Lateness time.Duration
 }
 
 // Label is the outcome's bounded metrics label (success, timeout, blocked, …).
@@ -40,6 +49,10 @@ func (o Outcome) Label() string { return sources.Outcome(o.Err) }
 type Fanout struct {
 	breakers map[vehicle.Source]*breaker.Breaker
 	timeouts map[vehicle.Source]time.Duration
+
+	// Lag, when set, measures this service's starvation; without it a
+	// missed deadline is always the upstream's.
+	Lag Lateness
 
 	// Panicked, when set, is told of every panic a task raised (it is also
 	// the task's error), to log its stack and count it.
@@ -83,24 +96,34 @@ func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 		ctx, cancel = withSourceDeadline(ctx, d)
 		defer cancel()
 	}
-	ctx, clock := withUpstreamClock(ctx)
-	call := func() (err error) {
-		defer panics.Contain(&err)
-		return t.Run(ctx)
-	}
+	ctx, rec := sources.WithCall(ctx)
 	o := Outcome{Source: t.Source}
+	// judge runs the task and says whose fault its failure was.
+	judge := func() (err error) {
+		err = func() (err error) {
+			defer panics.Contain(&err)
+			return t.Run(ctx)
+		}()
+		if sources.Outcome(err) == "timeout" {
+			var late bool
+			late, o.Lateness = starved(f.Lag, start, time.Now())
+			return blame(request, ctx, late, err)
+		}
+		return blame(request, ctx, false, err)
+	}
 	if b := f.breakers[t.Source]; b != nil {
-		o.Err = b.Do(func() error { return blame(request, ctx, d, clock, call()) })
+		o.Err = b.Do(judge)
 		if o.Err != nil {
 			o.RetryAfter = b.RetryAfter(time.Now())
 		}
-	} else if o.Err = blame(request, ctx, d, clock, call()); o.Err != nil {
+	} else if o.Err = judge(); o.Err != nil {
 		o.RetryAfter = breaker.FailureBackoff
 	}
 	var p *panics.Error
 	if errors.As(o.Err, &p) && f.Panicked != nil {
 		f.Panicked(t.Source, p)
 	}
+	o.Upstream, o.Dropped = rec.Requests()
 	o.Duration = time.Since(start)
 	return o
 }

@@ -131,4 +131,5 @@ func TestRetryAfterWithoutBreaker(t *testing.T) {
 	o := f.Call(context.Background(), Task{Source: vehicle.Danawa, Run: func(context.Context) error { return errBoom }})
 	assert.Equal(t, 5*time.Second, o.RetryAfter)
 }
+
 var errBoom = errors.New("boom")

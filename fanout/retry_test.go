@@ -41,6 +41,5 @@ func TestRetryAfter(t *testing.T) {
 	})
 }
 
-
 func fail() error { return errBoom }
 func ok() error   { return nil }

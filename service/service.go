@@ -17,6 +17,7 @@ import (
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
+	"github.com/lmn/aggregator/lag"
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/panics"
 	"github.com/lmn/aggregator/search"
@@ -86,6 +87,9 @@ type Service struct {
 	// Timeline samples the breakers for the status page's last hour; the
 	// caller runs it.
 	Timeline *httpapi.Timeline
+	// Lag measures how starved of CPU the service is, so that a missed
+	// deadline is charged to the right side; Run runs it.
+	Lag *lag.Probe
 }
 
 const userAgent = "lmn-aggregator/1 (+partner API)"
@@ -171,6 +175,8 @@ func New(c Config, log *slog.Logger) *Service {
 		}
 	}
 	fo.Panicked, enrich.Panicked = panicked, panicked
+	probe := lag.New(lag.DefaultEvery)
+	fo.Lag, enrich.Lag = probe, probe
 	// Each upstream has its own pool, so one slow site cannot starve the
 	// others; the bytes of bodies being read are bounded across all three.
 	budget := sources.NewBodyBudget(UpstreamBodyBudget)
@@ -229,6 +235,7 @@ func New(c Config, log *slog.Logger) *Service {
 			Enrich:  enrich,
 		},
 		Fanout:   fo,
+		Lag:      probe,
 		Rows:     rows,
 		Answers:  answers,
 		Breakers: list,
@@ -283,10 +290,11 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
 }
 
-// Run does the service's background work until ctx ends: the auction
-// crawler, or in a fleet the crawler's lease (crawling when held, loading
+// Run does the service's background work until ctx ends: the lag probe,
+// the auction crawler, or in a fleet the crawler's lease (crawling when held, loading
 // the shared index otherwise) and the other replicas' breaker overrides.
 func (s *Service) Run(ctx context.Context) {
+	go s.Lag.Run(ctx)
 	if s.Overrides != nil {
 		go s.Overrides.Run(ctx)
 	}

@@ -56,6 +56,8 @@ func Outcome(err error) string {
 		return "canceled"
 	case errors.Is(err, ErrOverloaded):
 		return "overloaded"
+	case errors.Is(err, ErrBulkheadFull):
+		return "bulkhead_full"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return "timeout"
 	case errors.Is(err, ErrLogin):
@@ -84,6 +86,10 @@ var ErrRejected = errors.New("breaker open")
 // ErrOverloaded marks a call whose deadline passed while this service, not
 // the upstream, was taking the time.
 var ErrOverloaded = errors.New("service overloaded")
+
+// ErrBulkheadFull: the call was not made because the source already had its
+// bound of calls in flight, all of them waiting on the upstream.
+var ErrBulkheadFull = errors.New("bulkhead full")
 
 // ClientConfig tunes one upstream's HTTP client.
 type ClientConfig struct {
@@ -179,9 +185,17 @@ func (r *Response) Release() {
 // the caller hands back with Response.Release. 403 and 429 are
 // ErrBlocked and 5xx is ErrUpstream; other statuses are returned for the
 // caller to judge (a 404 means different things on a list and a detail).
-func (c *Client) Do(req *http.Request) (*Response, error) {
+func (c *Client) Do(req *http.Request) (_ *Response, err error) {
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
+	}
+	req, trace, call := withPhases(req)
+	var (
+		status  int
+		counted *countingBody
+	)
+	if trace != nil {
+		defer func() { trace.finish(call, status, counted, err) }()
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -195,6 +209,11 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	status = resp.StatusCode
+	if trace != nil {
+		counted = &countingBody{ReadCloser: resp.Body}
+		resp.Body = counted
+	}
 	switch {
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests:
 		return nil, fmt.Errorf("%w: status %d", ErrBlocked, resp.StatusCode)
