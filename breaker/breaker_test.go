@@ -108,3 +108,58 @@ func TestBreakerApply(t *testing.T) {
 	assert.ErrorIs(t, b.Apply("open", "test"), ErrUnknownAction)
 	assert.Equal(t, "forced_open", b.State(), "an unknown action changes nothing")
 }
+
+// TestBreakerSuccessAllocatesNothing holds the breaker's success path to
+// zero allocations, as the benchmark reports it.
+func TestBreakerSuccessAllocatesNothing(t *testing.T) {
+	br := New("encar", DefaultConfig, Hooks{})
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = br.Do(ok) }))
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = br.Do(func() error { return ErrSlow }) }))
+}
+
+// TestSlowCallsTrip: calls that succeed but slowly open the breaker once
+// half of the window's calls were slow, though none failed; the caller sees
+// their success.
+func TestSlowCallsTrip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New("danawa", DefaultConfig, Hooks{})
+		slow := func() error { return ErrSlow }
+		for range 5 {
+			require.NoError(t, b.Do(ok))
+		}
+		for range 4 {
+			require.NoError(t, b.Do(slow), "a slow success is still a success")
+		}
+		s := b.Snapshot(false)
+		assert.Equal(t, "closed", s.State, "4 of 9 slow")
+		assert.Equal(t, uint32(4), s.SlowCalls)
+		assert.InDelta(t, 4.0/9, s.SlowRate, 1e-9)
+		assert.Zero(t, s.Failures)
+		b.NoteCall("/list: first byte in 1.5s, body 20.0 KB in 1ms")
+		require.NoError(t, b.Do(slow))
+		s = b.Snapshot(true)
+		require.Equal(t, "open", s.State, "5 of 10 slow")
+		assert.Equal(t, TripInfo{Requests: 10, Slow: 5}, *s.Trip)
+		assert.Contains(t, s.History[0].Reason, "5 of 10 calls slow")
+		assert.Contains(t, s.History[0].Reason, "first byte in 1.5s", "the trip says what the upstream did")
+
+		// A slow probe keeps it open; a quick one closes it.
+		time.Sleep(DefaultConfig.OpenFor + time.Millisecond)
+		require.NoError(t, b.Do(slow))
+		assert.Equal(t, "open", b.State())
+		time.Sleep(DefaultConfig.OpenFor + time.Millisecond)
+		require.NoError(t, b.Do(ok))
+		assert.Equal(t, "closed", b.State())
+	})
+}
+
+// TestSlowRateOff: with SlowRate 0 slow calls never trip.
+func TestSlowRateOff(t *testing.T) {
+	cfg := DefaultConfig
+	cfg.SlowRate = 0
+	b := New("danawa", cfg, Hooks{})
+	for range 20 {
+		require.NoError(t, b.Do(func() error { return ErrSlow }))
+	}
+	assert.Equal(t, "closed", b.State())
+}

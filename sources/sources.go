@@ -46,7 +46,6 @@ func Drift(format string, args ...any) error {
 // Outcome classifies the result of an upstream call into a short, bounded
 // label for metrics and logs. It never returns raw error text.
 func Outcome(err error) string {
-	var netErr net.Error
 	switch {
 	case err == nil:
 		return "success"
@@ -58,7 +57,7 @@ func Outcome(err error) string {
 		return "overloaded"
 	case errors.Is(err, ErrBulkheadFull):
 		return "bulkhead_full"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+	case errors.Is(err, context.DeadlineExceeded), isNetTimeout(err):
 		return "timeout"
 	case errors.Is(err, ErrLogin):
 		return "login"
@@ -72,11 +71,24 @@ func Outcome(err error) string {
 		return "oversize"
 	case errors.Is(err, ErrUpstream):
 		return "http_5xx"
-	case errors.As(err, &netErr):
+	case isNetError(err):
 		return "connection"
 	default:
 		return "error"
 	}
+}
+
+// isNetTimeout and isNetError keep the net.Error that errors.As needs off
+// Outcome's path for a success, where it would escape to the heap: an
+// allocation per call on the breaker's path.
+func isNetTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout()
+}
+
+func isNetError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr)
 }
 
 // ErrRejected is returned without calling the upstream when its breaker is
