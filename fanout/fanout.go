@@ -6,6 +6,7 @@ package fanout
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -38,17 +39,35 @@ type Outcome struct {
 	Dropped  int
 	// Lateness is how starved of CPU this service was during the call, as
 	// measured, when the fan-out had to judge whose fault a missed deadline
-	// was; 0 when it did not ask.
+	// or a slow answer was; 0 when it did not ask.
 	Lateness time.Duration
+	// Slow is set when the call succeeded slower than its source's
+	// slow-call threshold and counted toward opening its breaker.
+	Slow bool
 }
 
 // Label is the outcome's bounded metrics label (success, timeout, blocked, …).
 func (o Outcome) Label() string { return sources.Outcome(o.Err) }
 
-// Fanout runs tasks under their sources' breakers and deadlines.
+// Limits bound and judge one source's calls.
+type Limits struct {
+	// Timeout is the source's own deadline inside the request's; 0 for none.
+	Timeout time.Duration
+	// SlowCall is the slow-call threshold: a call that succeeds slower than
+	// this, without this service being starved, counts toward opening the
+	// breaker (breaker.ErrSlow); 0 for never.
+	SlowCall time.Duration
+	// Bulkhead bounds the source's calls in flight: beyond it a call fails
+	// at once (sources.ErrBulkheadFull), so a hung source holds at most its
+	// own share of the instance; 0 for no bound.
+	Bulkhead int
+}
+
+// Fanout runs tasks under their sources' breakers, deadlines and
+// bulkheads.
 type Fanout struct {
 	breakers map[vehicle.Source]*breaker.Breaker
-	timeouts map[vehicle.Source]time.Duration
+	sources  map[vehicle.Source]*source
 
 	// Lag, when set, measures this service's starvation; without it a
 	// missed deadline is always the upstream's.
@@ -57,12 +76,36 @@ type Fanout struct {
 	// Panicked, when set, is told of every panic a task raised (it is also
 	// the task's error), to log its stack and count it.
 	Panicked func(vehicle.Source, *panics.Error)
+	// BulkheadFull, when set, is told of every call a full bulkhead
+	// refused, to count it.
+	BulkheadFull func(vehicle.Source)
+	// Finished, when set, is told of every outcome with its upstream
+	// phases, for metrics.
+	Finished func(*Outcome)
 }
 
-// New returns a fan-out over the given breakers, each source's call bounded
-// by its timeout.
-func New(breakers map[vehicle.Source]*breaker.Breaker, timeouts map[vehicle.Source]time.Duration) *Fanout {
-	return &Fanout{breakers: breakers, timeouts: timeouts}
+// source is one source's limits and its calls in flight.
+type source struct {
+	Limits
+	inFlight atomic.Int32
+}
+
+// New returns a fan-out over the given breakers, each source's calls
+// bounded and judged by its limits.
+func New(breakers map[vehicle.Source]*breaker.Breaker, limits map[vehicle.Source]Limits) *Fanout {
+	f := &Fanout{breakers: breakers, sources: map[vehicle.Source]*source{}}
+	for s, l := range limits {
+		f.sources[s] = &source{Limits: l}
+	}
+	return f
+}
+
+// InFlight is how many calls to s are in flight, for metrics.
+func (f *Fanout) InFlight(s vehicle.Source) int {
+	if src := f.sources[s]; src != nil {
+		return int(src.inFlight.Load())
+	}
+	return 0
 }
 
 // Run starts every task at once and waits for all of them. Each gets its own
@@ -90,33 +133,56 @@ func (f *Fanout) Call(ctx context.Context, t Task) Outcome {
 func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 	start := time.Now()
 	request := ctx
-	d := f.timeouts[t.Source]
-	if d > 0 {
+	var lim Limits
+	if src := f.sources[t.Source]; src != nil {
+		lim = src.Limits
+		if lim.Bulkhead > 0 {
+			if int(src.inFlight.Add(1)) > lim.Bulkhead {
+				src.inFlight.Add(-1)
+				return f.refuse(t.Source, lim, start)
+			}
+			defer src.inFlight.Add(-1)
+		}
+	}
+	if lim.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = withSourceDeadline(ctx, d)
+		ctx, cancel = withSourceDeadline(ctx, lim.Timeout)
 		defer cancel()
 	}
 	ctx, rec := sources.WithCall(ctx)
 	o := Outcome{Source: t.Source}
-	// judge runs the task and says whose fault its failure was.
+	// judge runs the task and says whose fault its failure, or its slowness,
+	// was.
 	judge := func() (err error) {
 		err = func() (err error) {
 			defer panics.Contain(&err)
 			return t.Run(ctx)
 		}()
-		if sources.Outcome(err) == "timeout" {
+		now := time.Now()
+		switch {
+		case err == nil && lim.SlowCall > 0 && now.Sub(start) > lim.SlowCall:
+			late, lateness := starved(f.Lag, start, now)
+			if !late {
+				o.Slow = true
+				return breaker.ErrSlow
+			}
+			o.Lateness = lateness // slow because of us: not counted
+		case sources.Outcome(err) == "timeout":
 			var late bool
-			late, o.Lateness = starved(f.Lag, start, time.Now())
+			late, o.Lateness = starved(f.Lag, start, now)
 			return blame(request, ctx, late, err)
 		}
 		return blame(request, ctx, false, err)
 	}
-	if b := f.breakers[t.Source]; b != nil {
+	b := f.breakers[t.Source]
+	if b != nil {
 		o.Err = b.Do(judge)
 		if o.Err != nil {
 			o.RetryAfter = b.RetryAfter(time.Now())
 		}
-	} else if o.Err = judge(); o.Err != nil {
+	} else if o.Err = judge(); o.Err == breaker.ErrSlow {
+		o.Err = nil
+	} else if o.Err != nil {
 		o.RetryAfter = breaker.FailureBackoff
 	}
 	var p *panics.Error
@@ -124,6 +190,39 @@ func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 		f.Panicked(t.Source, p)
 	}
 	o.Upstream, o.Dropped = rec.Requests()
+	o.Duration = time.Since(start)
+	if b != nil && (o.Slow || o.charged()) {
+		if p, ok := sources.Telling(o.Upstream); ok {
+			b.NoteCall(p.Path + ": " + p.Summary())
+		}
+	}
+	if f.Finished != nil {
+		f.Finished(&o)
+	}
+	return o
+}
+
+// charged reports whether the outcome is a failure charged to the upstream.
+func (o Outcome) charged() bool {
+	switch o.Label() {
+	case "success", "canceled", "overloaded", "rejected", "bulkhead_full":
+		return false
+	}
+	return true
+}
+
+// refuse fails a call its source's full bulkhead did not let through: the
+// calls holding it are slow, which is the upstream's doing (reason
+// timeout), unless this service is starved over the source's last
+// deadline, when they are slow because of us (overloaded).
+func (f *Fanout) refuse(s vehicle.Source, lim Limits, start time.Time) Outcome {
+	o := Outcome{Source: s, Err: errBulkheadFull, RetryAfter: breaker.FailureBackoff}
+	if late, lateness := starved(f.Lag, start.Add(-max(lim.Timeout, time.Second)), start); late {
+		o.Err, o.Lateness = errBulkheadStarved, lateness
+	}
+	if f.BulkheadFull != nil {
+		f.BulkheadFull(s)
+	}
 	o.Duration = time.Since(start)
 	return o
 }

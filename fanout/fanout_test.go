@@ -30,7 +30,7 @@ func TestRunKeepsSourcesApart(t *testing.T) {
 			vehicle.Danawa: breaker.New("danawa", breaker.DefaultConfig, breaker.Hooks{}),
 			vehicle.Glovis: breaker.New("glovis", breaker.DefaultConfig, breaker.Hooks{}),
 		}
-		f := New(breakers, map[vehicle.Source]time.Duration{vehicle.Encar: 50 * time.Millisecond, vehicle.Danawa: time.Second, vehicle.Glovis: time.Second})
+		f := New(breakers, map[vehicle.Source]Limits{vehicle.Encar: {Timeout: 50 * time.Millisecond}, vehicle.Danawa: {Timeout: time.Second}, vehicle.Glovis: {Timeout: time.Second}})
 		danawaDone := false
 		start := time.Now()
 		out := f.Run(context.Background(), []Task{

@@ -33,7 +33,7 @@ func reasonOf(o fanout.Outcome) string {
 		return "breaker_open"
 	case "overloaded":
 		return "overloaded" // this instance was too busy to give the source its budget
-	case "timeout", "canceled":
+	case "timeout", "canceled", "bulkhead_full": // a full bulkhead is full of calls its upstream is slow to answer
 		return "timeout"
 	case "connection":
 		return "unreachable"

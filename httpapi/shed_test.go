@@ -96,6 +96,8 @@ func TestReasonOfOverload(t *testing.T) {
 	for err, want := range map[error]string{
 		fmt.Errorf("danawa list: %w", context.DeadlineExceeded):                            "timeout",
 		fmt.Errorf("danawa list: %w: %w", sources.ErrOverloaded, context.DeadlineExceeded): "overloaded",
+		fmt.Errorf("danawa: %w", sources.ErrBulkheadFull):                                  "timeout",
+		fmt.Errorf("%w: %w", sources.ErrOverloaded, sources.ErrBulkheadFull):               "overloaded",
 	} {
 		assert.Equal(t, want, reasonOf(fanout.Outcome{Err: err}), "%v", err)
 	}

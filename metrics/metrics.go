@@ -31,6 +31,7 @@ type Metrics struct {
 	unavailable  prometheus.Counter
 	panics       *prometheus.CounterVec
 	partnerReqs  *prometheus.CounterVec
+	phases       *prometheus.HistogramVec // lmn_upstream_phase_seconds, registered by WatchSlowCalls
 }
 
 // New creates the metrics on their own registry (not the global one, so tests

@@ -36,6 +36,11 @@ type Config struct {
 	DanawaTimeout                  time.Duration // Danawa's share of a request
 	GlovisTimeout                  time.Duration // one Glovis page fetch
 	GlovisDetailTimeout            time.Duration // one Glovis detail page read for a request; 0 for the default
+	// EncarSlowCall and DanawaSlowCall are the slow-call thresholds (0:
+	// half the source's timeout); EncarBulkhead and DanawaBulkhead bound
+	// each source's calls in flight (0: DefaultBulkhead). See Source.
+	EncarSlowCall, DanawaSlowCall time.Duration
+	EncarBulkhead, DanawaBulkhead int
 	// UpstreamCacheTTL is how long parsed Encar and Danawa search answers
 	// are kept and shared between requests; 0 keeps none.
 	UpstreamCacheTTL time.Duration
@@ -130,12 +135,59 @@ const glovisDetail = "glovis_detail"
 // 360 samples an hour per source.
 const timelineEvery = 10 * time.Second
 
+// DefaultBulkhead bounds a dealer source's calls in flight when the
+// configuration names no bound: half of the 32 requests per core serve
+// lets in at once on one core, so a hung source holds at most half the
+// instance and the rest answers from the other sources.
+const DefaultBulkhead = 16
+
+// Source is how calls to one upstream are bounded and judged: its breaker,
+// its deadline, its slow-call threshold and its bulkhead. Sources builds
+// every source's from the configuration, the one place they are decided.
+type Source struct {
+	Breaker breaker.Config
+	fanout.Limits
+}
+
+// Sources is each source's settings, defaults filled in: a dealer's
+// slow-call threshold is half its timeout (a source normally answering in
+// tens of milliseconds and now taking over a second opens), its bulkhead
+// DefaultBulkhead. Glovis pages are read by the crawler and a detail view's
+// enrichment, which have their own budgets and no bulkhead or slow calls.
+func (c Config) Sources() map[vehicle.Source]Source {
+	orDefault := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	bulkhead := func(n int) int {
+		if n > 0 {
+			return n
+		}
+		return DefaultBulkhead
+	}
+	detail := c.GlovisDetailTimeout
+	if detail <= 0 {
+		detail = glovisDetailTimeout
+	}
+	return map[vehicle.Source]Source{
+		vehicle.Encar: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.EncarTimeout,
+			SlowCall: orDefault(c.EncarSlowCall, c.EncarTimeout/2), Bulkhead: bulkhead(c.EncarBulkhead)}},
+		vehicle.Danawa: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.DanawaTimeout,
+			SlowCall: orDefault(c.DanawaSlowCall, c.DanawaTimeout/2), Bulkhead: bulkhead(c.DanawaBulkhead)}},
+		vehicle.Glovis: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.GlovisTimeout}},
+		glovisDetail:   {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: detail}},
+	}
+}
+
 // New builds the service. Nothing runs until the caller starts the crawler.
 func New(c Config, log *slog.Logger) *Service {
+	settings := c.Sources()
 	breakers := map[vehicle.Source]*breaker.Breaker{}
 	var list []*breaker.Breaker
 	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis, glovisDetail} {
-		b := breaker.New(string(s), c.Breaker, breaker.Hooks{
+		b := breaker.New(string(s), settings[s].Breaker, breaker.Hooks{
 			OnTransition: func(t breaker.Transition) {
 				log.Warn("breaker changed state", "source", s, "from", t.From, "to", t.To, "reason", t.Reason)
 				if c.Metrics != nil {
@@ -159,14 +211,11 @@ func New(c Config, log *slog.Logger) *Service {
 	}
 	detailBreaker := breakers[glovisDetail]
 	delete(breakers, glovisDetail)
-	fo := fanout.New(breakers, map[vehicle.Source]time.Duration{
-		vehicle.Encar: c.EncarTimeout, vehicle.Danawa: c.DanawaTimeout, vehicle.Glovis: c.GlovisTimeout,
+	fo := fanout.New(breakers, map[vehicle.Source]fanout.Limits{
+		vehicle.Encar: settings[vehicle.Encar].Limits, vehicle.Danawa: settings[vehicle.Danawa].Limits, vehicle.Glovis: settings[vehicle.Glovis].Limits,
 	})
-	if c.GlovisDetailTimeout <= 0 {
-		c.GlovisDetailTimeout = glovisDetailTimeout
-	}
 	enrich := fanout.New(map[vehicle.Source]*breaker.Breaker{vehicle.Glovis: detailBreaker},
-		map[vehicle.Source]time.Duration{vehicle.Glovis: c.GlovisDetailTimeout})
+		map[vehicle.Source]fanout.Limits{vehicle.Glovis: settings[glovisDetail].Limits})
 	panicked := func(s vehicle.Source, p *panics.Error) {
 		log.Error("panic in a source's share of a request; the source failed", "source", s,
 			"panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
@@ -177,6 +226,16 @@ func New(c Config, log *slog.Logger) *Service {
 	fo.Panicked, enrich.Panicked = panicked, panicked
 	probe := lag.New(lag.DefaultEvery)
 	fo.Lag, enrich.Lag = probe, probe
+	if c.Metrics != nil {
+		c.Metrics.WatchSlowCalls(list)
+		c.Metrics.WatchLag(probe.Total)
+		for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa} {
+			c.Metrics.WatchInFlight(string(s), settings[s].Bulkhead, func() int { return fo.InFlight(s) })
+		}
+		fo.BulkheadFull = func(s vehicle.Source) { c.Metrics.UpstreamCall(string(s), "bulkhead_full", 0) }
+		fo.Finished = func(o *fanout.Outcome) { c.Metrics.UpstreamPhases(string(o.Source), o.Upstream) }
+		enrich.Finished = func(o *fanout.Outcome) { c.Metrics.UpstreamPhases(glovisDetail, o.Upstream) }
+	}
 	// Each upstream has its own pool, so one slow site cannot starve the
 	// others; the bytes of bodies being read are bounded across all three.
 	budget := sources.NewBodyBudget(UpstreamBodyBudget)

@@ -112,6 +112,24 @@ func bytesText(n float64) string {
 	return fmt.Sprintf("%.0f B", n)
 }
 
+// Telling picks the request that tells most about a failed or slow call:
+// the first that did not succeed, else the longest.
+func Telling(rs []Phases) (Phases, bool) {
+	if len(rs) == 0 {
+		return Phases{}, false
+	}
+	best := rs[0]
+	for _, p := range rs {
+		if p.Outcome != "success" {
+			return p, true
+		}
+		if p.End.Sub(p.Start) > best.End.Sub(best.Start) {
+			best = p
+		}
+	}
+	return best, true
+}
+
 // maxRecorded bounds the requests a Call keeps: a Danawa share reads up to
 // 24 pages; beyond the bound only the count goes on.
 const maxRecorded = 32
