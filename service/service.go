@@ -95,6 +95,17 @@ type Service struct {
 	// Lag measures how starved of CPU the service is, so that a missed
 	// deadline is charged to the right side; Run runs it.
 	Lag *lag.Probe
+
+	clients []*sources.Client
+}
+
+// CloseIdleConnections closes the upstream connections pooled and not in
+// use: a test can then tell a leak (calls still holding theirs) from the
+// pools' normal idle connections.
+func (s *Service) CloseIdleConnections() {
+	for _, c := range s.clients {
+		c.CloseIdleConnections()
+	}
 }
 
 const userAgent = "lmn-aggregator/1 (+partner API)"
@@ -295,6 +306,7 @@ func New(c Config, log *slog.Logger) *Service {
 		},
 		Fanout:   fo,
 		Lag:      probe,
+		clients:  []*sources.Client{encarHTTP, danawaHTTP, glovisHTTP},
 		Rows:     rows,
 		Answers:  answers,
 		Breakers: list,

@@ -151,6 +151,10 @@ func NewClient(cfg ClientConfig) *Client {
 	}
 }
 
+// CloseIdleConnections closes the pooled connections not in use; calls in
+// flight keep theirs.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // sameOrigin follows a redirect only to the scheme, host and port the call
 // started at: anywhere else could be handed the session cookie and the
 // partners' filters, and is not the upstream we know how to read.
