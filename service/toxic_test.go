@@ -370,8 +370,9 @@ func (l *loader) firstComplete(t time.Time) time.Time {
 	return first
 }
 
-// startToxiproxy builds toxiproxy's server from its Go module (the version
-// go.mod names) and runs it on a free loopback port for the test.
+// startToxiproxy builds toxiproxy's server from its Go module (go.mod's
+// tool line pins the version, v2.5.0, and keeps its dependencies in
+// go.sum) and runs it on a free loopback port for the test.
 func startToxiproxy(t *testing.T) *toxiproxy.Client {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "toxiproxy-server")
