@@ -102,6 +102,17 @@ func explainDealers(err error, outcomes []fanout.Outcome) error {
 	return &dealersDownError{failures: failuresOf(du.Failed, outcomes)}
 }
 
+// allOverloaded reports whether every source failed for this instance's
+// own overload, none for its upstream.
+func (e *dealersDownError) allOverloaded() bool {
+	for _, f := range e.failures {
+		if f.Reason != "overloaded" {
+			return false
+		}
+	}
+	return len(e.failures) > 0
+}
+
 func (e *dealersDownError) Error() string {
 	return "every needed dealer source failed: " + partialDetail(e.failures)
 }

@@ -102,3 +102,17 @@ func TestReasonOfOverload(t *testing.T) {
 		assert.Equal(t, want, reasonOf(fanout.Outcome{Err: err}), "%v", err)
 	}
 }
+
+// TestStarvedIsNotUpstreamUnavailable: a dealer-only request whose every
+// source missed its deadline because this instance was starved is 503
+// overloaded, not dealer_upstream_unavailable; one upstream's own failure
+// among them makes it the upstreams' again.
+func TestStarvedIsNotUpstreamUnavailable(t *testing.T) {
+	starved := &dealersDownError{failures: []sourceFailure{{"encar", "overloaded", 5}, {"danawa", "overloaded", 5}}}
+	e := toError(starved)
+	assert.Equal(t, http.StatusServiceUnavailable, e.Status)
+	assert.Equal(t, "overloaded", e.Code)
+	assert.Equal(t, 1, e.RetryAfter)
+	mixed := &dealersDownError{failures: []sourceFailure{{"encar", "overloaded", 5}, {"danawa", "timeout", 5}}}
+	assert.Equal(t, "dealer_upstream_unavailable", toError(mixed).Code)
+}
