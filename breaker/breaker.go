@@ -35,6 +35,13 @@ type Config struct {
 	// after as many of its deadlines, without waiting for MinRequests calls
 	// to end in the window.
 	ConsecutiveTimeouts uint32
+	// ConsecutiveBad trips the breaker when this many calls in a row
+	// failed or were slow (0: never). The rates are over a whole window: a
+	// source that had a minute of good answers must fail or slow down for
+	// as long again before half the window is bad, and partners pay for
+	// every one of those calls. A run of bad calls with no good one between
+	// says the same at once.
+	ConsecutiveBad uint32
 }
 
 // ErrSlow is what a call's function returns when the call succeeded but
@@ -43,11 +50,12 @@ type Config struct {
 var ErrSlow = errors.New("slow call")
 
 // DefaultConfig trips on half the calls of a minute failing, or half of
-// them slow, once five calls have been seen, or on five calls in a row
-// timing out, and probes again after 30 seconds.
+// them slow, once five calls have been seen, on five calls in a row timing
+// out, or on eight in a row failing or slow, and probes again after 30
+// seconds.
 var DefaultConfig = Config{
 	Window: time.Minute, Buckets: 6, MinRequests: 5, FailureRate: 0.5, SlowRate: 0.5, OpenFor: 30 * time.Second, Probes: 1,
-	ConsecutiveTimeouts: 5,
+	ConsecutiveTimeouts: 5, ConsecutiveBad: 8,
 }
 
 // Forced is an operator's override of a breaker.
@@ -142,6 +150,7 @@ type generation struct {
 	cb       *gobreaker.CircuitBreaker[struct{}]
 	win      *window
 	timeouts atomic.Uint32 // calls in a row that ran into the source's deadline
+	bad      atomic.Uint32 // calls in a row that failed or were slow
 	// trippedBy is set by the ReadyToTrip that tripped, for the
 	// transition's reason: "rate", "slow" or "timeouts"; read and written
 	// under b.mu.
@@ -174,6 +183,8 @@ func (b *Breaker) newGeneration() *generation {
 				by = "slow"
 			case b.cfg.ConsecutiveTimeouts > 0 && g.timeouts.Load() >= b.cfg.ConsecutiveTimeouts:
 				by = "timeouts"
+			case b.cfg.ConsecutiveBad > 0 && g.bad.Load() >= b.cfg.ConsecutiveBad:
+				by = "bad"
 			default:
 				return false
 			}
@@ -203,6 +214,8 @@ func (b *Breaker) stateChanged(g *generation, from, to gobreaker.State) {
 	reason := ""
 	c := b.tripCounts
 	switch {
+	case to == gobreaker.StateOpen && from == gobreaker.StateClosed && g.trippedBy == "bad":
+		reason = fmt.Sprintf("tripped: %d calls in a row failed or were slow; last error: %s", b.cfg.ConsecutiveBad, b.lastTimingOr(b.tripErr))
 	case to == gobreaker.StateOpen && from == gobreaker.StateClosed && g.trippedBy == "timeouts":
 		reason = fmt.Sprintf("tripped: %d calls timed out in a row; last error: %s", b.cfg.ConsecutiveTimeouts, b.tripErr)
 	case to == gobreaker.StateOpen && from == gobreaker.StateClosed && g.trippedBy == "slow":
@@ -216,6 +229,7 @@ func (b *Breaker) stateChanged(g *generation, from, to gobreaker.State) {
 	case to == gobreaker.StateClosed:
 		reason = "probe succeeded"
 		g.timeouts.Store(0)
+		g.bad.Store(0)
 	}
 	if to == gobreaker.StateOpen {
 		b.openedAt = now
@@ -278,26 +292,30 @@ func (b *Breaker) do(fn func() error) error {
 		if err == ErrSlow {
 			b.win(g, false, true)
 			g.timeouts.Store(0)
+			g.bad.Add(1)
 			return struct{}{}, err
 		}
 		// Noted before gobreaker sees it, so a trip can name the error and
-		// ReadyToTrip sees this call in the window and the run of timeouts.
+		// ReadyToTrip sees this call in the window and the runs.
 		b.note(err)
 		if err == nil {
 			b.win(g, false, false)
 			g.timeouts.Store(0)
+			g.bad.Store(0)
 			return struct{}{}, nil
 		}
 		switch sources.Outcome(err) {
 		case "timeout":
 			b.win(g, true, true)
 			g.timeouts.Add(1)
+			g.bad.Add(1)
 		case "canceled", "overloaded":
-			// Not an answer from the upstream: not counted, and the run
-			// of timeouts goes on.
+			// Not an answer from the upstream: not counted, and the runs
+			// go on.
 		default:
 			b.win(g, true, false)
 			g.timeouts.Store(0)
+			g.bad.Add(1)
 		}
 		return struct{}{}, err
 	})

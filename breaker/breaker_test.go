@@ -153,13 +153,42 @@ func TestSlowCallsTrip(t *testing.T) {
 	})
 }
 
-// TestSlowRateOff: with SlowRate 0 slow calls never trip.
+// TestSlowRateOff: with SlowRate and ConsecutiveBad 0 slow calls never trip.
 func TestSlowRateOff(t *testing.T) {
 	cfg := DefaultConfig
-	cfg.SlowRate = 0
+	cfg.SlowRate, cfg.ConsecutiveBad = 0, 0
 	b := New("danawa", cfg, Hooks{})
 	for range 20 {
 		require.NoError(t, b.Do(func() error { return ErrSlow }))
 	}
 	assert.Equal(t, "closed", b.State())
+}
+
+// TestBadRunTrips: after a minute of good answers the window's rates would
+// need as many bad calls again; eight bad calls in a row (failed or slow,
+// in any mix) trip at once, and a good answer between them starts the run
+// over.
+func TestBadRunTrips(t *testing.T) {
+	b := New("encar", DefaultConfig, Hooks{})
+	for range 200 {
+		require.NoError(t, b.Do(ok))
+	}
+	for range 3 {
+		for i := range 7 {
+			if i%2 == 0 {
+				_ = b.Do(fail)
+			} else {
+				_ = b.Do(func() error { return ErrSlow })
+			}
+		}
+		require.NoError(t, b.Do(ok))
+	}
+	assert.Equal(t, "closed", b.State(), "no run of eight")
+	for range 7 {
+		_ = b.Do(func() error { return ErrSlow })
+	}
+	assert.Equal(t, "closed", b.State())
+	_ = b.Do(fail)
+	require.Equal(t, "open", b.State())
+	assert.Contains(t, b.Snapshot(true).History[0].Reason, "8 calls in a row failed or were slow")
 }

@@ -103,4 +103,3 @@ func TestConsecutiveTimeoutsResetOnAnswer(t *testing.T) {
 	assert.Equal(t, "open", b.State())
 	assert.ErrorIs(t, b.Do(ok), sources.ErrRejected)
 }
-
