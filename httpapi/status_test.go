@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +187,24 @@ func TestTimelineRejectedInTheLastMinute(t *testing.T) {
 	assert.Equal(t, uint64(36-18), n)
 	_, ok = tl.RejectedSince("encar", now.Add(time.Hour), 36)
 	assert.False(t, ok, "no sample that recent")
+}
+
+// TestStatusShowsSlowCallsAndPhases: on-call sees a source's slow-call
+// rate and how its last slow call went upstream, not just its failures.
+func TestStatusShowsSlowCallsAndPhases(t *testing.T) {
+	srv, bs := statusAdmin(t, "")
+	for range 3 {
+		require.NoError(t, bs[1].Do(func() error { return nil }))
+	}
+	require.NoError(t, bs[1].Do(func() error { return breaker.ErrSlow }))
+	bs[1].NoteCall("/usedcar/: connect 1ms, first byte in 40ms, body 12.0 KB in 12s (1.0 KB/s)")
+	resp, err := http.Get(srv.URL + "/status")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	row := regexp.MustCompile(`(?s)<tr id="source-danawa">.*?</tr>`).Find(page)
+	require.NotNil(t, row)
+	assert.Contains(t, string(row), "<td>25%</td>", "1 slow call of 4")
+	assert.Contains(t, string(row), "<td>4 (0, 1)</td>")
+	assert.Contains(t, string(row), "first byte in 40ms, body 12.0 KB in 12s (1.0 KB/s)")
 }
