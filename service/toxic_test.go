@@ -151,6 +151,9 @@ func runToxic(t *testing.T, tx toxic, src string, proxy *toxiproxy.Proxy, b *bre
 		time.Sleep(50 * time.Millisecond)
 		opened, trip = openedAfter(b, added)
 	}
+	// toxiproxy confirms a removal once the toxic has let go of the data
+	// it holds, which under bandwidth and slicer takes seconds: recovery
+	// counts from the confirmation, when the toxic is surely gone.
 	require.NoError(t, proxy.RemoveToxic(tx.name))
 	removed := time.Now()
 	// Recovery: the first request started after the removal that every
