@@ -9,20 +9,31 @@ import (
 )
 
 // Lateness is how much this process was starved of CPU between two
-// moments, as measured (package lag's probe): the time a goroutine ready to
-// run had to wait.
+// moments, as measured (package lag's probe).
 type Lateness interface {
+	// Lateness is the total lateness of the probe's wake-ups.
 	Lateness(from, to time.Time) time.Duration
+	// SchedLatency is the 90th percentile of goroutines' waits to run.
+	SchedLatency(from, to time.Time) time.Duration
 }
 
-// StarvedShare is the rule's threshold: a call was starved when the
-// lateness measured while it ran is at least 1/StarvedShare of its
-// duration. A service with cores to spare measures well under 1 % (timer
-// slack, the odd GC assist); a tenth of a 2 s budget, 200 ms, is lost only
-// when goroutines queue for a core, which is exactly when reading and
-// parsing answers falls behind and a healthy upstream's call can miss its
-// deadline.
-const StarvedShare = 10
+// The rule's thresholds: a call was starved when, while it ran, the lag
+// probe's wake-ups were late by a tenth of the call's duration in all, or
+// goroutines ready to run waited StarvedSched or more (the 90th percentile
+// of their waits, averaged over the call).
+//
+// A service with cores to spare measures well under 1 % of lateness and
+// waits of tens of microseconds. A whole tenth of a 2 s budget, or 5 ms on
+// most wake-ups, is lost only when this process waits for a core (the
+// operating system gives it to another process) or its goroutines queue
+// behind each other, which is exactly when reading and parsing answers
+// falls behind and a healthy upstream's call can miss its deadline. The
+// probe sees the first kind best; the runtime's scheduling latencies the
+// second, since a goroutine woken by a timer is run ahead of the queue.
+const (
+	StarvedShare = 10
+	StarvedSched = 5 * time.Millisecond
+)
 
 // errSourceDeadline is the cause of a source's own deadline, told apart from
 // the request's.
@@ -37,13 +48,21 @@ func withSourceDeadline(request context.Context, d time.Duration) (context.Conte
 }
 
 // starved reports whether this service was measurably starved between from
-// and to, and the lateness measured.
-func starved(lag Lateness, from, to time.Time) (bool, time.Duration) {
+// and to, and what was measured.
+func starved(lag Lateness, from, to time.Time) (bool, Starvation) {
 	if lag == nil {
-		return false, 0
+		return false, Starvation{}
 	}
-	late := lag.Lateness(from, to)
-	return late > 0 && late*StarvedShare >= to.Sub(from), late
+	s := Starvation{Lateness: lag.Lateness(from, to), SchedLatency: lag.SchedLatency(from, to)}
+	return (s.Lateness > 0 && s.Lateness*StarvedShare >= to.Sub(from)) || s.SchedLatency >= StarvedSched, s
+}
+
+// Starvation is what the fan-out measured of this service's starvation
+// while a call ran, when it had to judge whose fault the call's missed
+// deadline or slowness was.
+type Starvation struct {
+	Lateness     time.Duration // the lag probe's wake-ups, late in all
+	SchedLatency time.Duration // goroutines' waits to run, 90th percentile
 }
 
 // blame returns err as the upstream's failure unless it was not the

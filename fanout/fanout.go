@@ -37,10 +37,10 @@ type Outcome struct {
 	// the record's bound.
 	Upstream []sources.Phases
 	Dropped  int
-	// Lateness is how starved of CPU this service was during the call, as
-	// measured, when the fan-out had to judge whose fault a missed deadline
-	// or a slow answer was; 0 when it did not ask.
-	Lateness time.Duration
+	// Starvation is how starved of CPU this service was during the call,
+	// as measured, when the fan-out had to judge whose fault a missed
+	// deadline or a slow answer was; zero when it did not ask.
+	Starvation Starvation
 	// Slow is set when the call succeeded slower than its source's
 	// slow-call threshold and counted toward opening its breaker.
 	Slow bool
@@ -77,8 +77,9 @@ type Fanout struct {
 	// the task's error), to log its stack and count it.
 	Panicked func(vehicle.Source, *panics.Error)
 	// BulkheadFull, when set, is told of every call a full bulkhead
-	// refused, to count it.
-	BulkheadFull func(vehicle.Source)
+	// refused and its outcome's label (bulkhead_full, or overloaded when
+	// this service was starved), to count it.
+	BulkheadFull func(s vehicle.Source, outcome string)
 	// Finished, when set, is told of every outcome with its upstream
 	// phases, for metrics.
 	Finished func(*Outcome)
@@ -161,15 +162,15 @@ func (f *Fanout) run(ctx context.Context, t Task) Outcome {
 		now := time.Now()
 		switch {
 		case err == nil && lim.SlowCall > 0 && now.Sub(start) > lim.SlowCall:
-			late, lateness := starved(f.Lag, start, now)
+			late, st := starved(f.Lag, start, now)
 			if !late {
 				o.Slow = true
 				return breaker.ErrSlow
 			}
-			o.Lateness = lateness // slow because of us: not counted
+			o.Starvation = st // slow because of us: not counted
 		case sources.Outcome(err) == "timeout":
 			var late bool
-			late, o.Lateness = starved(f.Lag, start, now)
+			late, o.Starvation = starved(f.Lag, start, now)
 			return blame(request, ctx, late, err)
 		}
 		return blame(request, ctx, false, err)
@@ -213,15 +214,17 @@ func (o Outcome) charged() bool {
 
 // refuse fails a call its source's full bulkhead did not let through: the
 // calls holding it are slow, which is the upstream's doing (reason
-// timeout), unless this service is starved over the source's last
-// deadline, when they are slow because of us (overloaded).
+// timeout), unless this service was starved over the last second, when
+// they are slow because of us (overloaded). A second, not the source's
+// whole deadline: starvation comes on quickly and an average over a longer
+// past would miss its start.
 func (f *Fanout) refuse(s vehicle.Source, lim Limits, start time.Time) Outcome {
 	o := Outcome{Source: s, Err: errBulkheadFull, RetryAfter: breaker.FailureBackoff}
-	if late, lateness := starved(f.Lag, start.Add(-max(lim.Timeout, time.Second)), start); late {
-		o.Err, o.Lateness = errBulkheadStarved, lateness
+	if late, st := starved(f.Lag, start.Add(-time.Second), start); late {
+		o.Err, o.Starvation = errBulkheadStarved, st
 	}
 	if f.BulkheadFull != nil {
-		f.BulkheadFull(s)
+		f.BulkheadFull(s, o.Label())
 	}
 	o.Duration = time.Since(start)
 	return o

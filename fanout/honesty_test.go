@@ -92,10 +92,19 @@ func TestRequestDeadlineIsNotChargedToTheUpstream(t *testing.T) {
 	})
 }
 
-// starvedBy is a lag probe that measured the given lateness over any call.
+// starvedBy is a lag probe that measured the given lateness over any call,
+// and no scheduling latency.
 type starvedBy time.Duration
 
-func (s starvedBy) Lateness(from, to time.Time) time.Duration { return time.Duration(s) }
+func (s starvedBy) Lateness(from, to time.Time) time.Duration     { return time.Duration(s) }
+func (s starvedBy) SchedLatency(from, to time.Time) time.Duration { return 0 }
+
+// queuedFor is a service whose goroutines waited d to run, while its lag
+// probe (run ahead of the queue) was on time.
+type queuedFor time.Duration
+
+func (q queuedFor) Lateness(from, to time.Time) time.Duration     { return 0 }
+func (q queuedFor) SchedLatency(from, to time.Time) time.Duration { return time.Duration(q) }
 
 // TestOverloadIsNotChargedToTheUpstream: a call whose deadline passed while
 // this service was measurably starved (its lag probe late by a tenth of the
@@ -113,7 +122,7 @@ func TestOverloadIsNotChargedToTheUpstream(t *testing.T) {
 			require.ErrorIs(t, o.Err, sources.ErrOverloaded)
 			require.ErrorIs(t, o.Err, context.DeadlineExceeded, "the error itself is kept for the log")
 			assert.Equal(t, "overloaded", o.Label())
-			assert.Equal(t, budget/10, o.Lateness)
+			assert.Equal(t, budget/10, o.Starvation.Lateness)
 		}
 		s := b.Snapshot(false)
 		assert.Equal(t, "closed", s.State)
@@ -123,6 +132,12 @@ func TestOverloadIsNotChargedToTheUpstream(t *testing.T) {
 		o := f.Call(context.Background(), Task{Source: vehicle.Danawa, Run: hang})
 		assert.Equal(t, "timeout", o.Label(), "199 ms late of a 2 s call is not starvation")
 		assert.Equal(t, uint32(1), b.Snapshot(false).Failures)
+		f.Lag = queuedFor(StarvedSched)
+		o = f.Call(context.Background(), Task{Source: vehicle.Danawa, Run: hang})
+		assert.Equal(t, "overloaded", o.Label(), "goroutines queued 5 ms to run")
+		f.Lag = queuedFor(StarvedSched - time.Millisecond)
+		o = f.Call(context.Background(), Task{Source: vehicle.Danawa, Run: hang})
+		assert.Equal(t, "timeout", o.Label(), "4 ms is not starvation")
 
 		f.Lag = nil
 		o = f.Call(context.Background(), Task{Source: vehicle.Danawa, Run: hang})

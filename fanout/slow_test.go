@@ -75,8 +75,9 @@ func TestBulkheadKeepsAHungSourceToItsShare(t *testing.T) {
 			vehicle.Encar:  {Timeout: timeout, Bulkhead: 3},
 			vehicle.Danawa: {Timeout: timeout, Bulkhead: 3},
 		})
-		f.BulkheadFull = func(s vehicle.Source) {
+		f.BulkheadFull = func(s vehicle.Source, outcome string) {
 			assert.Equal(t, vehicle.Encar, s)
+			assert.Equal(t, "bulkhead_full", outcome)
 			full++
 		}
 		var wg sync.WaitGroup

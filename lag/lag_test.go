@@ -2,11 +2,14 @@ package lag
 
 import (
 	"context"
+	"runtime/metrics"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestLatenessCountsOnlyTheCall: wake-ups before the call, and the part of
@@ -41,4 +44,32 @@ func TestProbeOnTime(t *testing.T) {
 		cancel()
 		<-done
 	})
+}
+
+// TestSchedLatencyAveragesTheCallsPeriods: the goroutines' wait is the
+// mean of the 90th percentiles of the periods that ended during the call.
+func TestSchedLatencyAveragesTheCallsPeriods(t *testing.T) {
+	at := func(ms int64) time.Time { return time.Unix(0, ms*int64(time.Millisecond)) }
+	p := New(50 * time.Millisecond)
+	for _, s := range []struct{ at, sched int64 }{{1000, 90}, {1050, 10}, {1100, 30}, {1150, 2}} {
+		p.samples[p.next] = sample{at: at(s.at).UnixNano(), sched: s.sched * int64(time.Millisecond)}
+		p.next++
+		p.n++
+	}
+	assert.Equal(t, 14*time.Millisecond, p.SchedLatency(at(1020), at(1160)))
+	assert.Zero(t, p.SchedLatency(at(1200), at(1300)), "no period ended")
+}
+
+// TestSchedP90ReadsTheRuntime: the runtime's histogram is there and read.
+func TestSchedP90ReadsTheRuntime(t *testing.T) {
+	p := New(0)
+	p.read = []metrics.Sample{{Name: schedLatencies}}
+	p.schedP90()
+	require.NotEmpty(t, p.last, "the runtime has %s", schedLatencies)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() { time.Sleep(time.Millisecond) })
+	}
+	wg.Wait()
+	assert.GreaterOrEqual(t, p.schedP90(), int64(0))
 }

@@ -243,7 +243,7 @@ func New(c Config, log *slog.Logger) *Service {
 		for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa} {
 			c.Metrics.WatchInFlight(string(s), settings[s].Bulkhead, func() int { return fo.InFlight(s) })
 		}
-		fo.BulkheadFull = func(s vehicle.Source) { c.Metrics.UpstreamCall(string(s), "bulkhead_full", 0) }
+		fo.BulkheadFull = func(s vehicle.Source, outcome string) { c.Metrics.UpstreamCall(string(s), outcome, 0) }
 		fo.Finished = func(o *fanout.Outcome) { c.Metrics.UpstreamPhases(string(o.Source), o.Upstream) }
 		enrich.Finished = func(o *fanout.Outcome) { c.Metrics.UpstreamPhases(glovisDetail, o.Upstream) }
 	}

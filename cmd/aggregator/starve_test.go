@@ -23,10 +23,11 @@ import (
 
 // TestStarvedServiceBlamesNoUpstream starves the real service binary of
 // CPU, with its upstreams healthy: it runs with GOMAXPROCS=1 on core 0
-// beside two busy loops pinned to the same core (taskset), while the
-// simulator runs unhindered on core 1 and an open-loop load of
-// LMN_STARVATION_RATE requests a second (default 50) asks for the most
-// expensive dealer request for LMN_STARVATION_SECONDS (default 20).
+// beside LMN_STARVATION_BUSY busy loops (default 3) pinned to the same core
+// (taskset), so it gets a quarter of a core, while the simulator runs
+// unhindered on core 1 and an open-loop load of LMN_STARVATION_RATE
+// requests a second (default 200) asks for the most expensive dealer
+// request for LMN_STARVATION_SECONDS (default 20).
 //
 // The service must see its own starvation, not the upstreams': no breaker
 // transition, no 503 dealer_upstream_unavailable, no partial answer
@@ -39,7 +40,7 @@ func TestStarvedServiceBlamesNoUpstream(t *testing.T) {
 	}
 	_, err := exec.LookPath("taskset")
 	require.NoError(t, err, "taskset (util-linux) pins the processes to one core")
-	rate, seconds := envInt("LMN_STARVATION_RATE", 50), envInt("LMN_STARVATION_SECONDS", 20)
+	rate, seconds, busy := envInt("LMN_STARVATION_RATE", 200), envInt("LMN_STARVATION_SECONDS", 20), envInt("LMN_STARVATION_BUSY", 3)
 
 	bin := filepath.Join(t.TempDir(), "aggregator")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -61,7 +62,7 @@ func TestStarvedServiceBlamesNoUpstream(t *testing.T) {
 	start("taskset", []string{"-c", "0", bin, "serve", "-addr", api, "-admin-addr", admin,
 		"-encar-url", "http://" + encar, "-danawa-url", "http://" + danawa, "-glovis-url", "http://" + glovis,
 		"-api-keys", DemoKey, "-cursor-secrets", "starvation-test-secret-0123456789", "-upstream-cache-ttl", "0",
-		"-log-format", "text"}, "GOMAXPROCS=1")
+		"-log-format", "text", "-rate-per-second", "100000", "-rate-burst", "100000"}, "GOMAXPROCS=1")
 	client := &http.Client{Timeout: time.Minute}
 	require.Eventually(t, func() bool {
 		resp, err := client.Get("http://" + admin + "/healthz")
@@ -77,7 +78,7 @@ func TestStarvedServiceBlamesNoUpstream(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, resp.status, resp.body)
 	}
-	for range 2 {
+	for range busy {
 		start("taskset", []string{"-c", "0", "sh", "-c", "while :; do :; done"})
 	}
 	time.Sleep(time.Second)
@@ -137,7 +138,7 @@ func TestStarvedServiceBlamesNoUpstream(t *testing.T) {
 		assert.Empty(t, b.History, "%s: no breaker transition while the upstreams were healthy", src)
 	}
 	lateness, overloaded := metricsOf(t, client, "http://"+admin+"/metrics")
-	t.Logf("%d req/s for %d s, GOMAXPROCS=1 on a core shared with two busy loops: %v", rate, seconds, counts)
+	t.Logf("%d req/s for %d s, GOMAXPROCS=1 on a core shared with %d busy loops: %v", rate, seconds, busy, counts)
 	t.Logf("complete answers p50 %s p99 %s; 503 overloaded p50 %s p99 %s", pct(okTook, 50), pct(okTook, 99), pct(shedTook, 50), pct(shedTook, 99))
 	t.Logf("lag probe lateness %.1f s in all; upstream calls judged overloaded: %d", lateness, overloaded)
 }
