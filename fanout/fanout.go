@@ -110,8 +110,8 @@ func (f *Fanout) InFlight(s vehicle.Source) int {
 }
 
 // Run starts every task at once and waits for all of them. Each gets its own
-// deadline inside ctx's; a task whose breaker is open is not run and fails at
-// once. The errgroup only waits: tasks return nil to it, so one failing
+// deadline inside ctx's; a task whose breaker is open, or whose source's
+// bulkhead is full, is not run and fails at once. The errgroup only waits: tasks return nil to it, so one failing
 // source never cancels the others.
 func (f *Fanout) Run(ctx context.Context, tasks []Task) []Outcome {
 	out := make([]Outcome, len(tasks))
