@@ -92,3 +92,5 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2
 	sigs.k8s.io/yaml v1.6.0
 )
+
+tool github.com/Shopify/toxiproxy/v2/cmd/server

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/service"
@@ -69,8 +69,8 @@ func (fakeFleet) FleetWaits() (j, f uint64) { return 1, 1 }
 func exported(t *testing.T) map[string]string {
 	t.Helper()
 	m := metrics.New()
-	b := fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{})
-	m.WatchBreakers([]*fanout.Breaker{b})
+	b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{})
+	m.WatchBreakers([]*breaker.Breaker{b})
 	m.WatchAuction(&glovis.Store{})
 	m.WatchOverload(fakeOverload{})
 	m.WatchFleet(fakeFleet{}, fleet.Kinds)
@@ -128,7 +128,7 @@ func checkNames(t *testing.T, where, query string, types map[string]string) {
 // increase() sees the first failure.
 func TestFamiliesPresentFromStart(t *testing.T) {
 	m := metrics.New()
-	service.New(service.Config{Metrics: m, Breaker: fanout.DefaultBreakerConfig, EncarTimeout: time.Second, DanawaTimeout: time.Second,
+	service.New(service.Config{Metrics: m, Breaker: breaker.DefaultConfig, EncarTimeout: time.Second, DanawaTimeout: time.Second,
 		GlovisTimeout: time.Second, CrawlInterval: time.Minute}, slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))

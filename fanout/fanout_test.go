@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/lmn/aggregator/breaker"
+	"github.com/lmn/aggregator/panics"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -23,12 +25,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // The clock is synctest's, so the durations are exact on any machine.
 func TestRunKeepsSourcesApart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		breakers := map[vehicle.Source]*Breaker{
-			vehicle.Encar:  NewBreaker("encar", DefaultBreakerConfig, Hooks{}),
-			vehicle.Danawa: NewBreaker("danawa", DefaultBreakerConfig, Hooks{}),
-			vehicle.Glovis: NewBreaker("glovis", DefaultBreakerConfig, Hooks{}),
+		breakers := map[vehicle.Source]*breaker.Breaker{
+			vehicle.Encar:  breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{}),
+			vehicle.Danawa: breaker.New("danawa", breaker.DefaultConfig, breaker.Hooks{}),
+			vehicle.Glovis: breaker.New("glovis", breaker.DefaultConfig, breaker.Hooks{}),
 		}
-		f := New(breakers, map[vehicle.Source]time.Duration{vehicle.Encar: 50 * time.Millisecond, vehicle.Danawa: time.Second, vehicle.Glovis: time.Second})
+		f := New(breakers, map[vehicle.Source]Limits{vehicle.Encar: {Timeout: 50 * time.Millisecond}, vehicle.Danawa: {Timeout: time.Second}, vehicle.Glovis: {Timeout: time.Second}})
 		danawaDone := false
 		start := time.Now()
 		out := f.Run(context.Background(), []Task{
@@ -53,7 +55,7 @@ func TestRunKeepsSourcesApart(t *testing.T) {
 		assert.EqualError(t, out[2].Err, "boom")
 		assert.Equal(t, 100*time.Millisecond, time.Since(start), "nobody waited beyond the slowest healthy source")
 
-		breakers[vehicle.Encar].Force(ForcedOpen, "test")
+		breakers[vehicle.Encar].Force(breaker.ForcedOpen, "test")
 		called := false
 		o := f.Call(context.Background(), Task{Source: vehicle.Encar, Run: func(context.Context) error { called = true; return nil }})
 		assert.ErrorIs(t, o.Err, sources.ErrRejected)
@@ -66,9 +68,9 @@ func TestRunKeepsSourcesApart(t *testing.T) {
 // started, is that source's failure, with its stack, counted by its breaker;
 // the other sources answer and the process goes on.
 func TestPanicFailsOnlyItsSource(t *testing.T) {
-	breakers := map[vehicle.Source]*Breaker{
-		vehicle.Encar:  NewBreaker("encar", DefaultBreakerConfig, Hooks{}),
-		vehicle.Danawa: NewBreaker("danawa", DefaultBreakerConfig, Hooks{}),
+	breakers := map[vehicle.Source]*breaker.Breaker{
+		vehicle.Encar:  breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{}),
+		vehicle.Danawa: breaker.New("danawa", breaker.DefaultConfig, breaker.Hooks{}),
 	}
 	f := New(breakers, nil)
 	var (
@@ -76,7 +78,7 @@ func TestPanicFailsOnlyItsSource(t *testing.T) {
 		panicked []vehicle.Source
 		stacks   []string
 	)
-	f.Panicked = func(s vehicle.Source, p *PanicError) {
+	f.Panicked = func(s vehicle.Source, p *panics.Error) {
 		mu.Lock()
 		defer mu.Unlock()
 		panicked = append(panicked, s)
@@ -90,7 +92,7 @@ func TestPanicFailsOnlyItsSource(t *testing.T) {
 			errs := make([]error, 2)
 			for i := range errs {
 				wg.Go(func() {
-					defer Contain(&errs[i])
+					defer panics.Contain(&errs[i])
 					if i == 1 {
 						panic("page 2 out of range")
 					}
@@ -101,7 +103,7 @@ func TestPanicFailsOnlyItsSource(t *testing.T) {
 		}},
 		{Source: vehicle.Glovis, Run: func(context.Context) error { return nil }},
 	})
-	var p *PanicError
+	var p *panics.Error
 	require.ErrorAs(t, out[0].Err, &p)
 	assert.Contains(t, p.Error(), "assignment to entry in nil map")
 	require.ErrorAs(t, out[1].Err, &p)
@@ -123,3 +125,11 @@ func TestPanicFailsOnlyItsSource(t *testing.T) {
 	o := f.Call(context.Background(), Task{Source: vehicle.Encar, Run: func(context.Context) error { panic("detail") }})
 	require.ErrorAs(t, o.Err, &p, "a single call is contained the same way")
 }
+
+func TestRetryAfterWithoutBreaker(t *testing.T) {
+	f := New(nil, nil)
+	o := f.Call(context.Background(), Task{Source: vehicle.Danawa, Run: func(context.Context) error { return errBoom }})
+	assert.Equal(t, 5*time.Second, o.RetryAfter)
+}
+
+var errBoom = errors.New("boom")

@@ -8,13 +8,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/vehicle"
 )
 
 func TestRetryAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
-		f := New(map[vehicle.Source]*Breaker{vehicle.Encar: b}, nil)
+		b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{})
+		f := New(map[vehicle.Source]*breaker.Breaker{vehicle.Encar: b}, nil)
 		call := func(fn func() error) Outcome {
 			return f.Call(context.Background(), Task{Source: vehicle.Encar, Run: func(context.Context) error { return fn() }})
 		}
@@ -33,15 +34,12 @@ func TestRetryAfter(t *testing.T) {
 		time.Sleep(31 * time.Second)
 		assert.Zero(t, call(ok).RetryAfter, "a success has nothing to wait for")
 
-		b.Force(ForcedOpen, "test")
+		b.Force(breaker.ForcedOpen, "test")
 		assert.Equal(t, time.Minute, call(ok).RetryAfter, "forced open: the documented minute")
-		b.Force(ForcedClosed, "test")
+		b.Force(breaker.ForcedClosed, "test")
 		assert.Equal(t, 5*time.Second, call(fail).RetryAfter)
 	})
 }
 
-func TestRetryAfterWithoutBreaker(t *testing.T) {
-	f := New(nil, nil)
-	o := f.Call(context.Background(), Task{Source: vehicle.Danawa, Run: func(context.Context) error { return errBoom }})
-	assert.Equal(t, 5*time.Second, o.RetryAfter)
-}
+func fail() error { return errBoom }
+func ok() error   { return nil }

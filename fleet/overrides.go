@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -44,7 +44,7 @@ type override struct {
 // Overrides shares operators' actions on breakers across the fleet.
 type Overrides struct {
 	fleet    *Fleet
-	breakers map[string]*fanout.Breaker
+	breakers map[string]*breaker.Breaker
 	log      *slog.Logger
 
 	mu      sync.Mutex
@@ -52,8 +52,8 @@ type Overrides struct {
 }
 
 // NewOverrides shares the overrides of breakers.
-func NewOverrides(f *Fleet, breakers []*fanout.Breaker, log *slog.Logger) *Overrides {
-	o := &Overrides{fleet: f, breakers: map[string]*fanout.Breaker{}, log: log, applied: map[string]string{}}
+func NewOverrides(f *Fleet, breakers []*breaker.Breaker, log *slog.Logger) *Overrides {
+	o := &Overrides{fleet: f, breakers: map[string]*breaker.Breaker{}, log: log, applied: map[string]string{}}
 	for _, b := range breakers {
 		o.breakers[b.Name()] = b
 	}

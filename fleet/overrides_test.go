@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/internal/redistest"
@@ -19,22 +19,22 @@ import (
 
 // replica is one instance's breakers and admin listener in a fleet.
 type replica struct {
-	encar, danawa *fanout.Breaker
+	encar, danawa *breaker.Breaker
 	admin         *httptest.Server
 }
 
 func newReplica(t *testing.T, srv *redistest.Server, name string) *replica {
 	t.Helper()
 	f := start(t, srv, name)
-	r := &replica{encar: fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{}),
-		danawa: fanout.NewBreaker("danawa", fanout.DefaultBreakerConfig, fanout.Hooks{})}
+	r := &replica{encar: breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{}),
+		danawa: breaker.New("danawa", breaker.DefaultConfig, breaker.Hooks{})}
 	log := slog.New(slog.DiscardHandler)
-	ov := fleet.NewOverrides(f, []*fanout.Breaker{r.encar, r.danawa}, log)
+	ov := fleet.NewOverrides(f, []*breaker.Breaker{r.encar, r.danawa}, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { ov.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	r.admin = httptest.NewServer(httpapi.NewAdmin(httpapi.AdminDeps{Log: log, Breakers: []*fanout.Breaker{r.encar, r.danawa},
+	r.admin = httptest.NewServer(httpapi.NewAdmin(httpapi.AdminDeps{Log: log, Breakers: []*breaker.Breaker{r.encar, r.danawa},
 		Override: ov.Publish}))
 	t.Cleanup(r.admin.Close)
 	return r
@@ -52,7 +52,7 @@ func (r *replica) act(t *testing.T, source, body string) {
 }
 
 // lastReason is the newest entry of a breaker's history.
-func lastReason(b *fanout.Breaker) string {
+func lastReason(b *breaker.Breaker) string {
 	h := b.Snapshot(true).History
 	if len(h) == 0 {
 		return ""

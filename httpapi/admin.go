@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/buildinfo"
-	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -59,7 +59,7 @@ func handleReadyz(d AdminDeps) http.HandlerFunc {
 	}
 }
 
-func findBreaker(d AdminDeps, name string) *fanout.Breaker {
+func findBreaker(d AdminDeps, name string) *breaker.Breaker {
 	for _, b := range d.Breakers {
 		if b.Name() == name {
 			return b
@@ -69,11 +69,11 @@ func findBreaker(d AdminDeps, name string) *fanout.Breaker {
 }
 
 type breakerView struct {
-	fanout.Snapshot
+	breaker.Snapshot
 	Auction any `json:"auction_index,omitempty"`
 }
 
-func view(d AdminDeps, b *fanout.Breaker, history bool) breakerView {
+func view(d AdminDeps, b *breaker.Breaker, history bool) breakerView {
 	v := breakerView{Snapshot: inKST(b.Snapshot(history))}
 	if b.Name() == string(vehicle.Glovis) && d.Auction != nil {
 		st := d.Auction.Status()
@@ -93,7 +93,7 @@ func view(d AdminDeps, b *fanout.Breaker, history bool) breakerView {
 // inKST gives every time of s Korea's offset, as the rest of the service
 // writes them (+09:00, never Z), so the admin view reads like the logs
 // partners quote.
-func inKST(s fanout.Snapshot) fanout.Snapshot {
+func inKST(s breaker.Snapshot) breaker.Snapshot {
 	kst := func(t *time.Time) *time.Time {
 		if t == nil {
 			return nil
@@ -170,7 +170,7 @@ func handleBreakerAction(d AdminDeps) http.HandlerFunc {
 // state needs a reason: it is what the next engineer reads. Putting a
 // source back needs less explaining, so a reset without one is recorded as
 // such.
-func operate(r *http.Request, d AdminDeps, b *fanout.Breaker, action, why, who string) error {
+func operate(r *http.Request, d AdminDeps, b *breaker.Breaker, action, why, who string) error {
 	if why == "" && action == "reset" {
 		why = "no reason given"
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/cursor"
-	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/service"
@@ -76,14 +76,14 @@ var auctionSnapshot = sync.OnceValues(func() ([]byte, error) {
 
 // newStack starts the simulator and the real service, wired as `serve` wires
 // it, over loopback, with the auction index restored from auctionSnapshot.
-func newStack(t *testing.T, breaker fanout.BreakerConfig, options ...func(*service.Config)) *stack {
+func newStack(t *testing.T, breaker breaker.Config, options ...func(*service.Config)) *stack {
 	t.Helper()
 	return newStackAltered(t, breaker, nil, options...)
 }
 
 // newStackAltered is newStack with alter applied to the wired service before
 // it serves, for a test that breaks a part of it on purpose.
-func newStackAltered(t *testing.T, breaker fanout.BreakerConfig, alter func(*service.Service), options ...func(*service.Config)) *stack {
+func newStackAltered(t *testing.T, breaker breaker.Config, alter func(*service.Service), options ...func(*service.Config)) *stack {
 	t.Helper()
 	snapshot, err := auctionSnapshot()
 	require.NoError(t, err, "crawling the simulator's auction")
@@ -134,7 +134,7 @@ func hung(source string) func(*service.Config) {
 }
 
 // neverTrips keeps the breakers closed so the fault matrix sees every failure.
-var neverTrips = fanout.BreakerConfig{Window: time.Minute, Buckets: 6, MinRequests: 1 << 30, FailureRate: 1, OpenFor: time.Minute}
+var neverTrips = breaker.Config{Window: time.Minute, Buckets: 6, MinRequests: 1 << 30, FailureRate: 1, OpenFor: time.Minute}
 
 type answer struct {
 	status int
@@ -269,8 +269,8 @@ func TestBothDealersDown(t *testing.T) {
 }
 
 func TestOpenBreakerIsNotCalled(t *testing.T) {
-	st := newStack(t, fanout.DefaultBreakerConfig)
-	st.svc.Breakers[0].Force(fanout.ForcedOpen, "test")
+	st := newStack(t, breaker.DefaultConfig)
+	st.svc.Breakers[0].Force(breaker.ForcedOpen, "test")
 	before := st.sim.Hits("encar")
 	a := st.get(t, "/v1/vehicles?source=dealer&make=Kia&limit=5", demoKey)
 	assert.Equal(t, http.StatusOK, a.status)
@@ -280,7 +280,7 @@ func TestOpenBreakerIsNotCalled(t *testing.T) {
 }
 
 func TestBreakerTripsOnBlockedSource(t *testing.T) {
-	st := newStack(t, fanout.DefaultBreakerConfig)
+	st := newStack(t, breaker.DefaultConfig)
 	require.NoError(t, st.sim.SetFault("danawa", sim.Fault{Mode: sim.Blocked}))
 	for range 5 {
 		st.get(t, "/v1/vehicles?source=danawa&make=Kia", demoKey)
@@ -406,9 +406,9 @@ func TestRequestErrors(t *testing.T) {
 }
 
 func TestReadyzIgnoresDealerBreakers(t *testing.T) {
-	st := newStack(t, fanout.DefaultBreakerConfig)
-	st.svc.Breakers[0].Force(fanout.ForcedOpen, "test")
-	st.svc.Breakers[1].Force(fanout.ForcedOpen, "test")
+	st := newStack(t, breaker.DefaultConfig)
+	st.svc.Breakers[0].Force(breaker.ForcedOpen, "test")
+	st.svc.Breakers[1].Force(breaker.ForcedOpen, "test")
 	resp, err := http.Get(st.admin.URL + "/readyz")
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -79,6 +79,10 @@ func toError(err error) *Error {
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.As(err, &dd) && dd.allOverloaded():
+		// Every source failed because this instance was starved, as
+		// measured: the upstreams are not unavailable, this instance is.
+		return errStarved
 	case errors.As(err, &dd):
 		// Retry-After is the soonest any of them may answer again: one
 		// source back is enough for a 200.

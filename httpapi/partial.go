@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/vehicle"
@@ -32,7 +33,7 @@ func reasonOf(o fanout.Outcome) string {
 		return "breaker_open"
 	case "overloaded":
 		return "overloaded" // this instance was too busy to give the source its budget
-	case "timeout", "canceled":
+	case "timeout", "canceled", "bulkhead_full": // a full bulkhead is full of calls its upstream is slow to answer
 		return "timeout"
 	case "connection":
 		return "unreachable"
@@ -52,7 +53,7 @@ func reasonOf(o fanout.Outcome) string {
 func failuresOf(failed []vehicle.Source, outcomes []fanout.Outcome) []sourceFailure {
 	out := make([]sourceFailure, 0, len(failed))
 	for _, src := range failed {
-		f := sourceFailure{Source: string(src), Reason: "upstream_error", RetryAfter: wholeSeconds(fanout.FailureBackoff)}
+		f := sourceFailure{Source: string(src), Reason: "upstream_error", RetryAfter: wholeSeconds(breaker.FailureBackoff)}
 		if i := slices.IndexFunc(outcomes, func(o fanout.Outcome) bool { return o.Source == src && o.Err != nil }); i >= 0 {
 			f.Reason, f.RetryAfter = reasonOf(outcomes[i]), wholeSeconds(outcomes[i].RetryAfter)
 		}
@@ -99,6 +100,17 @@ func explainDealers(err error, outcomes []fanout.Outcome) error {
 		return err
 	}
 	return &dealersDownError{failures: failuresOf(du.Failed, outcomes)}
+}
+
+// allOverloaded reports whether every source failed for this instance's
+// own overload, none for its upstream.
+func (e *dealersDownError) allOverloaded() bool {
+	for _, f := range e.failures {
+		if f.Reason != "overloaded" {
+			return false
+		}
+	}
+	return len(e.failures) > 0
 }
 
 func (e *dealersDownError) Error() string {

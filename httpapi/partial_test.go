@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/sim"
 )
 
@@ -111,8 +111,8 @@ func TestPartialDetailAbsentWhenAllAnswer(t *testing.T) {
 // the documented minute; a tripped one the seconds to its probe; a 503's
 // Retry-After is the smallest wait.
 func TestPartialDetailBreakerOpen(t *testing.T) {
-	st := newStack(t, fanout.DefaultBreakerConfig)
-	st.svc.Breakers[0].Force(fanout.ForcedOpen, "test") // encar
+	st := newStack(t, breaker.DefaultConfig)
+	st.svc.Breakers[0].Force(breaker.ForcedOpen, "test") // encar
 	a := st.get(t, "/v1/vehicles?source=dealer&make=Kia&limit=5", demoKey)
 	require.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, []failure{{"encar", "breaker_open", 60}}, parseDetail(t, a.header))

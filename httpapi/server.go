@@ -11,8 +11,8 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/cursor"
-	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -89,7 +89,7 @@ func withDeadline(d time.Duration) middleware {
 // AdminDeps is what the admin listener needs.
 type AdminDeps struct {
 	Log      *slog.Logger
-	Breakers []*fanout.Breaker
+	Breakers []*breaker.Breaker
 	Auction  AuctionState
 	Metrics  http.Handler // served at /metrics when not nil
 	// MetricsApart: /metrics has a listener of its own (-metrics-addr).

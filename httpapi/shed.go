@@ -29,6 +29,14 @@ func (o *Overload) Shed() uint64 { return o.shed.Load() }
 var errOverloaded = &Error{Status: http.StatusServiceUnavailable, Code: "overloaded",
 	Message: "this instance is at its bound of requests in flight; retry in a second", RetryAfter: 1}
 
+// errStarved answers a dealer-only request whose every source missed its
+// deadline while this instance was measurably starved of CPU: the same 503
+// overloaded as a shed request, since the cure is the same (retry soon,
+// on another instance), and never dealer_upstream_unavailable, which would
+// blame upstreams that were answering.
+var errStarved = &Error{Status: http.StatusServiceUnavailable, Code: "overloaded",
+	Message: "this instance was too busy to wait for the sources in time; retry in a second", RetryAfter: 1, Details: map[string]any{}}
+
 // withOverload sheds what is beyond o's bound; a nil o bounds nothing.
 func withOverload(o *Overload) middleware {
 	return func(next http.Handler) http.Handler {

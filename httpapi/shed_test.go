@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/sources"
 )
 
 // TestOverloadSheds holds the bound's worth of requests inside a handler
@@ -93,9 +94,25 @@ func TestOverloadSlotFreedAfterPanic(t *testing.T) {
 // was busy is reported as overloaded, not as the upstream's timeout.
 func TestReasonOfOverload(t *testing.T) {
 	for err, want := range map[error]string{
-		fmt.Errorf("danawa list: %w", context.DeadlineExceeded):                           "timeout",
-		fmt.Errorf("danawa list: %w: %w", fanout.ErrOverloaded, context.DeadlineExceeded): "overloaded",
+		fmt.Errorf("danawa list: %w", context.DeadlineExceeded):                            "timeout",
+		fmt.Errorf("danawa list: %w: %w", sources.ErrOverloaded, context.DeadlineExceeded): "overloaded",
+		fmt.Errorf("danawa: %w", sources.ErrBulkheadFull):                                  "timeout",
+		fmt.Errorf("%w: %w", sources.ErrOverloaded, sources.ErrBulkheadFull):               "overloaded",
 	} {
 		assert.Equal(t, want, reasonOf(fanout.Outcome{Err: err}), "%v", err)
 	}
+}
+
+// TestStarvedIsNotUpstreamUnavailable: a dealer-only request whose every
+// source missed its deadline because this instance was starved is 503
+// overloaded, not dealer_upstream_unavailable; one upstream's own failure
+// among them makes it the upstreams' again.
+func TestStarvedIsNotUpstreamUnavailable(t *testing.T) {
+	starved := &dealersDownError{failures: []sourceFailure{{"encar", "overloaded", 5}, {"danawa", "overloaded", 5}}}
+	e := toError(starved)
+	assert.Equal(t, http.StatusServiceUnavailable, e.Status)
+	assert.Equal(t, "overloaded", e.Code)
+	assert.Equal(t, 1, e.RetryAfter)
+	mixed := &dealersDownError{failures: []sourceFailure{{"encar", "overloaded", 5}, {"danawa", "timeout", 5}}}
+	assert.Equal(t, "dealer_upstream_unavailable", toError(mixed).Code)
 }

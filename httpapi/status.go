@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/buildinfo"
-	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -63,6 +63,10 @@ type sourceStatus struct {
 	RejectedRecent string // in the last minute, from the timeline; "" without one
 	LastError      string
 	LastErrorAt    string
+	SlowRate       string
+	Slow           uint32
+	LastCall       string // the phases of the last failed or slow call
+	LastCallAt     string
 	NextProbe      string
 	LastChangeAgo  string
 	Chart          chart
@@ -205,15 +209,20 @@ func writeHTML(w http.ResponseWriter, code int, p statusPage) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-func sourceView(s fanout.Snapshot, tl *Timeline, now time.Time) sourceStatus {
+func sourceView(s breaker.Snapshot, tl *Timeline, now time.Time) sourceStatus {
 	v := sourceStatus{Name: s.Source, State: s.State, Forced: s.Forced, Requests: s.Requests, Failures: s.Failures,
 		Rejected: s.RejectedSince, LastChangeAgo: now.Sub(s.ChangedAt).Round(time.Second).String()}
-	rate := s.FailureRate
+	rate, slow := s.FailureRate, s.SlowRate
+	v.Slow = s.SlowCalls
 	if s.State == "open" && s.Trip != nil && s.Trip.Requests > 0 {
-		// gobreaker empties the window when it trips: show the one that did.
-		rate, v.Requests, v.Failures = float64(s.Trip.Failures)/float64(s.Trip.Requests), s.Trip.Requests, s.Trip.Failures
+		// The window is emptied when it trips: show the one that did.
+		n := float64(s.Trip.Requests)
+		rate, slow, v.Requests, v.Failures, v.Slow = float64(s.Trip.Failures)/n, float64(s.Trip.Slow)/n, s.Trip.Requests, s.Trip.Failures, s.Trip.Slow
 	}
-	v.FailureRate = fmt.Sprintf("%.0f%%", rate*100)
+	v.FailureRate, v.SlowRate = fmt.Sprintf("%.0f%%", rate*100), fmt.Sprintf("%.0f%%", slow*100)
+	if s.LastCall != nil {
+		v.LastCall, v.LastCallAt = *s.LastCall, kst(*s.LastCallAt)
+	}
 	if s.LastError != nil {
 		v.LastError, v.LastErrorAt = *s.LastError, kst(*s.LastErrorAt)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
 )
@@ -38,7 +38,7 @@ func chromium(t *testing.T) string {
 // $LMN_SCREENSHOT_DIR, to keep it).
 func TestStatusPageInBrowser(t *testing.T) {
 	browser := chromium(t)
-	st := newStack(t, fanout.DefaultBreakerConfig, func(c *service.Config) { c.Admin.SimModes = sim.Modes() })
+	st := newStack(t, breaker.DefaultConfig, func(c *service.Config) { c.Admin.SimModes = sim.Modes() })
 	st.svc.Timeline.Record(time.Now())
 
 	opts := []chromedp.ExecAllocatorOption{

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -14,13 +15,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 )
 
-func statusAdmin(t *testing.T, token string) (*httptest.Server, []*fanout.Breaker) {
+func statusAdmin(t *testing.T, token string) (*httptest.Server, []*breaker.Breaker) {
 	t.Helper()
-	bs := []*fanout.Breaker{fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{}),
-		fanout.NewBreaker("danawa", fanout.DefaultBreakerConfig, fanout.Hooks{})}
+	bs := []*breaker.Breaker{breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{}),
+		breaker.New("danawa", breaker.DefaultConfig, breaker.Hooks{})}
 	srv := httptest.NewServer(NewAdmin(AdminDeps{Log: slog.New(slog.DiscardHandler), Breakers: bs, Token: token,
 		Timeline: NewTimeline(bs, 10*time.Second, time.Hour)}))
 	t.Cleanup(srv.Close)
@@ -114,8 +115,8 @@ func TestStatusNeedsTheToken(t *testing.T) {
 }
 
 func TestTimelineIsBounded(t *testing.T) {
-	b := fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{})
-	tl := NewTimeline([]*fanout.Breaker{b}, 10*time.Second, time.Minute) // 6 samples
+	b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{})
+	tl := NewTimeline([]*breaker.Breaker{b}, 10*time.Second, time.Minute) // 6 samples
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10 {
 		tl.Record(start.Add(time.Duration(i) * 10 * time.Second))
@@ -149,7 +150,7 @@ func TestChartDrawsStateAndRate(t *testing.T) {
 // refreshes itself without JavaScript, and writes Korean time.
 func TestStatusPageIsSelfContained(t *testing.T) {
 	srv, bs := statusAdmin(t, "")
-	bs[1].Force(fanout.ForcedOpen, "maintenance window")
+	bs[1].Force(breaker.ForcedOpen, "maintenance window")
 	resp, err := http.Get(srv.URL + "/")
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
@@ -170,10 +171,10 @@ func TestStatusPageIsSelfContained(t *testing.T) {
 }
 
 func TestTimelineRejectedInTheLastMinute(t *testing.T) {
-	b := fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{})
-	tl := NewTimeline([]*fanout.Breaker{b}, 10*time.Second, time.Hour)
+	b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{})
+	tl := NewTimeline([]*breaker.Breaker{b}, 10*time.Second, time.Hour)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b.Force(fanout.ForcedOpen, "test")
+	b.Force(breaker.ForcedOpen, "test")
 	for i := range 12 { // two minutes, three rejected calls between samples
 		tl.Record(start.Add(time.Duration(i) * 10 * time.Second))
 		for range 3 {
@@ -188,4 +189,24 @@ func TestTimelineRejectedInTheLastMinute(t *testing.T) {
 	assert.Equal(t, uint64(36-18), n)
 	_, ok = tl.RejectedSince("encar", now.Add(time.Hour), 36)
 	assert.False(t, ok, "no sample that recent")
+}
+
+// TestStatusShowsSlowCallsAndPhases: on-call sees a source's slow-call
+// rate and how its last slow call went upstream, not just its failures.
+func TestStatusShowsSlowCallsAndPhases(t *testing.T) {
+	srv, bs := statusAdmin(t, "")
+	for range 3 {
+		require.NoError(t, bs[1].Do(func() error { return nil }))
+	}
+	require.NoError(t, bs[1].Do(func() error { return breaker.ErrSlow }))
+	bs[1].NoteCall("/usedcar/: connect 1ms, first byte in 40ms, body 12.0 KB in 12s (1.0 KB/s)")
+	resp, err := http.Get(srv.URL + "/status")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	row := regexp.MustCompile(`(?s)<tr id="source-danawa">.*?</tr>`).Find(page)
+	require.NotNil(t, row)
+	assert.Contains(t, string(row), "<td>25%</td>", "1 slow call of 4")
+	assert.Contains(t, string(row), "<td>4 (0, 1)</td>")
+	assert.Contains(t, string(row), "first byte in 40ms, body 12.0 KB in 12s (1.0 KB/s)")
 }

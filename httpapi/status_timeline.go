@@ -5,14 +5,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 )
 
 // Timeline keeps, per breaker, a sample of its state and failure rate every
 // few seconds over the last hour, for the status page's charts. It is
 // bounded: a ring of span/every samples per source.
 type Timeline struct {
-	breakers []*fanout.Breaker
+	breakers []*breaker.Breaker
 	every    time.Duration
 	size     int
 
@@ -35,7 +35,7 @@ type sampleRing struct {
 }
 
 // NewTimeline samples breakers every `every` and keeps `span` of samples.
-func NewTimeline(breakers []*fanout.Breaker, every, span time.Duration) *Timeline {
+func NewTimeline(breakers []*breaker.Breaker, every, span time.Duration) *Timeline {
 	t := &Timeline{breakers: breakers, every: every, size: max(int(span/every), 1), rings: map[string]*sampleRing{}}
 	for _, b := range breakers {
 		t.rings[b.Name()] = &sampleRing{buf: make([]Sample, t.size)}

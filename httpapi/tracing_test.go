@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -213,4 +214,21 @@ func TestTraceOfAHungSource(t *testing.T) {
 	assert.NotEmpty(t, exchange.Status.Description, "why it failed")
 	assert.Zero(t, attr(exchange, "http.response.status_code").AsInt64(), "no answer came")
 	assert.Equal(t, "success", attr(danawa, "lmn.outcome").AsString())
+
+	// The phases of the hung exchange: the simulator's hang takes the
+	// request and never sends a header, so the call was cut off waiting
+	// for the first byte, and no first-byte time can be given.
+	require.Len(t, encar.Events, 1, "one event per upstream exchange")
+	ev := encar.Events[0]
+	assert.Equal(t, "upstream call", ev.Name)
+	evAttr := map[string]attribute.Value{}
+	for _, kv := range ev.Attributes {
+		evAttr[string(kv.Key)] = kv.Value
+	}
+	assert.Equal(t, "first_byte", evAttr["lmn.phase.stopped"].AsString())
+	assert.Equal(t, "timeout", evAttr["lmn.outcome"].AsString())
+	assert.NotContains(t, evAttr, "lmn.phase.first_byte_ms")
+	assert.GreaterOrEqual(t, evAttr["lmn.phase.total_ms"].AsFloat64(), float64(hungTimeout/time.Millisecond)*0.9,
+		"the exchange ran until the source's deadline")
+	assert.Contains(t, evAttr["lmn.summary"].AsString(), "no first byte after")
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lmn/aggregator/buildinfo"
-	"github.com/lmn/aggregator/fanout"
+
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/glovis"
@@ -34,6 +35,7 @@ type Metrics struct {
 	partnerReqs  *prometheus.CounterVec
 	adminAuth    *prometheus.CounterVec
 	keysReload   *prometheus.CounterVec
+	phases       *prometheus.HistogramVec // lmn_upstream_phase_seconds, registered by WatchSlowCalls
 }
 
 // New creates the metrics on their own registry (not the global one, so tests
@@ -111,7 +113,7 @@ var states = []string{"closed", "half_open", "open", "forced_open", "forced_clos
 
 // WatchBreakers exports each breaker's state (one 0/1 series per state) and
 // its count of rejected calls, read when Prometheus scrapes.
-func (m *Metrics) WatchBreakers(breakers []*fanout.Breaker) {
+func (m *Metrics) WatchBreakers(breakers []*breaker.Breaker) {
 	for _, b := range breakers {
 		// Every family a dashboard or alert reads exists from the start,
 		// at 0, instead of appearing with its first event.

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
@@ -35,7 +35,7 @@ func TestGlovisDetailOnRequestHasItsOwnBudget(t *testing.T) {
 		// under half of it: a call that waited on the upstream for less than
 		// half its budget counts as this instance's overload, not a timeout.
 		GlovisDetailTimeout: 500 * time.Millisecond,
-		GlovisSites:         korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: fanout.DefaultBreakerConfig,
+		GlovisSites:         korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, svc.Crawler.Refresh(context.Background()))
 
@@ -45,7 +45,7 @@ func TestGlovisDetailOnRequestHasItsOwnBudget(t *testing.T) {
 	lots[0].Vehicle.VIN = ""
 	id := lots[0].Vehicle.ID
 	svc.Auction.Swap(glovis.NewIndex(lots, ix.BuiltAt()))
-	breaker := func(name string) *fanout.Breaker {
+	breaker := func(name string) *breaker.Breaker {
 		for _, b := range svc.Breakers {
 			if b.Name() == name {
 				return b

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
@@ -28,7 +28,7 @@ func TestSourcesThatCannotMatchAreNotRead(t *testing.T) {
 	svc := service.New(service.Config{
 		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
 		EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: fanout.DefaultBreakerConfig,
+		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	dealers := []vehicle.Source{vehicle.Encar, vehicle.Danawa}
 	for _, tc := range []struct {

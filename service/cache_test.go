@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/dealer"
-	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
@@ -30,7 +30,7 @@ func TestUpstreamAnswersAreKept(t *testing.T) {
 		svc := service.New(service.Config{
 			EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
 			EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
-			GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: fanout.DefaultBreakerConfig,
+			GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
 			UpstreamCacheTTL: ttl,
 		}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		q := vehicle.Query{Makes: []string{"Hyundai"}, Sort: vehicle.SortPriceAsc, Limit: 20, FXRate: 1350}

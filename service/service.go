@@ -14,11 +14,14 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/dealer"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
+	"github.com/lmn/aggregator/lag"
 	"github.com/lmn/aggregator/metrics"
+	"github.com/lmn/aggregator/panics"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/sources/danawa"
@@ -35,6 +38,11 @@ type Config struct {
 	DanawaTimeout                  time.Duration // Danawa's share of a request
 	GlovisTimeout                  time.Duration // one Glovis page fetch
 	GlovisDetailTimeout            time.Duration // one Glovis detail page read for a request; 0 for the default
+	// EncarSlowCall and DanawaSlowCall are the slow-call thresholds (0:
+	// half the source's timeout); EncarBulkhead and DanawaBulkhead bound
+	// each source's calls in flight (0: DefaultBulkhead). See Source.
+	EncarSlowCall, DanawaSlowCall time.Duration
+	EncarBulkhead, DanawaBulkhead int
 	// UpstreamCacheTTL is how long parsed Encar and Danawa search answers
 	// are kept and shared between requests; 0 keeps none.
 	UpstreamCacheTTL time.Duration
@@ -42,7 +50,7 @@ type Config struct {
 	GlovisSites      []string
 	CrawlInterval    time.Duration
 	Snapshot         string
-	Breaker          fanout.BreakerConfig
+	Breaker          breaker.Config
 	Metrics          *metrics.Metrics // nil for none
 	// Fleet, when not nil, shares state with the other replicas through
 	// Redis (see package fleet); nil serves alone.
@@ -69,7 +77,7 @@ type Config struct {
 type Service struct {
 	Search   *search.Service
 	Fanout   *fanout.Fanout
-	Breakers []*fanout.Breaker // encar, danawa, glovis, glovis_detail
+	Breakers []*breaker.Breaker // encar, danawa, glovis, glovis_detail
 	Auction  *glovis.Store
 	Crawler  *glovis.Crawler
 	// Overrides shares operators' breaker actions with the other
@@ -92,6 +100,20 @@ type Service struct {
 	// Timeline samples the breakers for the status page's last hour; the
 	// caller runs it.
 	Timeline *httpapi.Timeline
+	// Lag measures how starved of CPU the service is, so that a missed
+	// deadline is charged to the right side; Run runs it.
+	Lag *lag.Probe
+
+	clients []*sources.Client
+}
+
+// CloseIdleConnections closes the upstream connections pooled and not in
+// use: a test can then tell a leak (calls still holding theirs) from the
+// pools' normal idle connections.
+func (s *Service) CloseIdleConnections() {
+	for _, c := range s.clients {
+		c.CloseIdleConnections()
+	}
 }
 
 const userAgent = "lmn-aggregator/1 (+partner API)"
@@ -132,13 +154,60 @@ const glovisDetail = "glovis_detail"
 // 360 samples an hour per source.
 const timelineEvery = 10 * time.Second
 
+// DefaultBulkhead bounds a dealer source's calls in flight when the
+// configuration names no bound: half of the 32 requests per core serve
+// lets in at once on one core, so a hung source holds at most half the
+// instance and the rest answers from the other sources.
+const DefaultBulkhead = 16
+
+// Source is how calls to one upstream are bounded and judged: its breaker,
+// its deadline, its slow-call threshold and its bulkhead. Sources builds
+// every source's from the configuration, the one place they are decided.
+type Source struct {
+	Breaker breaker.Config
+	fanout.Limits
+}
+
+// Sources is each source's settings, defaults filled in: a dealer's
+// slow-call threshold is half its timeout (a source normally answering in
+// tens of milliseconds and now taking over a second opens), its bulkhead
+// DefaultBulkhead. Glovis pages are read by the crawler and a detail view's
+// enrichment, which have their own budgets and no bulkhead or slow calls.
+func (c Config) Sources() map[vehicle.Source]Source {
+	orDefault := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	bulkhead := func(n int) int {
+		if n > 0 {
+			return n
+		}
+		return DefaultBulkhead
+	}
+	detail := c.GlovisDetailTimeout
+	if detail <= 0 {
+		detail = glovisDetailTimeout
+	}
+	return map[vehicle.Source]Source{
+		vehicle.Encar: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.EncarTimeout,
+			SlowCall: orDefault(c.EncarSlowCall, c.EncarTimeout/2), Bulkhead: bulkhead(c.EncarBulkhead)}},
+		vehicle.Danawa: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.DanawaTimeout,
+			SlowCall: orDefault(c.DanawaSlowCall, c.DanawaTimeout/2), Bulkhead: bulkhead(c.DanawaBulkhead)}},
+		vehicle.Glovis: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.GlovisTimeout}},
+		glovisDetail:   {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: detail}},
+	}
+}
+
 // New builds the service. Nothing runs until the caller starts the crawler.
 func New(c Config, log *slog.Logger) *Service {
-	breakers := map[vehicle.Source]*fanout.Breaker{}
-	var list []*fanout.Breaker
+	settings := c.Sources()
+	breakers := map[vehicle.Source]*breaker.Breaker{}
+	var list []*breaker.Breaker
 	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis, glovisDetail} {
-		b := fanout.NewBreaker(string(s), c.Breaker, fanout.Hooks{
-			OnTransition: func(t fanout.Transition) {
+		b := breaker.New(string(s), settings[s].Breaker, breaker.Hooks{
+			OnTransition: func(t breaker.Transition) {
 				log.Warn("breaker changed state", "source", s, "from", t.From, "to", t.To, "reason", t.Reason)
 				if c.Metrics != nil {
 					c.Metrics.Transition(string(s), t.From, t.To)
@@ -161,15 +230,12 @@ func New(c Config, log *slog.Logger) *Service {
 	}
 	detailBreaker := breakers[glovisDetail]
 	delete(breakers, glovisDetail)
-	fo := fanout.New(breakers, map[vehicle.Source]time.Duration{
-		vehicle.Encar: c.EncarTimeout, vehicle.Danawa: c.DanawaTimeout, vehicle.Glovis: c.GlovisTimeout,
+	fo := fanout.New(breakers, map[vehicle.Source]fanout.Limits{
+		vehicle.Encar: settings[vehicle.Encar].Limits, vehicle.Danawa: settings[vehicle.Danawa].Limits, vehicle.Glovis: settings[vehicle.Glovis].Limits,
 	})
-	if c.GlovisDetailTimeout <= 0 {
-		c.GlovisDetailTimeout = glovisDetailTimeout
-	}
-	enrich := fanout.New(map[vehicle.Source]*fanout.Breaker{vehicle.Glovis: detailBreaker},
-		map[vehicle.Source]time.Duration{vehicle.Glovis: c.GlovisDetailTimeout})
-	panicked := func(s vehicle.Source, p *fanout.PanicError) {
+	enrich := fanout.New(map[vehicle.Source]*breaker.Breaker{vehicle.Glovis: detailBreaker},
+		map[vehicle.Source]fanout.Limits{vehicle.Glovis: settings[glovisDetail].Limits})
+	panicked := func(s vehicle.Source, p *panics.Error) {
 		log.Error("panic in a source's share of a request; the source failed", "source", s,
 			"panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
 		if c.Metrics != nil {
@@ -177,6 +243,18 @@ func New(c Config, log *slog.Logger) *Service {
 		}
 	}
 	fo.Panicked, enrich.Panicked = panicked, panicked
+	probe := lag.New(lag.DefaultEvery)
+	fo.Lag, enrich.Lag = probe, probe
+	if c.Metrics != nil {
+		c.Metrics.WatchSlowCalls(list)
+		c.Metrics.WatchLag(probe.Total)
+		for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa} {
+			c.Metrics.WatchInFlight(string(s), settings[s].Bulkhead, func() int { return fo.InFlight(s) })
+		}
+		fo.BulkheadFull = func(s vehicle.Source, outcome string) { c.Metrics.UpstreamCall(string(s), outcome, 0) }
+		fo.Finished = func(o *fanout.Outcome) { c.Metrics.UpstreamPhases(string(o.Source), o.Upstream) }
+		enrich.Finished = func(o *fanout.Outcome) { c.Metrics.UpstreamPhases(glovisDetail, o.Upstream) }
+	}
 	// Each upstream has its own pool, so one slow site cannot starve the
 	// others; the bytes of bodies being read are bounded across all three.
 	budget := sources.NewBodyBudget(UpstreamBodyBudget)
@@ -235,6 +313,8 @@ func New(c Config, log *slog.Logger) *Service {
 			Enrich:  enrich,
 		},
 		Fanout:   fo,
+		Lag:      probe,
+		clients:  []*sources.Client{encarHTTP, danawaHTTP, glovisHTTP},
 		Rows:     rows,
 		Answers:  answers,
 		Breakers: list,
@@ -296,10 +376,11 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
 }
 
-// Run does the service's background work until ctx ends: the auction
-// crawler, or in a fleet the crawler's lease (crawling when held, loading
+// Run does the service's background work until ctx ends: the lag probe,
+// the auction crawler, or in a fleet the crawler's lease (crawling when held, loading
 // the shared index otherwise) and the other replicas' breaker overrides.
 func (s *Service) Run(ctx context.Context) {
+	go s.Lag.Run(ctx)
 	if s.Overrides != nil {
 		go s.Overrides.Run(ctx)
 	}

@@ -31,9 +31,14 @@ const (
 	Drift     = "drift"     // renamed fields or changed markup
 	Truncated = "truncated" // the body stops half way
 	Huge      = "huge"      // a body far over any sane size
+	// Network-level modes: what a real network does to a healthy answer.
+	Trickle   = "trickle"   // the body at bytes_per_s
+	Stall     = "stall"     // headers and the body's first bytes, then silence
+	Reset     = "reset"     // half the body, then a TCP reset
+	BlackHole = "blackhole" // connections accepted and never answered, not even read
 )
 
-var modes = []string{Healthy, Down, Hang, Slow, HTTP403, Blocked, Drift, Truncated, Huge}
+var modes = []string{Healthy, Down, Hang, Slow, HTTP403, Blocked, Drift, Truncated, Huge, Trickle, Stall, Reset, BlackHole}
 
 // Modes lists every mode an upstream can be switched to.
 func Modes() []string { return slices.Clone(modes) }
@@ -45,7 +50,13 @@ var Sources = []string{"encar", "danawa", "glovis"}
 type Fault struct {
 	Mode      string `json:"mode"`
 	LatencyMS int    `json:"latency_ms"`
+	// BytesPerS is the trickle's rate (0: DefaultTrickle).
+	BytesPerS int `json:"bytes_per_s,omitempty"`
 }
+
+// DefaultTrickle is a trickle's rate when the fault names none: 1 KB/s, a
+// list answer of tens of kilobytes taking tens of seconds.
+const DefaultTrickle = 1024
 
 // HugeSize is how large a huge body is.
 const HugeSize = 64 << 20
@@ -122,6 +133,9 @@ func (s *Sim) SetFault(source string, f Fault) error {
 	if f.LatencyMS < 0 || f.LatencyMS > 600_000 {
 		return fmt.Errorf("latency_ms %d out of range 0..600000", f.LatencyMS)
 	}
+	if f.BytesPerS < 0 || f.BytesPerS > 1<<30 {
+		return fmt.Errorf("bytes_per_s %d out of range 0..%d", f.BytesPerS, 1<<30)
+	}
 	s.mu.Lock()
 	s.faults[source] = f
 	s.mu.Unlock()
@@ -190,6 +204,11 @@ func (s *Sim) serve(source string, fn render, blocked func() page) http.Handler 
 			case <-s.closed:
 			}
 			return
+		case BlackHole:
+			// A connection pooled before the hole opened: its request was
+			// read, but nothing is ever written on it.
+			s.hold(w, r)
+			return
 		case Slow:
 			select {
 			case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
@@ -213,6 +232,23 @@ func (s *Sim) serve(source string, fn render, blocked func() page) http.Handler 
 			w.Header().Set("Content-Length", strconv.Itoa(len(p.body)))
 			w.WriteHeader(p.status)
 			_, _ = w.Write(p.body[:len(p.body)/2])
+			return
+		case Trickle:
+			s.trickle(w, r, p, f.BytesPerS)
+			return
+		case Stall:
+			w.Header().Set("Content-Length", strconv.Itoa(len(p.body)))
+			w.WriteHeader(p.status)
+			_, _ = w.Write(p.body[:min(len(p.body), 512)])
+			w.(http.Flusher).Flush()
+			s.hold(w, r)
+			return
+		case Reset:
+			w.Header().Set("Content-Length", strconv.Itoa(len(p.body)))
+			w.WriteHeader(p.status)
+			_, _ = w.Write(p.body[:len(p.body)/2])
+			w.(http.Flusher).Flush()
+			resetConn(w)
 			return
 		case Huge:
 			w.WriteHeader(p.status)
@@ -338,6 +374,7 @@ func (s *Sim) Start() (*Servers, error) {
 			out.Close()
 			return nil, fmt.Errorf("sim: %w", err)
 		}
+		ln = &holeListener{Listener: ln, sim: s, source: h.source}
 		srv := &http.Server{Handler: h.h, ReadHeaderTimeout: 5 * time.Second}
 		out.servers = append(out.servers, srv)
 		*h.url = "http://" + ln.Addr().String()

@@ -15,7 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -30,7 +30,7 @@ const breakersUsage = `usage:
 
 // breakerView is the admin listener's JSON for one breaker.
 type breakerView struct {
-	fanout.Snapshot
+	breaker.Snapshot
 	Auction map[string]any `json:"auction_index"`
 }
 
@@ -189,29 +189,34 @@ func ago(t time.Time, now time.Time) string {
 
 func printTable(w io.Writer, views []breakerView, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tSTATE\tFAILURE RATE\tREQUESTS\tREJECTED\tLAST CHANGE\tNEXT PROBE\tLAST ERROR")
+	fmt.Fprintln(tw, "SOURCE\tSTATE\tFAILURE RATE\tSLOW RATE\tREQUESTS\tREJECTED\tLAST CHANGE\tNEXT PROBE\tLAST ERROR\tLAST FAILED OR SLOW CALL")
 	for _, v := range views {
 		probe := "-"
 		if v.NextProbeAt != nil {
 			probe = ago(*v.NextProbeAt, now)
 		}
-		lastErr := "-"
-		if v.LastError != nil {
-			lastErr = *v.LastError
-			if len(lastErr) > 80 {
-				lastErr = lastErr[:77] + "..."
-			}
-		}
-		// gobreaker wipes its counts when it trips: an open breaker is shown
-		// with the window that tripped it.
-		rate, requests := v.FailureRate, v.Requests
+		// The window is wiped when the breaker trips: an open breaker is
+		// shown with the window that tripped it.
+		rate, slow, requests := v.FailureRate, v.SlowRate, v.Requests
 		if v.State == "open" && v.Trip != nil && v.Trip.Requests > 0 {
-			rate, requests = float64(v.Trip.Failures)/float64(v.Trip.Requests), v.Trip.Requests
+			n := float64(v.Trip.Requests)
+			rate, slow, requests = float64(v.Trip.Failures)/n, float64(v.Trip.Slow)/n, v.Trip.Requests
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%d\t%d\t%s\t%s\t%s\n", v.Source, v.State, rate*100, requests,
-			v.RejectedSince, ago(v.ChangedAt, now), probe, lastErr)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%.0f%%\t%d\t%d\t%s\t%s\t%s\t%s\n", v.Source, v.State, rate*100, slow*100, requests,
+			v.RejectedSince, ago(v.ChangedAt, now), probe, cut(v.LastError), cut(v.LastCall))
 	}
 	return tw.Flush()
+}
+
+// cut is s for a table cell: "-" when absent, at most 80 characters.
+func cut(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	if len(*s) > 80 {
+		return (*s)[:77] + "..."
+	}
+	return *s
 }
 
 // printFleet shows every replica's breakers, one row per replica per

@@ -150,8 +150,8 @@ func TestServeSimAndBreakers(t *testing.T) {
 	}
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin}, noenv, &out, &out))
-	assert.Regexp(t, `(?m)^danawa\s+open\s+60%\s+5\s+2\s.*in [1-3]?\ds\s+danawa list: blocked`, out.String(),
-		"open: the rate and requests of the window that tripped it, 2 calls rejected, the next probe")
+	assert.Regexp(t, `(?m)^danawa\s+open\s+60%\s+0%\s+5\s+2\s.*in [1-3]?\ds\s+danawa list: blocked.*\s/usedcar/: .*first byte in`, out.String(),
+		"open: the rates and requests of the window that tripped it, 2 calls rejected, the next probe, the last failed call's phases")
 
 	req, _ = http.NewRequest(http.MethodPut, admin+"/sim/danawa", strings.NewReader(`{"mode":"healthy"}`))
 	sresp, err = http.DefaultClient.Do(req)
@@ -163,7 +163,7 @@ func TestServeSimAndBreakers(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "reset", "danawa"}, noenv, &out, &out), "a reset needs no reason")
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin}, noenv, &out, &out))
-	assert.Regexp(t, `(?m)^danawa\s+closed\s+0%\s+0\s+0\s+\S+ ago\s+-\s+-$`, out.String(),
+	assert.Regexp(t, `(?m)^danawa\s+closed\s+0%\s+0%\s+0\s+0\s+\S+ ago\s+-\s+-\s+-$`, out.String(),
 		"after a reset: no requests, none rejected, no last error")
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "show", "danawa"}, noenv, &out, &out))

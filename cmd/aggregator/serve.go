@@ -19,8 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/cursor"
-	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/korean"
@@ -71,6 +71,10 @@ type config struct {
 	drainDelay                     time.Duration
 	healthAddr                     string
 	maxConns, adminMaxConns        int
+	encarSlowCall, danawaSlowCall  time.Duration
+	encarBulkhead, danawaBulkhead  int
+	slowCallRate                   float64
+	breakerOpenFor                 time.Duration
 }
 
 // positive is a flag value that must be a positive number.
@@ -145,6 +149,15 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	fs.BoolVar(&c.redisRequired, "redis-required", false, "with -redis: not ready while Redis cannot be used, instead of serving in per-instance mode ($LMN_REDIS_REQUIRED)")
 	dur(&c.crawlLease, "crawl-lease", "LMN_CRAWL_LEASE", fleet.DefaultLease, "with -redis: period of the crawler's lease; a dead crawler hands over within it")
 	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
+	dur(&c.encarSlowCall, "encar-slow-call", "LMN_ENCAR_SLOW_CALL", 0, "an Encar call slower than this counts toward opening its breaker even when it succeeds (0: half of -encar-timeout)")
+	dur(&c.danawaSlowCall, "danawa-slow-call", "LMN_DANAWA_SLOW_CALL", 0, "a Danawa call slower than this counts toward opening its breaker even when it succeeds (0: half of -danawa-timeout)")
+	env["encar-bulkhead"], env["danawa-bulkhead"] = "LMN_ENCAR_BULKHEAD", "LMN_DANAWA_BULKHEAD"
+	fs.IntVar(&c.encarBulkhead, "encar-bulkhead", 0, "Encar calls in flight at most; beyond it Encar fails at once for the request, reason timeout (0: half of -max-in-flight) ($LMN_ENCAR_BULKHEAD)")
+	fs.IntVar(&c.danawaBulkhead, "danawa-bulkhead", 0, "Danawa calls in flight at most; beyond it Danawa fails at once for the request, reason timeout (0: half of -max-in-flight) ($LMN_DANAWA_BULKHEAD)")
+	env["slow-call-rate"] = "LMN_SLOW_CALL_RATE"
+	c.slowCallRate = breaker.DefaultConfig.SlowRate
+	fs.Var((*positive)(&c.slowCallRate), "slow-call-rate", "share of a breaker's window of slow calls that opens it ($LMN_SLOW_CALL_RATE)")
+	dur(&c.breakerOpenFor, "breaker-open-for", "LMN_BREAKER_OPEN_FOR", breaker.DefaultConfig.OpenFor, "how long an open breaker rejects calls before it lets a probe through")
 	return c, env
 }
 
@@ -182,6 +195,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	}
 	if c.upstreamCacheTTL < 0 || c.upstreamCacheTTL > time.Minute {
 		return nil, fmt.Errorf("serve: -upstream-cache-ttl must be 0 to 60s, got %s", c.upstreamCacheTTL)
+	}
+	if c.encarBulkhead < 0 || c.danawaBulkhead < 0 {
+		return nil, fmt.Errorf("serve: -encar-bulkhead and -danawa-bulkhead must be 0 (the default) or more, got %d and %d", c.encarBulkhead, c.danawaBulkhead)
 	}
 	if c.maxInFlight < 1 {
 		return nil, fmt.Errorf("serve: -max-in-flight must be at least 1, got %d", c.maxInFlight)
@@ -273,11 +289,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	m := metrics.New()
 	overload := httpapi.NewOverload(c.maxInFlight)
 	m.WatchOverload(overload)
+	bc := breaker.DefaultConfig
+	bc.SlowRate, bc.OpenFor = c.slowCallRate, c.breakerOpenFor
+	bulkhead := func(n int) int {
+		if n > 0 {
+			return n
+		}
+		return max(c.maxInFlight/2, 1)
+	}
 	cfg := service.Config{
 		EncarURL: c.encarURL, DanawaURL: c.danawaURL, GlovisURL: c.glovisURL,
 		EncarTimeout: c.encarTimeout, DanawaTimeout: c.danawaTimeout, GlovisTimeout: c.glovisTimeout,
+		EncarSlowCall: c.encarSlowCall, DanawaSlowCall: c.danawaSlowCall,
+		EncarBulkhead: bulkhead(c.encarBulkhead), DanawaBulkhead: bulkhead(c.danawaBulkhead),
 		GlovisSession: c.glovisSession, GlovisSites: strings.Split(c.glovisSites, ","),
-		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: fanout.DefaultBreakerConfig, Metrics: m,
+		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: bc, Metrics: m,
 		UpstreamCacheTTL: c.upstreamCacheTTL,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload,
 			TrustedProxies: trusted},

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/lmn/aggregator/dealer"
-	"github.com/lmn/aggregator/fanout"
+	"github.com/lmn/aggregator/panics"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -42,7 +42,7 @@ func (d *Dealer) Read(ctx context.Context, r dealer.Request) (*dealer.Batch, err
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			defer fanout.Contain(&errs[i])
+			defer panics.Contain(&errs[i])
 			a := ask
 			a.Page = r.From + i + 1
 			lists[i], errs[i] = d.Client.Search(ctx, a)

@@ -1,13 +1,12 @@
-// Package fanout runs one task per upstream, each under its own circuit
-// breaker and deadline, and collects every result: a failing source never
-// cancels or delays the others.
-package fanout
+// Package breaker is the circuit breaker each upstream sits behind: a
+// wrapper over gobreaker with what on-call needs (forced states, history,
+// counts at the trip, when it probes next).
+package breaker
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,28 +16,46 @@ import (
 	"github.com/lmn/aggregator/sources"
 )
 
-// BreakerConfig tunes a breaker.
-type BreakerConfig struct {
+// Config tunes a breaker.
+type Config struct {
 	Window      time.Duration // rolling window the failure rate is computed over
 	Buckets     int           // how many buckets the window rolls by
 	MinRequests uint32        // no trip before this many calls in the window
 	FailureRate float64       // trip at or above this share of failures
 	OpenFor     time.Duration // how long an open breaker rejects before a probe
 	Probes      uint32        // calls let through while half-open
+	// SlowRate trips at or above this share of slow calls (0: never): calls
+	// the caller judged slower than the source's threshold (it returns
+	// ErrSlow), and calls cut off by its deadline. A source that answers,
+	// but slowly, costs every partner its delay; like resilience4j's
+	// slow-call rate, it opens the breaker even though nothing failed.
+	SlowRate float64
 	// ConsecutiveTimeouts trips the breaker when this many calls in a row
-	// ran into the source's own deadline (0: never). The failure rate alone
-	// is slow to see a hung source: gobreaker counts a call when it starts
-	// and its failure only when its deadline passes, so with calls arriving
-	// steadily half of them have failed only after twice the timeout.
+	// ran into the source's own deadline (0: never): a hung source trips
+	// after as many of its deadlines, without waiting for MinRequests calls
+	// to end in the window.
 	ConsecutiveTimeouts uint32
+	// ConsecutiveBad trips the breaker when this many calls in a row
+	// failed or were slow (0: never). The rates are over a whole window: a
+	// source that had a minute of good answers must fail or slow down for
+	// as long again before half the window is bad, and partners pay for
+	// every one of those calls. A run of bad calls with no good one between
+	// says the same at once.
+	ConsecutiveBad uint32
 }
 
-// DefaultBreakerConfig trips on half the calls of a minute failing, once five
-// calls have been seen, or on five calls in a row timing out, and probes
-// again after 30 seconds.
-var DefaultBreakerConfig = BreakerConfig{
-	Window: time.Minute, Buckets: 6, MinRequests: 5, FailureRate: 0.5, OpenFor: 30 * time.Second, Probes: 1,
-	ConsecutiveTimeouts: 5,
+// ErrSlow is what a call's function returns when the call succeeded but
+// took longer than its source's slow-call threshold, by the caller's
+// judgement: the breaker counts it as slow, and Do returns nil.
+var ErrSlow = errors.New("slow call")
+
+// DefaultConfig trips on half the calls of a minute failing, or half of
+// them slow, once five calls have been seen, on five calls in a row timing
+// out, or on eight in a row failing or slow, and probes again after 30
+// seconds.
+var DefaultConfig = Config{
+	Window: time.Minute, Buckets: 6, MinRequests: 5, FailureRate: 0.5, SlowRate: 0.5, OpenFor: 30 * time.Second, Probes: 1,
+	ConsecutiveTimeouts: 5, ConsecutiveBad: 8,
 }
 
 // Forced is an operator's override of a breaker.
@@ -82,7 +99,7 @@ const historySize = 100
 // cannot record a trip of a breaker nobody uses any more.
 type Breaker struct {
 	name string
-	cfg  BreakerConfig
+	cfg  Config
 	cur  atomic.Pointer[generation]
 
 	// op serialises operator actions, so that each records the from/to pair
@@ -100,8 +117,10 @@ type Breaker struct {
 	mu         sync.Mutex
 	lastErr    string
 	lastErrAt  time.Time
-	tripCounts gobreaker.Counts // counts seen by the ReadyToTrip that tripped it
+	tripCounts counts // counts seen by the ReadyToTrip that tripped it
 	tripErr    string
+	lastCall   string // how the last failed or slow call went upstream (NoteCall)
+	lastCallAt time.Time
 	changedAt  time.Time
 	openedAt   time.Time
 	history    [historySize]Transition
@@ -118,8 +137,8 @@ type Hooks struct {
 	OnCall       func(outcome string, d time.Duration) // outcome as sources.Outcome
 }
 
-// NewBreaker returns a closed breaker for source name.
-func NewBreaker(name string, cfg BreakerConfig, hooks Hooks) *Breaker {
+// New returns a closed breaker for source name.
+func New(name string, cfg Config, hooks Hooks) *Breaker {
 	b := &Breaker{name: name, cfg: cfg, hooks: hooks, changedAt: time.Now()}
 	b.cur.Store(b.newGeneration())
 	return b
@@ -129,14 +148,17 @@ func NewBreaker(name string, cfg BreakerConfig, hooks Hooks) *Breaker {
 // a reset starts a new one.
 type generation struct {
 	cb       *gobreaker.CircuitBreaker[struct{}]
+	win      *window
 	timeouts atomic.Uint32 // calls in a row that ran into the source's deadline
-	// byTimeouts is set by the ReadyToTrip that tripped on timeouts in a
-	// row, for the transition's reason; read and written under b.mu.
-	byTimeouts bool
+	bad      atomic.Uint32 // calls in a row that failed or were slow
+	// trippedBy is set by the ReadyToTrip that tripped, for the
+	// transition's reason: "rate", "slow" or "timeouts"; read and written
+	// under b.mu.
+	trippedBy string
 }
 
 func (b *Breaker) newGeneration() *generation {
-	g := &generation{}
+	g := &generation{win: newWindow(int64(b.cfg.Window), b.cfg.Buckets)}
 	bucket := b.cfg.Window / time.Duration(max(b.cfg.Buckets, 1))
 	g.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:         b.name,
@@ -144,25 +166,38 @@ func (b *Breaker) newGeneration() *generation {
 		Interval:     b.cfg.Window,
 		BucketPeriod: bucket,
 		Timeout:      b.cfg.OpenFor,
-		ReadyToTrip: func(c gobreaker.Counts) bool {
+		// gobreaker asks after every call it counts as failed: failures
+		// and slow calls (ErrSlow). The rates come from the wrapper's own
+		// window, which counts calls when they end.
+		ReadyToTrip: func(gobreaker.Counts) bool {
 			if b.cur.Load() != g {
 				return false // replaced by a reset: its calls decide nothing
 			}
-			valid := c.Requests - c.TotalExclusions
-			byRate := valid >= b.cfg.MinRequests && float64(c.TotalFailures) >= b.cfg.FailureRate*float64(valid)
-			byTimeouts := b.cfg.ConsecutiveTimeouts > 0 && g.timeouts.Load() >= b.cfg.ConsecutiveTimeouts
-			if byRate || byTimeouts {
-				b.mu.Lock()
-				b.tripCounts, b.tripErr = c, b.lastErr
-				g.byTimeouts = !byRate
-				b.mu.Unlock()
+			c := g.win.sum(time.Now().UnixNano())
+			enough := c.calls >= b.cfg.MinRequests
+			by := ""
+			switch {
+			case enough && float64(c.failures) >= b.cfg.FailureRate*float64(c.calls):
+				by = "rate"
+			case enough && b.cfg.SlowRate > 0 && float64(c.slow) >= b.cfg.SlowRate*float64(c.calls):
+				by = "slow"
+			case b.cfg.ConsecutiveTimeouts > 0 && g.timeouts.Load() >= b.cfg.ConsecutiveTimeouts:
+				by = "timeouts"
+			case b.cfg.ConsecutiveBad > 0 && g.bad.Load() >= b.cfg.ConsecutiveBad:
+				by = "bad"
+			default:
+				return false
 			}
-			return byRate || byTimeouts
+			b.mu.Lock()
+			b.tripCounts, b.tripErr = c, b.lastErr
+			g.trippedBy = by
+			b.mu.Unlock()
+			return true
 		},
 		// A client that hung up, or a request whose own deadline passed
 		// first, says nothing about the upstream's health.
 		// A service too busy to use the source's budget neither.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, ErrOverloaded) },
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, sources.ErrOverloaded) },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			if b.cur.Load() == g {
 				b.stateChanged(g, from, to)
@@ -177,12 +212,16 @@ func (b *Breaker) stateChanged(g *generation, from, to gobreaker.State) {
 	now := time.Now()
 	b.mu.Lock()
 	reason := ""
+	c := b.tripCounts
 	switch {
-	case to == gobreaker.StateOpen && from == gobreaker.StateClosed && g.byTimeouts:
+	case to == gobreaker.StateOpen && from == gobreaker.StateClosed && g.trippedBy == "bad":
+		reason = fmt.Sprintf("tripped: %d calls in a row failed or were slow; last error: %s", b.cfg.ConsecutiveBad, b.lastTimingOr(b.tripErr))
+	case to == gobreaker.StateOpen && from == gobreaker.StateClosed && g.trippedBy == "timeouts":
 		reason = fmt.Sprintf("tripped: %d calls timed out in a row; last error: %s", b.cfg.ConsecutiveTimeouts, b.tripErr)
+	case to == gobreaker.StateOpen && from == gobreaker.StateClosed && g.trippedBy == "slow":
+		reason = fmt.Sprintf("tripped: %d of %d calls slow; last error: %s", c.slow, c.calls, b.lastTimingOr(b.tripErr))
 	case to == gobreaker.StateOpen && from == gobreaker.StateClosed:
-		c := b.tripCounts
-		reason = fmt.Sprintf("tripped: %d of %d calls failed; last error: %s", c.TotalFailures, c.Requests-c.TotalExclusions, b.tripErr)
+		reason = fmt.Sprintf("tripped: %d of %d calls failed; last error: %s", c.failures, c.calls, b.tripErr)
 	case to == gobreaker.StateOpen:
 		reason = "probe failed: " + b.lastErr
 	case to == gobreaker.StateHalfOpen:
@@ -190,10 +229,13 @@ func (b *Breaker) stateChanged(g *generation, from, to gobreaker.State) {
 	case to == gobreaker.StateClosed:
 		reason = "probe succeeded"
 		g.timeouts.Store(0)
+		g.bad.Store(0)
 	}
 	if to == gobreaker.StateOpen {
 		b.openedAt = now
 	}
+	// A new state judges by its own calls, as gobreaker's counts do.
+	g.win.reset()
 	b.recordLocked(now, stateName(from), stateName(to), reason)
 	b.mu.Unlock()
 }
@@ -229,7 +271,7 @@ func (b *Breaker) Do(fn func() error) error {
 	start := time.Now()
 	err := b.do(fn)
 	if b.hooks.OnCall != nil {
-		b.hooks.OnCall(label(err), time.Since(start))
+		b.hooks.OnCall(sources.Outcome(err), time.Since(start))
 	}
 	return err
 }
@@ -247,24 +289,49 @@ func (b *Breaker) do(fn func() error) error {
 	g := b.cur.Load()
 	_, err := g.cb.Execute(func() (struct{}, error) {
 		err := fn()
-		// Noted before gobreaker sees it, so a trip can name the error and
-		// ReadyToTrip sees this call in the run of timeouts.
-		b.note(err)
-		switch label(err) {
-		case "timeout":
-			g.timeouts.Add(1)
-		case "canceled", "overloaded":
-			// Not an answer from the upstream: the run goes on.
-		default:
+		if err == ErrSlow {
+			b.win(g, false, true)
 			g.timeouts.Store(0)
+			g.bad.Add(1)
+			return struct{}{}, err
+		}
+		// Noted before gobreaker sees it, so a trip can name the error and
+		// ReadyToTrip sees this call in the window and the runs.
+		b.note(err)
+		if err == nil {
+			b.win(g, false, false)
+			g.timeouts.Store(0)
+			g.bad.Store(0)
+			return struct{}{}, nil
+		}
+		switch sources.Outcome(err) {
+		case "timeout":
+			b.win(g, true, true)
+			g.timeouts.Add(1)
+			g.bad.Add(1)
+		case "canceled", "overloaded":
+			// Not an answer from the upstream: not counted, and the runs
+			// go on.
+		default:
+			b.win(g, true, false)
+			g.timeouts.Store(0)
+			g.bad.Add(1)
 		}
 		return struct{}{}, err
 	})
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+	switch {
+	case err == ErrSlow:
+		return nil
+	case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
 		b.rejected.Add(1)
 		return errOpen
 	}
 	return err
+}
+
+// win counts a call that ended in g's window.
+func (b *Breaker) win(g *generation, failed, slow bool) {
+	g.win.add(time.Now().UnixNano(), failed, slow)
 }
 
 // Preallocated so that rejecting a call allocates nothing either.
@@ -278,13 +345,31 @@ func (b *Breaker) note(err error) {
 		b.lastOK.Store(time.Now().UnixNano())
 		return
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, ErrOverloaded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, sources.ErrOverloaded) {
 		return
 	}
 	msg := err.Error()
 	b.mu.Lock()
 	b.lastErr, b.lastErrAt = msg, time.Now()
 	b.mu.Unlock()
+}
+
+// NoteCall records how the last failed or slow call went upstream, in
+// on-call's words ("first byte in 40ms, body 12.0 KB in 11.9s (1.0 KB/s)"),
+// for the snapshot and the reason of a trip. The caller formats it only for
+// such calls, so a healthy call costs nothing here.
+func (b *Breaker) NoteCall(summary string) {
+	b.mu.Lock()
+	b.lastCall, b.lastCallAt = summary, time.Now()
+	b.mu.Unlock()
+}
+
+// lastTimingOr is the last noted call, or or when none was; under b.mu.
+func (b *Breaker) lastTimingOr(or string) string {
+	if b.lastCall != "" {
+		return b.lastCall
+	}
+	return or
 }
 
 // Force sets an operator override: ForcedOpen takes the source out of
@@ -330,7 +415,8 @@ func (b *Breaker) Reset(reason string) {
 	b.cur.Store(b.newGeneration())
 	b.rejectedAtReset.Store(b.rejected.Load())
 	b.mu.Lock()
-	b.tripCounts, b.tripErr = gobreaker.Counts{}, ""
+	b.tripCounts, b.tripErr = counts{}, ""
+	b.lastCall, b.lastCallAt = "", time.Time{}
 	b.lastErr, b.lastErrAt = "", time.Time{} // still in the history, with the trip that it caused
 	b.recordLocked(time.Now(), from, "closed", "operator: reset: "+reason)
 	b.mu.Unlock()
@@ -353,9 +439,13 @@ type Snapshot struct {
 	Source        string       `json:"source"`
 	State         string       `json:"state"`
 	Forced        bool         `json:"forced"`
-	Requests      uint32       `json:"requests_in_window"`
+	Requests      uint32       `json:"requests_in_window"` // calls that ended in the window, excluding this service's own overload and hang-ups
 	Failures      uint32       `json:"failures_in_window"`
 	FailureRate   float64      `json:"failure_rate"`
+	SlowCalls     uint32       `json:"slow_calls_in_window"` // slower than the source's threshold, or cut off by its deadline
+	SlowRate      float64      `json:"slow_call_rate"`
+	LastCall      *string      `json:"last_call"` // phases of the last failed or slow call
+	LastCallAt    *time.Time   `json:"last_call_at"`
 	Rejected      uint64       `json:"rejected_total"`
 	RejectedSince uint64       `json:"rejected_since_reset"` // since the last reset
 	ChangedAt     time.Time    `json:"last_change_at"`
@@ -371,21 +461,22 @@ type Snapshot struct {
 type TripInfo struct {
 	Requests  uint32 `json:"requests"`
 	Failures  uint32 `json:"failures"`
+	Slow      uint32 `json:"slow"`
 	LastError string `json:"last_error"`
 }
 
 // Snapshot reports the breaker's state; withHistory adds the transitions,
 // newest first.
 func (b *Breaker) Snapshot(withHistory bool) Snapshot {
-	cb := b.cur.Load().cb
+	g := b.cur.Load()
 	state := b.State() // takes gobreaker's lock, and may move open → half-open
-	counts := cb.Counts()
+	c := g.win.sum(time.Now().UnixNano())
 	s := Snapshot{Source: b.name, State: state, Forced: Forced(b.forced.Load()) != NotForced, Rejected: b.rejected.Load()}
 	s.RejectedSince = s.Rejected - b.rejectedAtReset.Load()
-	valid := counts.Requests - counts.TotalExclusions
-	s.Requests, s.Failures = valid, counts.TotalFailures
-	if valid > 0 {
-		s.FailureRate = float64(counts.TotalFailures) / float64(valid)
+	s.Requests, s.Failures, s.SlowCalls = c.calls, c.failures, c.slow
+	if c.calls > 0 {
+		s.FailureRate = float64(c.failures) / float64(c.calls)
+		s.SlowRate = float64(c.slow) / float64(c.calls)
 	}
 	if ns := b.lastOK.Load(); ns != 0 {
 		t := time.Unix(0, ns)
@@ -402,8 +493,12 @@ func (b *Breaker) Snapshot(withHistory bool) Snapshot {
 		e, at := b.lastErr, b.lastErrAt
 		s.LastError, s.LastErrorAt = &e, &at
 	}
-	if b.tripCounts.Requests > 0 {
-		s.Trip = &TripInfo{Requests: b.tripCounts.Requests - b.tripCounts.TotalExclusions, Failures: b.tripCounts.TotalFailures, LastError: b.tripErr}
+	if b.lastCall != "" {
+		l, at := b.lastCall, b.lastCallAt
+		s.LastCall, s.LastCallAt = &l, &at
+	}
+	if t := b.tripCounts; t.calls > 0 || t.failures > 0 {
+		s.Trip = &TripInfo{Requests: t.calls, Failures: t.failures, Slow: t.slow, LastError: b.tripErr}
 	}
 	if withHistory {
 		s.History = make([]Transition, 0, b.histLen)
@@ -412,123 +507,4 @@ func (b *Breaker) Snapshot(withHistory bool) Snapshot {
 		}
 	}
 	return s
-}
-
-// errSourceDeadline is the cause of a source's own deadline, told apart from
-// the request's.
-// It wraps context.DeadlineExceeded because net/http answers a call whose
-// context ended with the context's cause.
-var errSourceDeadline = fmt.Errorf("the source's own deadline passed: %w", context.DeadlineExceeded)
-
-// withSourceDeadline bounds one source's call by its own timeout inside the
-// request's context.
-func withSourceDeadline(request context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(request, d, errSourceDeadline)
-}
-
-// blame returns err as the upstream's failure only when the upstream had its
-// whole budget and used it.
-//
-// When the request ended first (its own deadline passed, its client hung
-// up) while the source's deadline had not, the call was abandoned, not
-// failed: it matches context.Canceled, which breakers exclude.
-//
-// When the source's deadline passed but its requests had been waiting on
-// the upstream for less than half the budget, the rest went on this
-// service's own work: waiting for a core, for a connection of its own pool,
-// parsing. That is overload, not the upstream's failure: it is ErrOverloaded,
-// which breakers exclude too. Either way the call's own error is kept for
-// the log.
-func blame(request, call context.Context, budget time.Duration, clock *upstreamClock, err error) error {
-	if err == nil {
-		return nil
-	}
-	own := context.Cause(call) == errSourceDeadline
-	switch {
-	case !own && request.Err() != nil:
-		return &abandonedError{err}
-	case own && clock.waited(time.Now()) < budget/2:
-		return &overloadedError{err}
-	}
-	return err
-}
-
-// abandonedError is a call the request gave up on before the source's own
-// deadline. It matches context.Canceled, which breakers exclude.
-type abandonedError struct{ err error }
-
-func (e *abandonedError) Error() string {
-	return "request ended before the source's deadline: " + e.err.Error()
-}
-func (e *abandonedError) Unwrap() error        { return e.err }
-func (e *abandonedError) Is(target error) bool { return target == context.Canceled }
-
-// ErrOverloaded marks a call whose deadline passed while this service, not
-// the upstream, was taking the time.
-var ErrOverloaded = errors.New("service overloaded")
-
-type overloadedError struct{ err error }
-
-func (e *overloadedError) Error() string {
-	return "the source's deadline passed while this service was busy: " + e.err.Error()
-}
-func (e *overloadedError) Unwrap() error        { return e.err }
-func (e *overloadedError) Is(target error) bool { return target == ErrOverloaded }
-
-// label is an outcome's metrics label: sources.Outcome's, and overloaded.
-func label(err error) string {
-	if errors.Is(err, ErrOverloaded) {
-		return "overloaded"
-	}
-	return sources.Outcome(err)
-}
-
-// upstreamClock measures how long one source call spent waiting on its
-// upstream: the time during which at least one of its requests had been
-// written and had no response yet. net/http reports both moments through
-// the context's httptrace hooks, so the clients need not know about it.
-type upstreamClock struct {
-	mu      sync.Mutex
-	pending int
-	since   time.Time
-	total   time.Duration
-}
-
-// withUpstreamClock returns ctx with hooks that run a new clock.
-func withUpstreamClock(ctx context.Context) (context.Context, *upstreamClock) {
-	c := &upstreamClock{}
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest:         func(httptrace.WroteRequestInfo) { c.sent(time.Now()) },
-		GotFirstResponseByte: func() { c.answered(time.Now()) },
-	}), c
-}
-
-func (c *upstreamClock) sent(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending == 0 {
-		c.since = now
-	}
-	c.pending++
-}
-
-func (c *upstreamClock) answered(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending == 0 {
-		return
-	}
-	c.pending--
-	if c.pending == 0 {
-		c.total += now.Sub(c.since)
-	}
-}
-
-func (c *upstreamClock) waited(now time.Time) time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending > 0 {
-		return c.total + now.Sub(c.since)
-	}
-	return c.total
 }

@@ -1,4 +1,4 @@
-package fanout
+package breaker
 
 import (
 	"time"

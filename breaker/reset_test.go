@@ -1,4 +1,4 @@
-package fanout
+package breaker
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 // or last error, while the total stays a counter for metrics and the
 // history keeps what happened.
 func TestResetStartsFresh(t *testing.T) {
-	b := NewBreaker("encar", DefaultBreakerConfig, Hooks{})
+	b := New("encar", DefaultConfig, Hooks{})
 	for range 5 {
 		_ = b.Do(fail)
 	}
