@@ -60,8 +60,14 @@ func TestOpenAPISourcesAreWhatTheServerAccepts(t *testing.T) {
 			} `json:"parameters"`
 		} `json:"paths"`
 	}
-	require.NoError(t, json.Unmarshal(httpapi.OpenAPI, &doc))
 	st := newStack(t, neverTrips)
+	// The document as served: the one clients generate from.
+	resp, err := http.Get(st.api.URL + "/v1/openapi.json")
+	require.NoError(t, err)
+	served, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(served, &doc))
 	for _, path := range []string{"/v1/vehicles", "/v1/vehicles/facets"} {
 		var enum []string
 		for _, p := range doc.Paths[path]["get"].Parameters {
