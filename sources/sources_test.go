@@ -165,3 +165,26 @@ func BenchmarkClientDo(b *testing.B) {
 		})
 	}
 }
+
+// TestCloseIdleConnectionsReachesThePool: the client's transport is
+// wrapped (for tracing); closing idle connections must still close the
+// pooled ones, which the server sees as its connection going away.
+func TestCloseIdleConnectionsReachesThePool(t *testing.T) {
+	var closed atomic.Int32
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	up.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed.Add(1)
+		}
+	}
+	up.Start()
+	defer up.Close()
+	c := NewClient(ClientConfig{Timeout: 5 * time.Second})
+	_, err := get(t, c, up.URL+"/")
+	require.NoError(t, err)
+	require.Equal(t, int32(0), closed.Load(), "the connection is pooled, not closed")
+
+	c.CloseIdleConnections()
+	require.Eventually(t, func() bool { return closed.Load() == 1 }, 10*time.Second, 5*time.Millisecond,
+		"the pooled connection was closed")
+}

@@ -46,6 +46,15 @@ func (t tracedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// CloseIdleConnections passes the client's call on to the transport below:
+// http.Client reaches a pool only through a transport that has this method,
+// so without it the upstream connections would stay open after Close.
+func (t tracedTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // spanBody counts the bytes read of a body and ends its span on Close.
 type spanBody struct {
 	io.ReadCloser
