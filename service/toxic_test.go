@@ -154,6 +154,7 @@ func runToxic(t *testing.T, tx toxic, src string, proxy *toxiproxy.Proxy, b *bre
 	// toxiproxy confirms a removal once the toxic has let go of the data
 	// it holds, which under bandwidth and slicer takes seconds: recovery
 	// counts from the confirmation, when the toxic is surely gone.
+	removing := time.Now()
 	require.NoError(t, proxy.RemoveToxic(tx.name))
 	removed := time.Now()
 	// Recovery: the first request started after the removal that every
@@ -179,9 +180,10 @@ func runToxic(t *testing.T, tx toxic, src string, proxy *toxiproxy.Proxy, b *bre
 			told[reason]++
 			assert.NotEqual(t, "overloaded", reason, "a slow or silent upstream is never this service's overload")
 			allowed := tx.reasons
-			if r.start.Before(removed) && r.start.Add(r.took).After(removed) {
-				// Removing a toxic closes the connections it held: a
-				// body cut short, a connection reset.
+			if r.start.Before(removed) && r.start.Add(r.took).After(removing) {
+				// Removing a toxic closes the connections it held, from
+				// the moment the removal is asked for until toxiproxy
+				// confirms it: a body cut short, a connection reset.
 				allowed = append(slices.Clone(allowed), "upstream_error", "unreachable")
 			}
 			assert.Contains(t, allowed, reason, "%s under %s", src, tx.name)
