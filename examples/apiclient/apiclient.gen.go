@@ -2185,7 +2185,9 @@ func (r OpenapiResponse) ContentType() string {
 
 // SearchVehiclesResponse200Headers the declared response headers of an HTTP 200 response for SearchVehicles
 type SearchVehiclesResponse200Headers struct {
+	RateLimit                     *string
 	RateLimitLimit                *string
+	RateLimitPolicy               *string
 	RateLimitRemaining            *string
 	RateLimitReset                *string
 	XLMNFilteredOut               *string
@@ -2197,7 +2199,9 @@ type SearchVehiclesResponse200Headers struct {
 
 // SearchVehiclesResponse400Headers the declared response headers of an HTTP 400 response for SearchVehicles
 type SearchVehiclesResponse400Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2205,7 +2209,9 @@ type SearchVehiclesResponse400Headers struct {
 
 // SearchVehiclesResponse401Headers the declared response headers of an HTTP 401 response for SearchVehicles
 type SearchVehiclesResponse401Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2213,7 +2219,9 @@ type SearchVehiclesResponse401Headers struct {
 
 // SearchVehiclesResponse403Headers the declared response headers of an HTTP 403 response for SearchVehicles
 type SearchVehiclesResponse403Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2221,7 +2229,9 @@ type SearchVehiclesResponse403Headers struct {
 
 // SearchVehiclesResponse404Headers the declared response headers of an HTTP 404 response for SearchVehicles
 type SearchVehiclesResponse404Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2229,7 +2239,9 @@ type SearchVehiclesResponse404Headers struct {
 
 // SearchVehiclesResponse405Headers the declared response headers of an HTTP 405 response for SearchVehicles
 type SearchVehiclesResponse405Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2237,7 +2249,9 @@ type SearchVehiclesResponse405Headers struct {
 
 // SearchVehiclesResponse429Headers the declared response headers of an HTTP 429 response for SearchVehicles
 type SearchVehiclesResponse429Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	RetryAfter         *string
@@ -2246,7 +2260,9 @@ type SearchVehiclesResponse429Headers struct {
 
 // SearchVehiclesResponse500Headers the declared response headers of an HTTP 500 response for SearchVehicles
 type SearchVehiclesResponse500Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2254,7 +2270,9 @@ type SearchVehiclesResponse500Headers struct {
 
 // SearchVehiclesResponse503Headers the declared response headers of an HTTP 503 response for SearchVehicles
 type SearchVehiclesResponse503Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	RetryAfter         *string
@@ -2379,7 +2397,9 @@ func (r SearchVehiclesResponse) ContentType() string {
 // VehicleFacetsResponse200Headers the declared response headers of an HTTP 200 response for VehicleFacets
 type VehicleFacetsResponse200Headers struct {
 	ETag               *string
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2393,7 +2413,9 @@ type VehicleFacetsResponse304Headers struct {
 
 // VehicleFacetsResponse400Headers the declared response headers of an HTTP 400 response for VehicleFacets
 type VehicleFacetsResponse400Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2401,7 +2423,9 @@ type VehicleFacetsResponse400Headers struct {
 
 // VehicleFacetsResponse401Headers the declared response headers of an HTTP 401 response for VehicleFacets
 type VehicleFacetsResponse401Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2409,7 +2433,9 @@ type VehicleFacetsResponse401Headers struct {
 
 // VehicleFacetsResponse403Headers the declared response headers of an HTTP 403 response for VehicleFacets
 type VehicleFacetsResponse403Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2417,7 +2443,9 @@ type VehicleFacetsResponse403Headers struct {
 
 // VehicleFacetsResponse404Headers the declared response headers of an HTTP 404 response for VehicleFacets
 type VehicleFacetsResponse404Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2425,7 +2453,9 @@ type VehicleFacetsResponse404Headers struct {
 
 // VehicleFacetsResponse405Headers the declared response headers of an HTTP 405 response for VehicleFacets
 type VehicleFacetsResponse405Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2433,7 +2463,9 @@ type VehicleFacetsResponse405Headers struct {
 
 // VehicleFacetsResponse429Headers the declared response headers of an HTTP 429 response for VehicleFacets
 type VehicleFacetsResponse429Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	RetryAfter         *string
@@ -2442,7 +2474,9 @@ type VehicleFacetsResponse429Headers struct {
 
 // VehicleFacetsResponse500Headers the declared response headers of an HTTP 500 response for VehicleFacets
 type VehicleFacetsResponse500Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2450,7 +2484,9 @@ type VehicleFacetsResponse500Headers struct {
 
 // VehicleFacetsResponse503Headers the declared response headers of an HTTP 503 response for VehicleFacets
 type VehicleFacetsResponse503Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	RetryAfter         *string
@@ -2577,7 +2613,9 @@ func (r VehicleFacetsResponse) ContentType() string {
 // GetVehicleResponse200Headers the declared response headers of an HTTP 200 response for GetVehicle
 type GetVehicleResponse200Headers struct {
 	ETag               *string
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2591,7 +2629,9 @@ type GetVehicleResponse304Headers struct {
 
 // GetVehicleResponse400Headers the declared response headers of an HTTP 400 response for GetVehicle
 type GetVehicleResponse400Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2599,7 +2639,9 @@ type GetVehicleResponse400Headers struct {
 
 // GetVehicleResponse401Headers the declared response headers of an HTTP 401 response for GetVehicle
 type GetVehicleResponse401Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2607,7 +2649,9 @@ type GetVehicleResponse401Headers struct {
 
 // GetVehicleResponse403Headers the declared response headers of an HTTP 403 response for GetVehicle
 type GetVehicleResponse403Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2615,7 +2659,9 @@ type GetVehicleResponse403Headers struct {
 
 // GetVehicleResponse404Headers the declared response headers of an HTTP 404 response for GetVehicle
 type GetVehicleResponse404Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2623,7 +2669,9 @@ type GetVehicleResponse404Headers struct {
 
 // GetVehicleResponse405Headers the declared response headers of an HTTP 405 response for GetVehicle
 type GetVehicleResponse405Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2631,7 +2679,9 @@ type GetVehicleResponse405Headers struct {
 
 // GetVehicleResponse429Headers the declared response headers of an HTTP 429 response for GetVehicle
 type GetVehicleResponse429Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	RetryAfter         *string
@@ -2640,7 +2690,9 @@ type GetVehicleResponse429Headers struct {
 
 // GetVehicleResponse500Headers the declared response headers of an HTTP 500 response for GetVehicle
 type GetVehicleResponse500Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	XRequestId         *string
@@ -2648,7 +2700,9 @@ type GetVehicleResponse500Headers struct {
 
 // GetVehicleResponse503Headers the declared response headers of an HTTP 503 response for GetVehicle
 type GetVehicleResponse503Headers struct {
+	RateLimit          *string
 	RateLimitLimit     *string
+	RateLimitPolicy    *string
 	RateLimitRemaining *string
 	RateLimitReset     *string
 	RetryAfter         *string
@@ -2965,12 +3019,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers SearchVehiclesResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3024,12 +3092,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers SearchVehiclesResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3055,12 +3137,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers SearchVehiclesResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3086,12 +3182,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers SearchVehiclesResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3117,12 +3227,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers SearchVehiclesResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3148,12 +3272,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 		response.Headers404 = &headers
 	case rsp.StatusCode == 405:
 		var headers SearchVehiclesResponse405Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3179,12 +3317,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 		response.Headers405 = &headers
 	case rsp.StatusCode == 429:
 		var headers SearchVehiclesResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3217,12 +3369,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers SearchVehiclesResponse500Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3248,12 +3414,26 @@ func ParseSearchVehiclesResponse(rsp *http.Response) (*SearchVehiclesResponse, e
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers SearchVehiclesResponse503Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3381,12 +3561,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 			}
 			headers.ETag = &value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3429,12 +3623,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers VehicleFacetsResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3460,12 +3668,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers VehicleFacetsResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3491,12 +3713,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers VehicleFacetsResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3522,12 +3758,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers VehicleFacetsResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3553,12 +3803,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 		response.Headers404 = &headers
 	case rsp.StatusCode == 405:
 		var headers VehicleFacetsResponse405Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3584,12 +3848,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 		response.Headers405 = &headers
 	case rsp.StatusCode == 429:
 		var headers VehicleFacetsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3622,12 +3900,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers VehicleFacetsResponse500Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3653,12 +3945,26 @@ func ParseVehicleFacetsResponse(rsp *http.Response) (*VehicleFacetsResponse, err
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers VehicleFacetsResponse503Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3786,12 +4092,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 			}
 			headers.ETag = &value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3834,12 +4154,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetVehicleResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3865,12 +4199,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetVehicleResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3896,12 +4244,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers GetVehicleResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3927,12 +4289,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetVehicleResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3958,12 +4334,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 405:
 		var headers GetVehicleResponse405Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -3989,12 +4379,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 		response.Headers405 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetVehicleResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -4027,12 +4431,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetVehicleResponse500Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -4058,12 +4476,26 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetVehicleResponse503Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value string
@@ -4104,82 +4536,86 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7DzbcttGlr9yCjtVkTYgRdlyNqYqNeVE8axrIidlO8lmLC3mEDgkO2p0I90NUhyZH7Afsj+2X7LVF5AA",
-	"Cd6sOJ5k9CKRYF/O/dancRelMi+kIGF01L+LxoQZKffx6zc4sv8z0qlihWFSRP1oSngDE+QsQyMVyCGY",
-	"McFAZrNz0CQyYAYGmN4AE/Bi2HkpBXUu0aRjMBJGZOBx7wymYxIgpBkzMYJ0jGJEWRRHOh1TjnbPAo0h",
-	"Zff77x9PrqK3vc5T7AyvP72K/hTFkZkVFPUjbRQTo2g+j6NXaOgbljPTcX/XwVb0S0naaDBjpuGGZpDj",
-	"zAOMBqRICY6Y0TAolTbH5yAF0ITUDFDoKSkLPEJYBKbMjAHhRsipsGttAv3qKvt0F7yvKEcm7PN9YTaM",
-	"8wbk99teUwu5NKVSZBpKYRh3HL6h2SeWPJnlIdMwHUtOgCNk4j32J6NmnWdDQ2rj3oev+l+dby5fdp4z",
-	"bkhR1vm2bEEsI+SkvnjZB/8JlJxqoNuUlxllMLAMByxTO7wjBZ/B0K0Xw1DJ3FGiLLRRhLn+BIw0yDdC",
-	"GvbaBfB3qAxD3nkWdv1e4AQZxwGndfhHXE6Y7jtAApjAREa3MEZtVQq4RIvJjEy8GOGQREWQM63t7nWI",
-	"SZR51H8blo6ud0N64RDrXJBBxltMhFWP1hk11PqW0K+efwWfPz07Bc60iaEgBUNknLKKO1qWyqqmxpxA",
-	"qozUcQzT8cxamTASrc0RMJZTyFFYnfaia9XVqKAzZZoSZTFQd9SFv5NIUZ0rQi3FFwNFeEMqkQWJczcl",
-	"QSuYXzz6jxgyFDjFaqhhOcnSNEY9+XsXXrmfLVf8gBhKoQjTsUU0XghMQkpJFcOAy/TGQpMpNjQx1CGI",
-	"QU5IeR52obaR1TnLdLuFtUbO6vqJn2gQdGugUHJA3rYyp6N+wc96/hkK+0A5sz2UKiVnq/2YJyDNmNSU",
-	"aepuEucjR7Z3niTHFU2OAs7vaii/a2L8LiD8zuH7ro7uuyW2xw2yvj3tPL2+usr+/SiGj7Px8Z/3Udp1",
-	"wd5kc4Isa+A0NCBLAwNKsdRkWTkL0hxbUbasdbIODvHYI96qs25AFEeLIY0ZG1T5lfcrnRdZq89JYCg5",
-	"l1NvDh+dgf2sUtQEY7o9B/qlRK7BUbgbfFTCNvpvu2Llv+8enc3bqDqPI0W6kEKTCz2+xCwAab+lUhgS",
-	"7iMWBWcpWmBPftYW4rvarn9SNIz60b+dLGOaE/+rPvnaguu3amIcYhkmRaWfTLhnSVoqbUMcBTm7pSzx",
-	"DEwKHDHhJ5RCl0UhlXHhSy12aolH2oALM05Wh2+OEPZbZTml3dnvu4od3iIy26Y3xjpyP5dqwLKMxIfn",
-	"JSsSIU2CXny9l0w5I2EAs0yR1s4slkazjGphjZtgfdADFzdx8YWwCo38N2Bi2Mmr4wNHNnHkksxYZi+l",
-	"eebF/cNzJnc71lXsgTubuPNSmueyFL8BVyY0Ziknx5ah3dJ6rMWXBw5t4dClzNiQUUscVBU1YCpLnsHA",
-	"ewspbHwtNcHXb3AEU9Q2ETdrtY4m0atCyjbw3Jh7o/RGyksUs/BYf3jZU2go4ZYrlbv1DtU+t65WF5Y8",
-	"RwveQYA9hloJwJLPlxOq3O3//ud/4fQ4toLsah+V83bENlL6TK8UiwqM/iOL+Uq1ZOvs2tB7S9P3Aksz",
-	"lor94zdxLr40kWDBkhuaWd5XgXh49GDKtnCqnn5+WEb5dDZZpNrlcnM48kVTQZStFXF8hnu8qEolrm5V",
-	"n+4UfpmYw5FTfia0QZE6e4IGXJXWu7khLEqkTMCQs9HYnNctSx9Ojx8sw69tGeZVpu8oGsqWTtiyjNnP",
-	"yL9TsiBlmE3nh8g1rQrRm1r9UjluInDpqlZFaaAsgIlzECXnMJSqXqztgp3rAbDD7RgvPFr6CUz7AwqY",
-	"jklZgQzlMEVDUiRSyrpRHFXzor5RJcVRUQPZqlApWsrHhuUU6vHFeKZZihxSVK74OiASFfBoKuxiSEul",
-	"rN/yaDLhS81RHOVMsLzMo/7poiJic5+R51CGpqWW9OL1t/D5Z71TK/B/lYpQ+Irg0ae9p/1e7/gchMP4",
-	"bxbFZtX87mzesf8eVf/e+H/9xr+jq6vu1VX26fGfr678mi0Fmzji0iSizAde8NahV1Xsu/6TZh6xqob1",
-	"ZSkydDXp12zsilg/oRhpFJHNOtMxSdFSyYojbdCUur5SWaQyD+VtyS2JBY2kYb5YUz2SyYCt/hbsCGXt",
-	"NTP7M1PWC771fAlYNOhQIb2ALA5StFxSDn6m1Gmur51/p1ga7MdW3WnK5vA2Ua3CMZXC1dC/fw2Z5BwV",
-	"lNpJWtg+AGrZx7SxzrZQLKV2NjWGJDdq2jZshTbNZeMFpG2rtVHF+5zDqEHvMSeVWUMEV2uAURw1i4BO",
-	"W/epAa5EMbWFak+KlRR6LYNzYrr83Jp310Nvt81K1WSLm47iaKMPjuJo6YFb9S5zoqvXxW+Vin24Y1qX",
-	"pPvw9q5AM44hJ61xRPPr+flKmbUPd76wPz/fp9zqhmuDytjF/VC36ha0+3DnY5CwtI6rmvxyjRg8FHH9",
-	"7GV+PY/WlLCxkn3CDOV6S3G+jZbhASqFM/vd02udtGggl9rAo945FKgNmDEal29x+83mpc7W+DMiSxkr",
-	"EhVATcgDD2rqvITHcqnlhxU1d6PixUJtmpzj7Qu//aPeOpqexnVa5ciHUuVOlAeYJZqNBJpSWXmk28Lt",
-	"bK26MknOdB6S7F9KUrP6gyAztScFKiNILR+1sSGIUoOLTaL5hXeTJoxrI8kqEWqis3eA3XeHn4TpuDr+",
-	"bATXhxyGnjdTcC85OkfOSZu69Ncl6QAbu87jcGAXxVHtyM5+axzaWQHwx3ZWdRQb2gn1o7vdFqoOvBX4",
-	"rXHWkrN76207zxdi3QRgtyjM2/Rni5LWztwOP2prgu4c4XK3xtpLS7+OwsoynnFtmD7HlMyhooM6kcN/",
-	"3th3WBJvt/gj1JIzYQmZMdLEbfI5GyhHTeKUGsVSGw0VI/dLpuTICXQ1MVmM9vOX3wtejhImqgf7OJMc",
-	"b1Y80+4pMgu4tbPrkLXWZGGbrwzNJ/H7OE2jUGgXeEnRvjqWRloxR1Gi5Uk6sUYlS80e66+IuifqglKV",
-	"NKxCscQ2DuLcph3vF/+vBe8rWYArpS5yAB3Fh4XtbYC+JlTp+FU4oz8Q3gwNNtiyrez0g4+FX5d5jmrW",
-	"xm5Bt6YKy9eQdwUA17clxTI+KrxxW035dyZ6GDW3aycN56QOLH/8OJagiXPvdVNUodbhGnWcI/ZuXWBO",
-	"GoQfTOq3qX3YTd3/7eSy1BqFys/Oof7BUiN9jOOiajbxKWJISXb7W/dr7MFcANHGmiBLh3qfNGUZCZOM",
-	"FDbTxGdRHH0ZxdFXURxdRHH03O66E3VcFsi2CX5VR5vHUSp5m2x/LUac6XHsG3IgRb2HUC8SwX3inN1r",
-	"KTYho5A1ArvnP1pqvHJ/n7m/Zz9e7LUeiZH1emm6RYhqsRrdGlJMql+LNUMy6ZiyBM09o401hfqA0QdT",
-	"2iRW6rVRaDYo4CYANgY0Hy2M2cmktTD3yAcLicXo83lydHra6717ZP88tn+enPZ6x0nVx3fXi8/m75yo",
-	"15+dns5DQ2Hy9lnnb9j5R6/zNOlc353Gn53Nj9trniwloSkpeKi+7QTdOtbfmXjZ+KY1vMsZJxxRcpM3",
-	"cqpem5664Kh1FenwPzCSLMbSyKRUfC+iu9GH7rAMxLbZ6GbV1oa0C+e/bVoIEVqTzUXgGzxia6XbVzX2",
-	"JUA9Et07Ct5jVZbvtf2E7RcSzAjVHjVl31lapdhNZxbEtRK4AGRYuiGywcitEKdytXVH1HByS4GNV+OC",
-	"NW+09PRLearLbt0ceCqtmpRW474Q6IW0NQSi4cS2BEFVQP0QCz3EQu2x0EMQsF8Q8ODSf3uXvp97rjvm",
-	"93K0H9lz/it7xNYas6a0VMzMXlsGB49UsL+Sc2PW7obWnqoa0I9uO1iwjj9nrWTOz3B9K0wM5briBmUt",
-	"NWWQotLLu37/OStFhgz+4oQHrBws2laCBTp2hy528NfWvrhvF86oLPqfmCENR/7bcRdek+8mLcIdoiEy",
-	"XioCVXLSfcD2O3CsdnPI7mERdoc9uy4kncOT3mNfE3PlpZ0tWn552bw9OCVFgPqGMhhKZS2YYcbKcvTN",
-	"5UsIJ9gQKonaHWorr0bRabfX7XlLQQILFvWjx91e97Gv0o8dW08mpyfh527VpzbyPVH+0hqT4kUW9aNv",
-	"wxruZA9zMq6x6+3aganwLbpyCCiAUHFGKlzm7S/vILe3+WpfWWoVsNU+32Uz3WrR6nrlUtOjXu+g5rxV",
-	"dVhrxLOkePbdC3gMmUzL3C76nn3Hdu3HvbNNgxdonNR7pusKGvXfXseRrmLM6M2Y6SVUdqRlcJASvZG5",
-	"vsz8QzVsB4+/ev2D5a9XwziIchwuzVVXNwEHrmv4i2qcH9YFK7aNKqvr6tKkJiwlyCT567T2AcGRvokB",
-	"f7bhpjEUw02K6tjdqEU46/VgtfXBLsnEyEpT3vVH2Nz1nIQo24mWO71eStbCgi9FYPMxyaJ++h7nJdrM",
-	"nOIOpcqjebxKVhtLd5jQJDQzbEIwlSrT4E7PrXEYIRPagPUzMTg34y2gdzRtmN3QzK6xVVviDdwNgb7b",
-	"LjDqSJM1VSkZfXwOlWf0t/JX7lqWgpPWAUqmYcQmLkbdhx/BkbZw474UXkXNQedwW6CjIWy/F6TB138A",
-	"UFNUIwknYKayowkNTFAxFEZvYLU1polfs+2+6gTb6/ur23qS2KAl9h2Tmk1ow5Z2VJKvvIZgWzD7a2yH",
-	"t/fYbtcWVZSW462P1N53IykgxF3dxhnfbix9n17ORFLq7GNCgLf3hOCr1z/sqUYhHt5mfv+pzvd3W5k9",
-	"EV/JALYQ4D4H6YeaRZuIlMrbxT0RqXKXLRgMOKY3URxNx76Bd2RhiyPN+IR871HpTxVdJ5qSU8c+RY6N",
-	"M+JcTm0OpFC4I+UBMfd/JHn2K9LA51hg5A0J170lp5CX2gByDmOc0DkUKKTCnKWJLoWSLtDNIEM9TjEP",
-	"4b71iN4VfrFssNiDjiHFS0Kz+naKhu1dtLYCklUFQjO2+SmhcxoCJ2xUVTaVtaUp5qTQhTAOdh/E2rSw",
-	"mjMhYRhvPNI5KhP6adH1XScTRtMkl4KZxa3hpCySjOmCOx6nqmSaEhuAK8kXGisFS5MC1Y01TgPl3S5H",
-	"QUlGNkUrFSVTVMJnrwPORJboQprFw1+H7eeLfMvybk9GrWXgW/jUWhb8WICvVQp+L4BXjdOLHv8tgH+Y",
-	"+wgHo/rTTz/91Lm87Fxc1LxuLdKsUMrQUGLkGlm2kcHNGSrZjFIsIGiifnVZYme8dxCIdrvDgXSO6x4g",
-	"HrCfa8W+Z0h6+Hb3CkkzGmLJTZPQqNNoU66qTGuA3zLfB3L1z3brUJOsPlchrx22T4Jw2u0+6vVs0u/h",
-	"ftLbAKm7IdEkDN56wtgFtjYHr29bawarXn1XKJowWeqqyaw1LqkukXy4atH28+dG915LKQkd9BalybL4",
-	"8ge+bNv2orjtVyDXZuz7/rbdy25bYPe71/Zfvzl1z1dZHbz8GvT3udh85rVge1Gy9rYoN+V095TG1XY3",
-	"6fHuScsXGbkZ+5VL/UtA3IQnuyesvdPFTnz0dPfE1Tc/zOPoyT60W7zWx014vBflluyd12u+3sosDchq",
-	"1fdkuLgL0Fr8DWXfcGPgA9Z+f2f12D/AUcY25xT43eKUhpUkvOe7VB7eELE0pIef7jwY39+T8b1wxdXU",
-	"wAR5Sdq9NMHpvzfK/iW2Go5SdIc4TyBnojSkj9fN9B3L5huN9F/IVF31Oyx06M+xmd3l5cVFclX2eo9T",
-	"zQy5TxQecGn892C8w+OMjZjR/heQKlj08KMri/nfzgHFzL9Hmrh2p+RWOILFCxdVg71zWfaykcI3YRxw",
-	"IvUHN8QVX1sssUVgsmD7gzl+MMcP5nirOf5WLBTGV+GZ0eCv08KQEc9CwFPrn1i2Nr29tnruGg+CZXV9",
-	"ctFJNL+e/38AAAD//w==",
+	"7H37ctvGkverdOE7VZG+gBQly9mYKtcpJ7bPuk7spGwn2RzLi9MEmuREwAwyMyDFI/MB9kH2xfZJtuaC",
+	"GwnerChxsvrHpMC59HT/prunuwe+CWKR5YIT1yoY3gRTwoSk/frsLU7MZ0IqlizXTPBgGMwJr2CGKUtQ",
+	"CwliDHpKMBLJ4gIU8QSYhhHGV8A4vBj3XglOvZeo4yloARPS8GBwDvMpceBCTxmfQDxFPqEkCAMVTylD",
+	"M2eOWpM08/3njyeXwbtB7xH2xu8/vwz+EoSBXuQUDAOlJeOTYLkMg9eo6RuWMb1OsCHvihafKRgViSGA",
+	"izmgsmTHhZTENbx49vY5JBLHGuaSaVLA9BBkaBtJ+qUgpc0zyHABSrM0dWtFDYLHFALyBLRrrigWPFFQ",
+	"cM1SYLqalymYT0VKgBNkfAiXwRUtLoML+fj00YV+fNqHahU9+28IvdeUIeOGS2aG3mtSpEHhws2EGcFY",
+	"SIhTZuRXCuNscHbmVrOJp/XUl5fJ5xfafuzgbG8Dfyv26ClThtOOSQ32wJHjglT6+AIEB5qRXAByNSdp",
+	"YIElj2HO9BQQrriYczPWxgXsQe93ImXxYhsgJGraAoUj+9FjpMe9qdY55qxnuqR2eL9TjmvEGBjA6+df",
+	"w5ePzk8hZUobiQhOkFtSSom7Vf6yAV0bGOcwNm9jDDlQlutFCTGNV6QMR8cGohZnZiwziiG8xtwvj88G",
+	"F/PHZ3349lcRRzWsxdN8LzxV2N4bU2sb7zbwsHtpfer29l1THu1N/BHzk5aL3pOxJrlx7sNH/Y/eNy9f",
+	"9Z6zVJOkpPdt0bGwhDAl+fjVENw3kGKugK7jtEgogZFBAGARm+Y9wdOFAZEmGcJYisxyosiVloSZ+gy0",
+	"0JhupNTPtYvg71BqhmnviZ/1e44zZCmOUlqnf5KKGVNDS4gnExhP6BqmqIwxgVSgWcmCzE70LewiURJk",
+	"TCkze5Ni4kUWDN/5oYP3uyl9ahfWe0oaWdphHM1+6ezRWNpwTU2EkJOEMbKUklI6ShTSaACr5IVMSB6H",
+	"MJ8ujJ7wLY1CYBymYg4Z8kWtFUAalLk9U8QxURIC9Sd9+CfxGOWFJFSCPx5JwiuSkciJX9guERpgPj77",
+	"txAS5DjHsqlmGYlCt1o9/GcfXtufjVRcgxAKLgnjqVloWAEmIimFDGGUivjKUJNINtYhNCkIQcxIOhn2",
+	"oTGR2XNG6GYKo56sv+E6fqaA07WGXIoROa+C2T3qBvxi4J4hNw+kdVjGQsZkvRTX5iEIPSU5Z4r6m+B8",
+	"ZNn2wbHkuOTJkV/zh8aSP7RX/MEv+INd74fmcj/Uqz1usfXdae/R+8vL5P8fhfD7THz813027TqwN+kc",
+	"j2UFKY01iELDiGIsFBlRLjyaQwNlI1qLdbALD93CO/esbRCEQdWk1WPDVn7t7ErvRdJpcyIYizQVc6cO",
+	"z87BfJcxKoIpXV8A/VJgqsByuO9tVMQ2eq5mxNJzvTk7X3ZxdRkGklQuuCLrdH+FiSfS/BULronbr5jn",
+	"KYvREHvyszIU3zRm/YukcTAM/t9J7c2fuF/VyTNDrpuqvWLvxTPBy/3JuH0WxYVUxrmXkLFrSiInwCjH",
+	"CeOuQ8FVkedCauu4N04NLU+8iyzf9qRu2O1l7tW31zFC7fftN4Rvv9k32W+Yuku3m7HvKKZ5B1i3dW+1",
+	"tYJ+LuSIJQnxu0cRyyMudIRu4zj77A4kgEkiSSmrkAutWEINh8p2MNbvHj+fHn5ecKPEMP0N4ONnciro",
+	"HgufHhZekp6K5JXQT9wWv3tMZHbGplq5x8Wnh4tXQj8XBf8N8DCjKYtTsoAYmymNZ1L9cY+NTxIbL0XC",
+	"xoyS7gDcSCQLmIsiTWDkvALBzQlOKIJnb3ECc1SgjBOxGkdui7sMUm8jz7a59ZLeCvES+cI/VnePeoma",
+	"IhtrLN2qRtSSKVC5Yc9RJTvwtIfQCDIZ9rmAVRkd+J//+m84PQ7NFrLRtdJJs8zWQrhYQsGroJ+632B3",
+	"scFWIoFbezea3hrH33Ms9FRI9q/fxJS7sFuEOYuuaGFQVx4y/aN7dH166nslqHO3EHFBoqgKYBX15HDk",
+	"chOcKFkLjbq40XEV641sNLjZ3Sq5OtwFR1bhMa408tjqUJ8cGTmnYtzIxnAYp2wy1RdNbTqE0+N7vP55",
+	"tOGyjNxZWfo0hIV5kjDzHdPvpMhJakYqGI4xVbQK37eNfIS0OEJIhY1C54WGIgfGL4AXaWpztY3kSx9M",
+	"X0eAaW7aONgq4Tow5VLtMJ+SNFvBh7cljUkSjynpB2FQ9guGWhYUBnmDZLN5C96VFmcZ+fxaPl0oFmMK",
+	"MUqbTBkR8ZJ41OXqwipH6pbJuEsdBWGQMc6yIguGp1WE05zrJ05CCeqO2PCLN9/Cl18MTs1W+7uQhNxF",
+	"+I8+HzwaDgbHF8Dtiv9hltjOgt2cL3vm46z8eOs+hq2Po8vL/uVl8vnxXy8v3ZgdAdgwSIWOeJGNHPDW",
+	"qZflGWf9J8XcwsqY9FcFT9DmmN6wqQ1K/4R8opAHYfCCx1MSvCMyHQZKoy5Uc6Qij0Xm01UiNSzmNBGa",
+	"ueBr+UhEI7b6m9dglHTHwM3PTBrL/87Jxa+ixYdy0RVloUdRPaQY/Uyx3bkuF/adZLHXH1v3Thub4+tI",
+	"doJjLrjNiX3/BhKRpiihUBZpfnpPqBEfU9o4GLlkMXWLqdUkupLzrmYrvGkPG1aUdo3WxRVn7Q7jBn1E",
+	"n1gkLQiuxvSDMGgH9e1u3Semv+K5NQZqPMlXgjRrJ3UL0/p7Z2SnedCx06xEBLc4CEEYbLT+QRjUtr9z",
+	"3yUWumodfqtcHMINU6ogNYR3NznqaQgZKYUTWr5fXqykTYZw4xJ1y4t90ie2udIotRncNbWjbln2EG6c",
+	"9+OHVmGZY6vHCMFRETZzqcv3y2BtE7ZGMk+YpkxtSbZ18dI/QCnROheOX+usRQ2ZUBrOBheQo9Kgp6jt",
+	"6TY1fwlOYHWN8tUxNj9QEdSm3MugsZ1reoyUOn5Y2ea2VVgN1LWTM7x+4aY/G6wv0/G4yasM07GQmYXy",
+	"CJNIsQlHXUiDR7rO7cxGq0sdZUxlPqTxS0Fy0XzgMdN4kqPUnGT9qEsMHkotKbaZ5gbezRrfroslq0xo",
+	"QGdv135oixkI42lZztBy6w8pbrhoBzwcclSGaUpKN9HfRNIBOnZdxj4BH4RBIwVv/mol4Q0AXBrebB3J",
+	"bD1eMxW/W0M1iTeA3+pn1ZLde992y7yCdZuA3VBYdu2fLZu0kUM/PHXeJt0awnq21ti1pl9fwsowTnBd",
+	"K32OMelDoYMqEuNP1/cdF5R2a/wJKpEybhiZMFKUmmPvYiQtNymlWEsWG28on9hfEikmFtBlx6hq7frX",
+	"f+dpMYkYLx/sY0wyvFqxTLu7iMSvrVtch4y1hoVtttIXk4UfYzS1RK6s4yV49+hYaGFgjrxAI5N4ZpRK",
+	"Eus9xl+BumNqxakSDatU1KsNPZy7dsfH+f9rzvvKKcAGrqszgArCw9z2LkLfEMp4+trX3BxIb4IaW2LZ",
+	"FvD6wfnCb4osQ7noEjena1265WuLtwEAW4cpeO0f5U65rR75dx70MGhP182aNCV5YPjjx6kARWnqq6hR",
+	"+liHLbyzhtiZdY4ZKeCuMcnfJvZhJrWf29lluDXxkZ+dTd2Dekc6H8d61Wzmjoj+SLLb3tpfQ0dmRUSX",
+	"aDyWDrU+ccwS4jqaSGwfE58EYfBVEAZfB2HwNAiD52bWnUvHOkC2DfhlHG0ZBrFIu7D9jE9SpqahK7CD",
+	"GNUeoK4Ogvv4ObvHkmxGWiJrOXbPfzTceG3/fWL/Pf/x6V7jEZ8YqxfHW0DU8NXoWpNkQv5aohmTjqeU",
+	"RKhv6W2sbag79D6YVDoyqFdaot6wATcRsNGh+d3cmJ1CWnNzj5yzEJkVfbmMjk5PB4MPZ+afB+afh6eD",
+	"wXFU1uXeDMLz5QcL9eaz09OlLxCO3j3p/QN7/xr0HkW99zen4Rfny+PumCeLiSuK8tRH33aSbgzrHwxe",
+	"xr/pdO8ylhJOKLrKWmeqQdc+tc5R5yjCrv9ATzKfCi2iQqZ7Md22PnSG2hHbpqPbUVvj0lbGf1s37yJ0",
+	"HjYrx9dbxM5It4tq7MuApie6txe8x6gs22v6GdvPJVgQyj1iyq5SvDxit42Zh2sJOE+kH7oFWa/kVphT",
+	"mtqmIWoZuRqw4apfsGaNaktf46mJ3aY6cFxaVSmdyr0CdIW2FiBaRmyLE1Q61Pe+0L0v1O0L3TsB+zkB",
+	"9yb9tzfp+5nnpmH+KEP7O1vO/8sWsTPGrCguJNOLN0bA3iLl7O9kzZjRu76oqIwGDIPrHuas5/KsJeZc",
+	"D1u3wvhYrG9cv1kLRQnEKFV9d/ffFwVPkMHfLHjA4KAqW/Ea6Ni9xmBK8MzoF/vXU6tUqsore9P9yP11",
+	"3Ic35Gp3c38ncIwsLSSBLFJSQ8DuO62scRPQzGEWbJM9uy4YXsDDwQMXE7PhpZ3FYW540b4NPCdJgOqK",
+	"EhgLaTSYZtpgOfjm5SvwGWzwkURlk9rSbaPgtD/oD5ymII45C4bBg/6g/8BF6adWrCez0xP/c7+skJu4",
+	"mih3CZUJ/iIJhsG3fgyb2cOMtC0pe7eWMOWuIFqM7XV/lCkj6W/rD+u3aXQXVSsXWeoE2GpVdV3Gtxq0",
+	"er9ySfFsMDioLHB1O6yVABpWPPnuBTyARMRFZgb9yCpvM/aDwfmmxtUyTpoV6s0NGgzfvQ8DVfqYwdsp",
+	"UzVVpqURsEeJ2ihcF2b+oWy2Q8Zfv/nByNdtw9BDOfSXYMur2IAjW6P9uGznmvXBwLYVZbVVXYrkjMUE",
+	"iSB3Pd48IDhSVyHgz8bd1JpCuIpRHtsb8gjngwGslj6YIRmfGDRlfZfCTm3NifeyLbRs9rpGVqXBawhs",
+	"TpNU8dOPyJcovbAbdyxkFizDVbYaX7rHuCKumGYzgrmQiQKbPTfKYYKMKw3GzoRgzYzTgM7QdK3sihZm",
+	"jK27JdwgXe/o2+m8oI4UGVUVk1bHF1BaRvfajZW70wVPSSlPJVMwYTPro+4jD29IO6RxWw6vLs1SZ9dW",
+	"LUeBn34vSr2tvwNSY5QTASeg56KnCDXMUDLkWm0QtVGmkRuz6/75DLvj+6vTOpYYpyV0FZOKzWjDlKZV",
+	"lK28VmSbM/trTIfXt5hu1xSll5bhtfPUPnYiwcH7Xf1Wjm/3Kl2dXsZ4VKjk96QAr29JwddvfthzG3l/",
+	"eJv6/aTy+7u1zJ4LXzkBbGHAbRLph6pFcxAppNOLey6kPLtsWcEoxfgqCIP51BXwTgxtYaBYOiNXe1S4",
+	"rKKtRJNibsUnyYpxQWkq5uYMJJHblPKImP2ciDT5FXngzligxRVxW70l5pAVSgOmKUxxRheQIxcSMxZH",
+	"quBSWEc3gQTVNMbMu/vGIjpT+LgusNiDj/6IF/li9e0c9dNbb22FJLMVCPXUnE8JrdHgOGOTMrIpjS6N",
+	"MSOJ1oWxtDsn1hwLyz4z4pqlrUcqQ6l9PS3auutoxmgeZYIzXd2Ij4o8SpjKUyvjWBZMUWQccCnSascK",
+	"zuIoR3lllNNIOrObIqcoIXNEKyRFc5TcnV5HKeNJpHKhq4e/jtgvqvOWkd2eglo7gW+RU2dY8PcifC1S",
+	"8EchvCycrmr8txB+N/cRDl7qTz/99FPv5cve06cNq9vwNMslJagp0mKNLdvYYPuMpWh7KYYQ1MGwvCyx",
+	"0987iEQz3eFEWsN1CxIPmM+WYt/SJT18ulu5pAmNsUh1m9Go4mDTWVXqTge/o79z5JrfzdQ+Jll+L11e",
+	"02yfA8Jpv382GJhDv6P74WADpfaGRJsxeO0YYwbYWhy8Pm2jGKx8b2guacZEocois06/pLxEcnfRou35",
+	"51b1XkcoCS31ZkmzOvhyf2HzDi4Yd71ycvvly7Ue+74Jcvew2wbY/RbH/cdvd93zpXgHD79G/W0uc5+7",
+	"/bc9HNp475ztcrq7S+tFArbTg92d6heT2R77BWrda2Zsh4e7O6y9r8h0PHu0u+PqGz6WYfBwH95VL8uy",
+	"HR7sxblavMtmtNnpt1p1rcabT8bVLYTOsLMPOPu7CncYdf6DRYL/BEmUbWbRy7vDHI5LJHzkO3PuzeWn",
+	"8D6OwzNa92r/j6T2n9qAcqxhhmlByr4owr3n3ZoD9yJuBUcx2sTVQ8gYLzSp43UDccOS5Ubz8DfS5U2C",
+	"HbbB1ySZ0+zLl0+fRpfFYPAgVkyT/Ub+QSq0+9ubDf84YROmlfsFhPS2xP9oQ4HutwtAvnD/CwSlylYG",
+	"GHB4Xesv53pNayMLdfGIKzw5IAv3JzcBpVw7bIBZwKwS+70huDcE94bgEzUE3/Jqq7qcB9MK3OVlGDNK",
+	"E+/kNapV6kKyd++NhrFlHl6n26rE4CRYvl/+bwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
