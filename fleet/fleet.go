@@ -512,8 +512,14 @@ func (f *Fleet) probe(ctx context.Context) {
 		return
 	}
 	kind, _ := classify(err, true)
-	if !f.hasStarted() {
-		// The first probe decides the starting mode, whatever the kind.
+	if kind == KindReply {
+		// The heartbeat itself refused (scripts disabled, a proxy that
+		// does not speak them): Redis cannot be used as the fleet uses it.
+		kind = KindUnavailable
+	}
+	if !f.hasStarted() || kind != KindTimeout && kind != KindUnreachable {
+		// The first probe decides the starting mode, whatever the kind;
+		// later, an answer that refuses decides at once.
 		f.byKind[kindIndex[kind]].Add(1)
 		f.mu.Lock()
 		f.lastErr = err.Error()
