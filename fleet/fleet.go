@@ -72,7 +72,7 @@ const DefaultTimeout = 100 * time.Millisecond
 const (
 	tripAfter     = 3
 	timeoutStreak = time.Second
-	probeEvery = 500 * time.Millisecond
+	probeEvery    = 500 * time.Millisecond
 	// backgroundTimeout bounds background commands: a snapshot of a few
 	// megabytes, the lease, the overrides.
 	backgroundTimeout = 2 * time.Second
@@ -123,7 +123,7 @@ type Fleet struct {
 	kind      string
 	changedAt time.Time
 	lastErr   string
-	lastReply string // the last error reply to a rate budget, logged once
+	lastReply string   // the last error reply to a rate budget, logged once
 	onShared  []func() // run when the fleet goes back to shared mode
 }
 
