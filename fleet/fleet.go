@@ -72,7 +72,7 @@ const DefaultTimeout = 100 * time.Millisecond
 const (
 	tripAfter     = 3
 	timeoutStreak = time.Second
-	probeEvery = 500 * time.Millisecond
+	probeEvery    = 500 * time.Millisecond
 	// backgroundTimeout bounds background commands: a snapshot of a few
 	// megabytes, the lease, the overrides.
 	backgroundTimeout = 2 * time.Second
@@ -123,7 +123,7 @@ type Fleet struct {
 	kind      string
 	changedAt time.Time
 	lastErr   string
-	lastReply string // the last error reply to a rate budget, logged once
+	lastReply string   // the last error reply to a rate budget, logged once
 	onShared  []func() // run when the fleet goes back to shared mode
 }
 
@@ -514,8 +514,14 @@ func (f *Fleet) probe(ctx context.Context) {
 		return
 	}
 	kind, _ := classify(err, true)
-	if !f.hasStarted() {
-		// The first probe decides the starting mode, whatever the kind.
+	if kind == KindReply {
+		// The heartbeat itself refused (scripts disabled, a proxy that
+		// does not speak them): Redis cannot be used as the fleet uses it.
+		kind = KindUnavailable
+	}
+	if !f.hasStarted() || kind != KindTimeout && kind != KindUnreachable {
+		// The first probe decides the starting mode, whatever the kind;
+		// later, an answer that refuses decides at once.
 		f.byKind[kindIndex[kind]].Add(1)
 		f.mu.Lock()
 		f.lastErr = err.Error()
