@@ -62,7 +62,7 @@ func exported(t *testing.T) map[string]string {
 	m := metrics.New()
 	b := fanout.NewBreaker("encar", fanout.DefaultBreakerConfig, fanout.Hooks{})
 	m.WatchBreakers([]*fanout.Breaker{b})
-	m.WatchAuction(&glovis.Store{})
+	m.WatchAuction("glovis", &glovis.Auction{Crawler: &glovis.Crawler{Store: &glovis.Store{}}})
 	m.WatchOverload(fakeOverload{})
 	m.WatchFleet(fakeFleet{})
 	m.Transition("encar", "closed", "open")

@@ -14,7 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lmn/aggregator/sources/glovis"
+	"github.com/lmn/aggregator/auction"
 )
 
 // One replica at a time crawls Glovis (a members-only site with one
@@ -82,7 +82,7 @@ var ErrFenced = errors.New("auction not published: this instance no longer holds
 // lone instance does.
 type Auction struct {
 	fleet   *Fleet
-	crawler *glovis.Crawler
+	crawler Crawler
 	lease   time.Duration
 	log     *slog.Logger
 
@@ -93,8 +93,18 @@ type Auction struct {
 	backoff time.Duration // after the next failure
 }
 
+// Crawler is the auction crawler a lease runs and whose index it shares
+// (an auction.Source).
+type Crawler interface {
+	Refresh(ctx context.Context) error
+	Export() ([]byte, error)
+	Import(data []byte) error
+	Status() auction.Status
+	CrawlInterval() time.Duration
+}
+
 // NewAuction shares c's work across the fleet; lease ≤ 0 is DefaultLease.
-func NewAuction(f *Fleet, c *glovis.Crawler, lease time.Duration, log *slog.Logger) *Auction {
+func NewAuction(f *Fleet, c Crawler, lease time.Duration, log *slog.Logger) *Auction {
 	if lease <= 0 {
 		lease = DefaultLease
 	}
@@ -163,7 +173,7 @@ func (a *Auction) step(ctx context.Context) {
 		return
 	}
 	if !a.due() {
-		if ferr == nil && shared == 0 && a.crawler.Store.Index() != nil {
+		if ferr == nil && shared == 0 && a.crawler.Status().Loaded {
 			// Nothing shared yet (a Redis that restarted empty, an index
 			// restored from a file): the fleet gets this one at once.
 			if err := a.publish(ctx, tok); err != nil {
@@ -209,8 +219,8 @@ func (a *Auction) due() bool {
 	if time.Now().Before(a.nextTry) {
 		return false
 	}
-	ix := a.crawler.Store.Index()
-	return ix == nil || time.Since(ix.BuiltAt()) >= a.crawler.Interval
+	st := a.crawler.Status()
+	return !st.Loaded || time.Since(st.BuiltAt) >= a.crawler.CrawlInterval()
 }
 
 // crawl runs one crawl under cctx and publishes its index under token (0:
@@ -221,7 +231,7 @@ func (a *Auction) crawl(ctx, cctx context.Context, token int64) {
 			a.log.Warn("auction crawl failed; keeping the previous index", "err", err, "retry_in", a.backoff)
 		}
 		a.nextTry = time.Now().Add(a.backoff)
-		a.backoff = min(a.backoff*2, max(a.crawler.Interval, firstBackoff))
+		a.backoff = min(a.backoff*2, max(a.crawler.CrawlInterval(), firstBackoff))
 		return
 	}
 	a.backoff, a.nextTry = firstBackoff, time.Time{}
@@ -335,6 +345,6 @@ func (a *Auction) follow(ctx context.Context) (int64, error) {
 		return v, err
 	}
 	a.version.Store(v)
-	a.log.Info("loaded the fleet's auction index", "version", v, "rows", a.crawler.Store.Index().Len())
+	a.log.Info("loaded the fleet's auction index", "version", v, "rows", a.crawler.Status().Rows)
 	return v, nil
 }

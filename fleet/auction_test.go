@@ -43,10 +43,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // crawlerOf crawls the simulator's Glovis, one site, without detail pages:
 // the tests are about who crawls, not what.
-func crawlerOf(s *sim.Servers) *glovis.Crawler {
+func crawlerOf(s *sim.Servers) *glovis.Auction {
 	hc := sources.NewClient(sources.ClientConfig{Timeout: time.Minute, MaxConns: 4, MaxBody: 8 << 20})
-	return &glovis.Crawler{Client: glovis.NewClient(s.GlovisURL, "", hc), Store: &glovis.Store{}, ACC: "20",
-		Sites: korean.SiteCodes()[:1], Interval: time.Hour, Log: slog.New(slog.DiscardHandler), Parallel: 2}
+	return &glovis.Auction{Crawler: &glovis.Crawler{Client: glovis.NewClient(s.GlovisURL, "", hc), Store: &glovis.Store{}, ACC: "20",
+		Sites: korean.SiteCodes()[:1], Interval: time.Hour, Log: slog.New(slog.DiscardHandler), Parallel: 2}}
 }
 
 // The lease goes to one replica; a replica that lost it cannot publish
@@ -77,15 +77,15 @@ func TestLeaseAndFencing(t *testing.T) {
 	assert.Equal(t, tokA, again, "renewing keeps the token")
 
 	require.NoError(t, a.crawler.Refresh(ctx))
-	rows := a.crawler.Store.Index().Len()
+	rows := a.crawler.Status().Rows
 	require.Positive(t, rows)
 	require.NoError(t, a.publish(ctx, tokA))
 	assert.Equal(t, int64(1), a.Version())
 	v, err := b.follow(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), v)
-	require.NotNil(t, b.crawler.Store.Index(), "b serves what a crawled")
-	assert.Equal(t, rows, b.crawler.Store.Index().Len())
+	require.True(t, b.crawler.Status().Loaded, "b serves what a crawled")
+	assert.Equal(t, rows, b.crawler.Status().Rows)
 
 	// a renews a last time, for a short period, and stops (a paused or dead
 	// crawler): the lease expires and b takes it, with a greater token.
@@ -140,7 +140,7 @@ func TestOneCrawlerForTheFleet(t *testing.T) {
 	rs := []*replica{run("a"), run("b"), run("c")}
 	loaded := func() bool {
 		for _, r := range rs {
-			if r.a.crawler.Store.Index() == nil {
+			if !r.a.crawler.Status().Loaded {
 				return false
 			}
 		}
@@ -178,6 +178,6 @@ func TestOneCrawlerForTheFleet(t *testing.T) {
 	require.NoError(t, s.SetFault("glovis", sim.Fault{Mode: sim.Down}))
 	late := run("late")
 	waitFor(t, "the late replica serving the shared index while Glovis is down",
-		func() bool { return late.a.crawler.Store.Index() != nil })
-	assert.Equal(t, leader.a.crawler.Store.Index().Len(), late.a.crawler.Store.Index().Len())
+		func() bool { return late.a.crawler.Status().Loaded })
+	assert.Equal(t, leader.a.crawler.Status().Rows, late.a.crawler.Status().Rows)
 }

@@ -45,7 +45,7 @@ func TestVehicleDetail(t *testing.T) {
 	assert.Equal(t, []any{"encar"}, e["details"].(map[string]any)["failed_sources"])
 	st.sim.Reset()
 
-	lot := st.svc.Auction.Index().Rows()[0]
+	lot := st.svc.Auction("glovis").Index().Rows()[0]
 	require.NoError(t, st.sim.SetFault("glovis", sim.Fault{Mode: sim.Down}))
 	glovisHits := st.sim.Hits("glovis")
 	a = st.get(t, "/v1/vehicles/"+lot.ID, demoKey)

@@ -25,7 +25,7 @@ var (
 
 func router() (routers.Router, error) {
 	specOnce.Do(func() {
-		doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI)
+		doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI())
 		if err != nil {
 			specErr = err
 			return

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -421,18 +420,14 @@ func oracleAPI(t *testing.T, servers *sim.Servers, calls map[vehicle.Source]int)
 	require.NoError(t, keys.Add(demoKey))
 	codec, err := cursor.NewCodec("oracle-test-secret")
 	require.NoError(t, err)
-	snapshot, err := auctionSnapshot()
-	require.NoError(t, err, "crawling the simulator's auction")
-	file := filepath.Join(t.TempDir(), "auction.json")
-	require.NoError(t, os.WriteFile(file, snapshot, 0o600))
-	svc := service.New(service.Config{
-		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: neverTrips, DealerCalls: calls,
+	file := auctionSnapshotsAt(t, t.TempDir())
+	svc, err := service.New(service.Config{
+		Sources: service.Upstreams(servers.URLs(), time.Minute), CrawlInterval: time.Hour, Breaker: neverTrips, DealerCalls: calls,
 		API:      httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 2 * time.Minute},
 		Snapshot: file,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, svc.Crawler.Restore())
+	require.NoError(t, err)
+	require.NoError(t, svc.Restore())
 	api := httptest.NewServer(svc.API)
 	t.Cleanup(api.Close)
 	return api

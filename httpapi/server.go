@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/lmn/aggregator/auction"
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/search"
@@ -84,7 +85,8 @@ func withDeadline(d time.Duration) middleware {
 type AdminDeps struct {
 	Log      *slog.Logger
 	Breakers []*fanout.Breaker
-	Auction  AuctionState
+	// Auctions are the auction indexes, for readiness and on-call.
+	Auctions []AuctionState
 	Metrics  http.Handler // served at /metrics when not nil
 	// MetricsApart: /metrics has a listener of its own (-metrics-addr).
 	MetricsApart bool
@@ -111,9 +113,10 @@ type AdminDeps struct {
 	Override func(ctx context.Context, source, action, reason string) error
 }
 
-// AuctionState is the auction index as readiness and on-call see it.
+// AuctionState is an auction index as readiness and on-call see it.
 type AuctionState interface {
-	Status() search.AuctionStatus
+	Source() vehicle.Source
+	Status() auction.Status
 }
 
 // NewAdmin returns the admin handler: health, readiness, breakers, pprof.

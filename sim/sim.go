@@ -329,6 +329,11 @@ func (s *Sim) Start() (*Servers, error) {
 	return out, nil
 }
 
+// URLs are the upstreams' base URLs by source name.
+func (ss *Servers) URLs() map[string]string {
+	return map[string]string{"encar": ss.EncarURL, "danawa": ss.DanawaURL, "glovis": ss.GlovisURL}
+}
+
 // Close stops the servers, releasing hung handlers first.
 func (ss *Servers) Close() {
 	ss.sim.Close()

@@ -194,7 +194,7 @@ func TestServeSimAndBreakers(t *testing.T) {
 		`lmn_upstream_requests_total{outcome="blocked",source="danawa"} 3`,
 		`lmn_upstream_requests_total{outcome="rejected",source="danawa"} 2`,
 		`lmn_dealer_unavailable_responses_total 5`,
-		fmt.Sprintf("lmn_auction_index_rows %d", listedLots()),
+		fmt.Sprintf(`lmn_auction_index_rows{source="glovis"} %d`, listedLots()),
 		`lmn_dictionary_unmapped_total{kind="make"}`,
 	}
 	var metrics string
@@ -294,7 +294,7 @@ func TestServeConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1400.0, c.fxRate, "the command line wins over the environment")
 	assert.Equal(t, ":9999", c.addr)
-	assert.Equal(t, 750*time.Millisecond, c.encarTimeout)
+	assert.Equal(t, 750*time.Millisecond, c.sources["encar"].timeout)
 
 	c, err = parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(map[string]string{"LMN_MAX_IN_FLIGHT": "40"}))
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lmn/aggregator/auction"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -52,15 +53,7 @@ func (s *Store) fail(err error, at time.Time) {
 }
 
 // Status is what on-call sees of the index.
-type Status struct {
-	Loaded       bool
-	Rows         int
-	BuiltAt      time.Time
-	LastError    string
-	LastErrAt    time.Time
-	Failures     int64 // failed crawls since the process started
-	DetailErrors int64 // detail pages not read since the process started
-}
+type Status = auction.Status
 
 // Status reports the index's size, age and the last crawl failure.
 func (s *Store) Status() Status {
