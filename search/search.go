@@ -240,4 +240,3 @@ func wantedBefore(q vehicle.Query, rows []dealer.Row, frontier *vehicle.Vehicle)
 	}
 	return n
 }
-

@@ -45,26 +45,26 @@ const maxInFlightPerCore = 32
 const DemoKey = "lmn_stg_demo000000000000000000000000"
 
 type config struct {
-	addr, adminAddr     string
-	sources             map[vehicle.Source]*sourceFlags
-	deadline            time.Duration
-	crawlInterval       time.Duration
-	fxRate              float64
-	cursorSecrets       string
-	keysFile, keys, env string
-	snapshot            string
-	logFormat                      string
-	sim                            bool
-	shutdownGrace                  time.Duration
-	maxInFlight                    int
-	upstreamCacheTTL               time.Duration
-	ratePerSecond                  float64
-	rateBurst                      int
-	trustedProxies                 string
-	redisURL                       string
-	redisTimeout, crawlLease       time.Duration
-	metricsAddr, adminToken        string
-	drainDelay                     time.Duration
+	addr, adminAddr          string
+	sources                  map[vehicle.Source]*sourceFlags
+	deadline                 time.Duration
+	crawlInterval            time.Duration
+	fxRate                   float64
+	cursorSecrets            string
+	keysFile, keys, env      string
+	snapshot                 string
+	logFormat                string
+	sim                      bool
+	shutdownGrace            time.Duration
+	maxInFlight              int
+	upstreamCacheTTL         time.Duration
+	ratePerSecond            float64
+	rateBurst                int
+	trustedProxies           string
+	redisURL                 string
+	redisTimeout, crawlLease time.Duration
+	metricsAddr, adminToken  string
+	drainDelay               time.Duration
 }
 
 // sourceFlags are one source's settings as its flags set them.
