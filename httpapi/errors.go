@@ -92,9 +92,13 @@ func toError(err error) *Error {
 	case errors.As(err, &dd):
 		// Retry-After is the soonest any of them may answer again: one
 		// source back is enough for a 200.
-		failed, retry := make([]string, len(dd.failures)), 0
-		for i, f := range dd.failures {
-			failed[i] = f.Source
+		// failed_sources are the dealers; sources also names any auction
+		// index the request needed that has not loaded.
+		failed, retry := []string{}, 0
+		for _, f := range dd.failures {
+			if vehicle.Source(f.Source).IsDealer() {
+				failed = append(failed, f.Source)
+			}
 			if retry == 0 || f.RetryAfter < retry {
 				retry = f.RetryAfter
 			}
@@ -105,12 +109,8 @@ func toError(err error) *Error {
 	case errors.Is(err, search.ErrNotFound):
 		return errVehicleNotFound
 	case errors.As(err, &au):
-		names := make([]string, len(au.Sources))
-		for i, s := range au.Sources {
-			names[i] = string(s)
-		}
 		return &Error{Status: http.StatusServiceUnavailable, Code: "auction_index_unavailable",
-			Message: "the auction index has not loaded yet", RetryAfter: auctionRetryAfter, Details: map[string]any{"sources": names}}
+			Message: "the auction index has not loaded yet", RetryAfter: auctionRetryAfter, Details: map[string]any{"sources": notLoaded(au.Sources)}}
 	default:
 		return errInternal
 	}

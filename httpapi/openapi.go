@@ -33,6 +33,7 @@ var openapiDoc = sync.OnceValue(func() []byte {
 		panic("openapi.json: " + err.Error()) // embedded, and checked by tests
 	}
 	doc = withSources(doc, "")
+	unavailableSources(doc)
 	out, err := json.MarshalIndent(doc, "", " ")
 	if err != nil {
 		panic("openapi.json: " + err.Error())
@@ -78,6 +79,38 @@ func withSources(node any, header string) any {
 		}
 	}
 	return node
+}
+
+// unavailableSources lets a 503's details.sources name any source: besides
+// the dealers that failed, the auction indexes a request needed that have
+// never loaded (reason not_loaded), in auction_index_unavailable and in a
+// dealer_upstream_unavailable that no source could answer.
+func unavailableSources(doc any) {
+	node := doc
+	for _, k := range []string{"components", "schemas", "Error", "properties", "error", "properties", "details",
+		"properties", "sources", "items", "properties"} {
+		m, ok := node.(map[string]any)
+		if !ok {
+			return
+		}
+		node = m[k]
+	}
+	props, ok := node.(map[string]any)
+	if !ok {
+		return
+	}
+	if src, ok := props["source"].(map[string]any); ok {
+		var all []any
+		for _, s := range vehicle.AllSources() {
+			all = append(all, string(s))
+		}
+		src["enum"] = all
+	}
+	if reason, ok := props["reason"].(map[string]any); ok {
+		if e, ok := reason["enum"].([]any); ok && !slices.Contains(e, any("not_loaded")) {
+			reason["enum"] = append(e, "not_loaded")
+		}
+	}
 }
 
 // sourceEnum returns the enum e with its source names replaced by the

@@ -59,10 +59,12 @@ type Result struct {
 	Outcomes    []fanout.Outcome
 }
 
-// DealersUnavailableError is returned when the request needed no auction
-// rows and every dealer source it needed failed.
+// DealersUnavailableError is returned when every dealer source the request
+// needed failed and no auction index it needed could answer: none was
+// needed, or none of those needed has loaded (Unloaded).
 type DealersUnavailableError struct {
-	Failed []vehicle.Source
+	Failed   []vehicle.Source
+	Unloaded []vehicle.Source
 }
 
 func (e *DealersUnavailableError) Error() string {
@@ -151,7 +153,7 @@ func (s *Service) Search(ctx context.Context, q vehicle.Query) (*Result, error) 
 	// No needed source can answer: every dealer failed, and no auction
 	// index was needed or none of those needed has loaded.
 	if len(tasks) > 0 && len(res.FailedDealers) == len(tasks) && len(auctions) == 0 && !countOnly {
-		return res, &DealersUnavailableError{Failed: res.FailedDealers}
+		return res, &DealersUnavailableError{Failed: res.FailedDealers, Unloaded: res.AuctionUnavailable}
 	}
 	if len(res.AuctionUnavailable) > 0 && len(auctions) == 0 && len(tasks) == 0 {
 		return res, &AuctionUnavailableError{Sources: res.AuctionUnavailable}
