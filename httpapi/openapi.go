@@ -113,9 +113,17 @@ func unavailableSources(doc any) {
 	}
 }
 
-// sourceEnum returns the enum e with its source names replaced by the
-// registry's, or e itself when it lists no sources.
+// sourceEnum returns the enum e with its source names (or auction sites)
+// replaced by the registry's, or e itself when it lists none.
 func sourceEnum(e []any, header bool) []any {
+	sites := registry.Sites()
+	if len(e) > 0 && !slices.ContainsFunc(e, func(v any) bool { s, ok := v.(string); return !ok || !slices.Contains(sites, s) }) {
+		out := make([]any, len(sites))
+		for i, s := range sites {
+			out[i] = s
+		}
+		return out
+	}
 	var names []vehicle.Source
 	var others []any // values that are no source: LMN names not served, null
 	sawDealer, sawAlias, sawAuction := false, false, false

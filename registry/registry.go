@@ -89,6 +89,9 @@ type Description struct {
 	ID       *regexp.Regexp
 	Defaults Defaults
 	Settings []Setting
+	// Sites are an auction's sites as its rows name them (auction.site,
+	// in English), for the OpenAPI document.
+	Sites []string
 	// Build makes the source from its settings and what the service shares
 	// with it.
 	Build func(Env) (Parts, error)
@@ -235,6 +238,19 @@ func IDPattern() string {
 		parts = append(parts, strings.TrimSuffix(strings.TrimPrefix(d.ID.String(), "^"), "$"))
 	}
 	return "^(" + strings.Join(parts, "|") + ")$"
+}
+
+// Sites are the auction sites of every source, in order, each once.
+func Sites() []string {
+	var out []string
+	for _, d := range All() {
+		for _, s := range d.Sites {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // lmnSources are the source names LMN's partners know: asking this service

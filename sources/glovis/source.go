@@ -32,8 +32,18 @@ var Source = registry.Description{
 		{Name: "sites", Default: strings.Join(korean.SiteCodes(), ","), Help: "site codes to crawl", Check: checkSites},
 		{Name: "detail-timeout", Default: "1s", Help: "deadline of reading one lot's detail page for a request (the lot is served as listed past it)", Check: checkPositive},
 	},
+	Sites: siteNames(),
 	Build: build,
 	Sim:   (*sim.Sim).Glovis,
+}
+
+func siteNames() []string {
+	var out []string
+	for _, code := range korean.SiteCodes() {
+		name, _ := korean.Site(code)
+		out = append(out, name)
+	}
+	return out
 }
 
 func checkSites(v string) error {
