@@ -71,9 +71,6 @@ func (e *DealersUnavailableError) Error() string {
 	return fmt.Sprintf("every needed dealer source failed: %v", e.Failed)
 }
 
-// ErrAuctionUnavailable is what an AuctionUnavailableError is.
-var ErrAuctionUnavailable = errors.New("auction index not loaded yet")
-
 // AuctionUnavailableError is returned for a request that needed only
 // auction sources none of whose indexes has loaded yet.
 type AuctionUnavailableError struct {
@@ -83,8 +80,6 @@ type AuctionUnavailableError struct {
 func (e *AuctionUnavailableError) Error() string {
 	return fmt.Sprintf("auction index not loaded yet: %v", e.Sources)
 }
-
-func (e *AuctionUnavailableError) Is(target error) bool { return target == ErrAuctionUnavailable }
 
 // Search runs q. When every needed dealer source failed it returns a
 // DealersUnavailableError together with the Result, whose Outcomes say why.
