@@ -14,6 +14,7 @@ const (
 	Glovis Source = "glovis"
 	Encar  Source = "encar"
 	Danawa Source = "danawa"
+	KCar   Source = "kcar"
 )
 
 // DealerSources are the live dealer upstreams, in the fixed order the
