@@ -85,12 +85,17 @@ var listFields = []string{"ORDER", "MNUFTR_CD", "MODEL_GRP_CD", "MODEL_CD", "OPT
 	"CAR_TYPE", "CARMD_CD", "TO_DATE", "FROM_DATE", "CAR_STAT_CD", "AUC_SEQ", "TODAY", "IPTCAR_DCD", "AUC_PLC_CD",
 	"START_DATE", "END_DATE"}
 
+// pageSize is the rows a page is asked for: PageSize within 1..MaxPageSize.
+func (c *Client) pageSize() int {
+	if c.PageSize <= 0 || c.PageSize > MaxPageSize {
+		return MaxPageSize
+	}
+	return c.PageSize
+}
+
 // Form is the body of a list request for p.
 func (c *Client) Form(p ListPage) url.Values {
-	size := c.PageSize
-	if size <= 0 || size > MaxPageSize {
-		size = MaxPageSize
-	}
+	size := c.pageSize()
 	page := max(p.Page, 1)
 	start := page
 	if c.Paging == RowOffset {
