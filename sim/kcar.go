@@ -207,13 +207,16 @@ type KCarLot struct {
 	PageType string // the page that shows it: wCfm or wRst, "" when not listed
 
 	Make, ModelGroup string // Encar's words for the make and model group
-	Fuel             string // Encar's word for the fuel
-	Manual           bool
-	Year             int
-	MileageKm        int
-	PriceWon         int    // start price; 0 when not published
-	Color            string // K Car's colour word; 기타 for none
-	Grade            string // "A2": CAR_POINT2 and CAR_POINT
+	// K Car's own words, as the list answer has them: MNUFTR_NM, MODEL_NM,
+	// and the trim's two grade names, GRD_LCSF_NM and GRD_SCSF_NM.
+	KCarMake, KCarModel, TrimLarge, TrimSmall string
+	Fuel                                      string // Encar's word for the fuel
+	Manual                                    bool
+	Year                                      int
+	MileageKm                                 int
+	PriceWon                                  int    // start price; 0 when not published
+	Color                                     string // K Car's colour word; 기타 for none
+	Grade                                     string // "A2": CAR_POINT2 and CAR_POINT
 }
 
 // KCarLots returns every lot the simulation holds, as it stands at the
@@ -235,7 +238,8 @@ func (s *Sim) KCarLots() []KCarLot {
 		out[i] = KCarLot{
 			ID: "kcar_" + strings.ToLower(a.code) + "_" + strconv.Itoa(l.no), CarID: l.carID, Plate: l.plate,
 			Date: a.start, Status: kcarStatus[l.state(now)], Listed: page != "", Lane: l.lane, PageType: page,
-			Make: l.m.make_, ModelGroup: l.m.group, Fuel: l.fuel, Manual: !l.auto, Year: l.year, MileageKm: l.km,
+			Make: l.m.make_, ModelGroup: l.m.group, KCarMake: kcarMakes[l.m.make_][1], KCarModel: l.gen,
+			TrimLarge: l.trim, TrimSmall: l.sub, Fuel: l.fuel, Manual: !l.auto, Year: l.year, MileageKm: l.km,
 			PriceWon: l.priceWon, Color: l.kcolor, Grade: l.letter + strconv.Itoa(l.point),
 		}
 	}

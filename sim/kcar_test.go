@@ -195,3 +195,25 @@ func TestKCarRefusals(t *testing.T) {
 	assert.Error(t, s.SetFault("nosuch", Fault{Mode: Healthy}))
 	assert.Positive(t, s.Hits(KCarName))
 }
+
+// TestKCarLotsSayWhatTheRowsSay: the inventory tests compute expectations
+// from names the rows carry, in K Car's own words.
+func TestKCarLotsSayWhatTheRowsSay(t *testing.T) {
+	s := New()
+	byID := map[string]KCarLot{}
+	for _, l := range s.KCarLots() {
+		byID[l.ID] = l
+	}
+	_, a := postKCar(t, s.KCar(), kcarForm("wCfm", "B", 1, 100))
+	require.NotEmpty(t, a.Rows)
+	for _, r := range a.Rows {
+		l, ok := byID["kcar_"+strings.ToLower(r["AUC_CD"].(string))+"_"+r["EXBIT_SEQ"].(string)]
+		require.True(t, ok)
+		assert.Equal(t, [4]string{l.KCarMake, l.KCarModel, l.TrimLarge, l.TrimSmall},
+			[4]string{r["MNUFTR_NM"].(string), r["MODEL_NM"].(string), r["GRD_LCSF_NM"].(string), r["GRD_SCSF_NM"].(string)})
+		assert.Equal(t, [3]string{l.Plate, l.CarID, l.Color}, [3]string{r["CNO"].(string), r["CAR_ID"].(string), r["EXTERIOR_COLOR_NM"].(string)})
+		assert.Equal(t, l.Grade, r["CAR_POINT2"].(string)+r["CAR_POINT"].(string))
+		assert.Equal(t, strconv.Itoa(l.PriceWon), r["AUC_STRT_PRC"])
+		assert.Equal(t, strconv.Itoa(l.MileageKm), r["MILG"])
+	}
+}
