@@ -9,7 +9,6 @@ package kcar
 import (
 	"context"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -147,14 +146,10 @@ func (c *Client) List(ctx context.Context, p ListPage) (*List, error) {
 	case resp.Status != http.StatusOK:
 		return nil, fmt.Errorf("kcar %s: unexpected status %d", what, resp.Status)
 	}
-	if mt, _, _ := mime.ParseMediaType(resp.ContentType); mt == "text/html" {
-		// An expired session or the WAF: a page, not data. The body says
-		// which (ExtractList), and never becomes an empty auction.
-		if err := checkBody(resp.Body); err != nil {
-			return nil, fmt.Errorf("kcar %s: %w", what, err)
-		}
-		return nil, fmt.Errorf("kcar %s: %w: JSON with Content-Type %s", what, sources.ErrBlocked, resp.ContentType)
-	}
+	// An expired session or the WAF answers 200 with a page, not data.
+	// The body, not the Content-Type (which no saved answer shows), says
+	// which: ExtractList tells the login page from any other page, and
+	// neither becomes an empty auction.
 	l, err := ExtractList(resp.Body, p.Lane)
 	if err != nil {
 		return nil, fmt.Errorf("kcar %s: %w", what, err)

@@ -95,8 +95,15 @@ func TestListRefusals(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(capt)
 	})
+	mux.HandleFunc("/mislabelled/"+ListPath[1:], func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+		_, _ = w.Write(capt)
+	})
 	site := httptest.NewServer(mux)
 	defer site.Close()
+	l, err := NewClient(site.URL+"/mislabelled", "", httpClient()).List(context.Background(), ListPage{AucType: "weekly", PageType: "wCfm", Lane: "B"})
+	require.NoError(t, err, "JSON labelled text/html is read: the body says what it is")
+	assert.Len(t, l.Lots, 100)
 	for _, c := range []struct {
 		prefix string
 		page   ListPage

@@ -83,6 +83,10 @@ const HistoryKeep = 180 * 24 * time.Hour
 // the page it is asked for, and the crawl fails rather than loops.
 const MaxPages = 50
 
+// DefaultAucType is the auction the crawler reads: the weekly one, the
+// only one whose answer has been seen.
+const DefaultAucType = "weekly"
+
 // Defaults of the settings the site does not tell (see the package doc).
 var (
 	DefaultLanes     = []string{"A", "B", "C", "D"}
@@ -97,7 +101,7 @@ var (
 type Crawler struct {
 	Client    *Client
 	Store     *Store
-	AucType   string        // "weekly"
+	AucType   string        // DefaultAucType when ""
 	Lanes     []string      // DefaultLanes when nil
 	PageTypes []string      // DefaultPageTypes when nil
 	Interval  time.Duration // between successful crawls
@@ -180,7 +184,10 @@ func (c *Crawler) guard(fn func() error) error {
 
 func (c *Crawler) refresh(ctx context.Context) error {
 	started := time.Now()
-	lanes, pageTypes := c.Lanes, c.PageTypes
+	aucType, lanes, pageTypes := c.AucType, c.Lanes, c.PageTypes
+	if aucType == "" {
+		aucType = DefaultAucType
+	}
 	if lanes == nil {
 		lanes = DefaultLanes
 	}
@@ -200,7 +207,7 @@ func (c *Crawler) refresh(ctx context.Context) error {
 	for i, w := range walks {
 		g.Go(func() error {
 			return c.contain(func() (err error) {
-				found[i], err = c.walkLane(gctx, w.pageType, w.lane)
+				found[i], err = c.walkLane(gctx, aucType, w.pageType, w.lane)
 				return err
 			})
 		})
@@ -243,7 +250,7 @@ func (c *Crawler) refresh(ctx context.Context) error {
 // walkLane reads one lane's pages in turn until one holds fewer rows than
 // a full page, or adds no lot the walk has not seen (a site that answers
 // every page with the first). Lots come back each once.
-func (c *Crawler) walkLane(ctx context.Context, pageType, lane string) ([]Lot, error) {
+func (c *Crawler) walkLane(ctx context.Context, aucType, pageType, lane string) ([]Lot, error) {
 	var out []Lot
 	seen := map[string]bool{}
 	for page := 1; ; page++ {
@@ -252,7 +259,7 @@ func (c *Crawler) walkLane(ctx context.Context, pageType, lane string) ([]Lot, e
 		}
 		var l *List
 		err := c.guard(func() (err error) {
-			l, err = c.Client.List(ctx, ListPage{AucType: c.AucType, PageType: pageType, Lane: lane, Page: page})
+			l, err = c.Client.List(ctx, ListPage{AucType: aucType, PageType: pageType, Lane: lane, Page: page})
 			return err
 		})
 		if err != nil {

@@ -23,11 +23,11 @@ import (
 	"github.com/lmn/aggregator/vehicle"
 )
 
-// newCrawler's deadline is one no busy machine misses: these tests are
+// newCrawler leaves AucType to its default. Its deadline is one no busy machine misses: these tests are
 // about what a crawl reads, and the simulator never hangs in them.
 func newCrawler(t *testing.T, base, snapshot string) *Crawler {
 	hc := sources.NewClient(sources.ClientConfig{Timeout: time.Minute})
-	return &Crawler{Client: NewClient(base, "", hc), Store: &Store{}, AucType: "weekly", Interval: time.Hour,
+	return &Crawler{Client: NewClient(base, "", hc), Store: &Store{}, Interval: time.Hour,
 		Snapshot: snapshot, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Parallel: 4}
 }
 
