@@ -69,7 +69,7 @@ func TestCaptureAgainstRaw(t *testing.T) {
 	}
 	start := time.Date(2026, 4, 30, 13, 0, 0, 0, time.FixedZone("", 9*3600))
 	end := start.Add(5 * time.Hour)
-	priced, graded := 0, 0
+	priced, graded, hopeStep := 0, 0, 0
 	for i, r := range raw.CarList {
 		got := l.Lots[i]
 		v := got.Vehicle
@@ -109,6 +109,12 @@ func TestCaptureAgainstRaw(t *testing.T) {
 			priced++
 			hope := int64(atoi(s(r, "AUC_STRT_HOPE")))
 			assert.GreaterOrEqual(t, hope, price, "the hoped price is not below the start price in won")
+			if hope-price == 200_000 {
+				hopeStep++
+			}
+			// Cars of 2016-2023 sell for millions of won; in 만원 these
+			// would be 680..4,320.
+			assert.True(t, price >= 1_000_000 && price <= 100_000_000, "%s: ₩%d", exbit, price)
 		}
 		assert.Equal(t, s(r, "CAR_POINT2"), v.AccidentGrade)
 		assert.Equal(t, wantExterior[s(r, "CAR_POINT")], v.ExteriorGrade, exbit)
@@ -130,5 +136,6 @@ func TestCaptureAgainstRaw(t *testing.T) {
 		assert.Equal(t, vehicle.Auction{Site: "Osan", LotNumber: 2001 + i, Status: vehicle.AuctionUpcoming, Count: 1}, a, exbit)
 	}
 	assert.Equal(t, 21, priced, "21 rows publish a start price")
+	assert.Equal(t, 20, hopeStep, "20 of them hope for ₩200,000 above the start: both are in won")
 	assert.Equal(t, 100, graded)
 }
