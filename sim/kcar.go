@@ -43,9 +43,6 @@ const KCarWindow = 5 * time.Hour
 
 func (a kcarAuction) end() time.Time { return a.start.Add(KCarWindow) }
 
-// KCarLanes are the lanes the site has; D is always empty here.
-var KCarLanes = []string{"A", "B", "C", "D"}
-
 // kcarSites: lanes A and B are at 오산 (code 112, as in the real answer),
 // lane C at 세종, whose real code is not known (213 is this simulator's).
 var kcarSites = map[string][2]string{"A": {"112", "오산경매장"}, "B": {"112", "오산경매장"}, "C": {"213", "세종경매장"}}

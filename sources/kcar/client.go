@@ -92,8 +92,8 @@ func (c *Client) pageSize() int {
 	return c.PageSize
 }
 
-// Form is the body of a list request for p.
-func (c *Client) Form(p ListPage) url.Values {
+// form is the body of a list request for p.
+func (c *Client) form(p ListPage) url.Values {
 	size := c.pageSize()
 	page := max(p.Page, 1)
 	start := page
@@ -117,7 +117,7 @@ func (c *Client) Form(p ListPage) url.Values {
 // List fetches one page of a lane's list.
 func (c *Client) List(ctx context.Context, p ListPage) (*List, error) {
 	what := fmt.Sprintf("list %s lane %s page %d", p.PageType, p.Lane, max(p.Page, 1))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+ListPath, strings.NewReader(c.Form(p).Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+ListPath, strings.NewReader(c.form(p).Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("kcar %s: %w", what, err)
 	}

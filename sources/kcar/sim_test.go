@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/sources"
 )
 
 // TestSimulatorReadsLikeTheSite: every page the simulated site serves,
@@ -69,4 +70,24 @@ func gradeNumber(g, simGrade string) int {
 		return n
 	}
 	return -1
+}
+
+// TestSimulatorFaultsReadAsTheirKind: each fault mode of the simulated
+// site reaches the crawler as the failure kind the breaker and the
+// partners' headers are told.
+func TestSimulatorFaultsReadAsTheirKind(t *testing.T) {
+	s := sim.New()
+	site := httptest.NewServer(s.KCar())
+	defer site.Close()
+	defer s.Close()
+	c := NewClient(site.URL, "", sources.NewClient(sources.ClientConfig{Timeout: time.Minute, MaxBody: 8 << 20}))
+	page := ListPage{AucType: "weekly", PageType: "wCfm", Lane: "B", Page: 1}
+	for mode, want := range map[string]string{
+		sim.Down: "http_5xx", sim.HTTP403: "blocked", sim.Blocked: "login", sim.Drift: "drift",
+		sim.Truncated: "error", sim.Huge: "oversize", sim.Healthy: "success",
+	} {
+		require.NoError(t, s.SetFault(sim.KCarName, sim.Fault{Mode: mode}))
+		_, err := c.List(context.Background(), page)
+		assert.Equal(t, want, sources.Outcome(err), "%s: %v", mode, err)
+	}
 }
