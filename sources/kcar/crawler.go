@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lmn/aggregator/sources"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // Store holds the current K Car index. Readers never block: a crawl swaps
@@ -216,14 +217,15 @@ func (c *Crawler) refresh(ctx context.Context) error {
 		return err
 	}
 	// A lot on two pages (the results page and a confirmed list not yet
-	// moved on) is kept once, as the later page type lists it: results
-	// come after the confirmed list in the order page types are walked.
+	// moved on) is kept once, with its result when one page has it.
 	var lots []Lot
 	at := map[string]int{}
 	for _, ls := range found {
 		for _, l := range ls {
 			if i, ok := at[l.Vehicle.ID]; ok {
-				lots[i] = l
+				if l.Vehicle.Auction.Status != vehicle.AuctionUpcoming {
+					lots[i] = l
+				}
 				continue
 			}
 			at[l.Vehicle.ID] = len(lots)

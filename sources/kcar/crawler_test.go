@@ -333,3 +333,35 @@ func TestVehicleFromTheIndex(t *testing.T) {
 		assert.ErrorIs(t, err, sources.ErrNotFound, id)
 	}
 }
+
+// TestResultWinsOverTheConfirmedList: a lot both pages show (the results
+// page and a confirmed list not yet moved on) is served with its result,
+// whichever page type is walked first.
+func TestResultWinsOverTheConfirmedList(t *testing.T) {
+	body, err := os.ReadFile(capture)
+	require.NoError(t, err)
+	results := bytes.ReplaceAll(body, []byte(`"PAGE_TYPE": "wCfm"`), []byte(`"PAGE_TYPE": "wRst"`))
+	results = bytes.ReplaceAll(results, []byte(`"AUC_STAT_NM": "출품마감"`), []byte(`"AUC_STAT_NM": "유찰"`))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		b := body
+		if r.PostForm.Get("PAGE_TYPE") == "wRst" {
+			b = results
+		}
+		if r.PostForm.Get("START_RNUM") != "1" {
+			b = bytes.Replace(b, []byte(`"CAR_LIST": [`), []byte(`"CAR_LIST": [], "x": [`), 1)
+		}
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	for _, order := range [][]string{{"wCfm", "wRst"}, {"wRst", "wCfm"}} {
+		c := newCrawler(t, srv.URL, "")
+		c.Lanes, c.PageTypes = []string{"B"}, order
+		require.NoError(t, c.Refresh(context.Background()))
+		ix := c.Store.Index()
+		require.Equal(t, 100, ix.Len(), "%v", order)
+		for _, v := range ix.Rows() {
+			require.Equal(t, vehicle.AuctionNoBid, v.Auction.Status, "%v %s", order, v.ID)
+		}
+	}
+}
