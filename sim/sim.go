@@ -55,6 +55,7 @@ type Sim struct {
 	encar  []car
 	danawa []car
 	glovis []lot
+	kcar   []kcarLot
 	lists  listPages // rendered Encar and Danawa list answers
 
 	mu     sync.RWMutex
@@ -90,6 +91,11 @@ func New() *Sim {
 		s.faults[src] = Fault{Mode: Healthy}
 		s.hits[src] = new(atomic.Int64)
 	}
+	// K Car draws from a generator of its own, so that the other
+	// inventories stay what they were.
+	s.kcar = generateKCar(rand.New(rand.NewPCG(20250619, 2)), 900)
+	s.faults[KCarName] = Fault{Mode: Healthy}
+	s.hits[KCarName] = new(atomic.Int64)
 	return s
 }
 
@@ -112,7 +118,7 @@ func (s *Sim) SetNow(t time.Time) {
 
 // SetFault switches source into f.
 func (s *Sim) SetFault(source string, f Fault) error {
-	if !slices.Contains(Sources, source) {
+	if s.hits[source] == nil { // fixed when the simulator is made
 		return fmt.Errorf("unknown source %q", source)
 	}
 	if !slices.Contains(modes, f.Mode) {
@@ -129,7 +135,7 @@ func (s *Sim) SetFault(source string, f Fault) error {
 
 // Reset makes every source healthy.
 func (s *Sim) Reset() {
-	for _, src := range Sources {
+	for src := range s.hits {
 		_ = s.SetFault(src, Fault{Mode: Healthy})
 	}
 }

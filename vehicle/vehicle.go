@@ -18,6 +18,7 @@ const (
 	Glovis Source = "glovis"
 	Encar  Source = "encar"
 	Danawa Source = "danawa"
+	KCar   Source = "kcar"
 )
 
 // sources are the registered sources, auctions first, each kind in the
