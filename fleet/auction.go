@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lmn/aggregator/auction"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // One replica at a time crawls Glovis (a members-only site with one
@@ -26,9 +27,10 @@ import (
 // the publisher's token, so a crawler that lost its lease (paused, cut off)
 // can never overwrite the index of the one that took over.
 const (
-	leaseKey    = "lmn:auction:lease"    // "instance token", expiring
-	fenceKey    = "lmn:auction:fence"    // the last token handed out
-	snapshotKey = "lmn:auction:snapshot" // version, token, by, data (gzip JSON)
+	// Each auction source has its own keys: lmn:auction:<source>:lease
+	// ("instance token", expiring), …:fence (the last token handed out) and
+	// …:snapshot (version, token, by, data as gzip JSON).
+	auctionKeys = "lmn:auction:"
 	// DefaultLease is the lease's period: a crawler that dies hands over
 	// within it.
 	DefaultLease = 15 * time.Second
@@ -83,6 +85,8 @@ var ErrFenced = errors.New("auction not published: this instance no longer holds
 type Auction struct {
 	fleet   *Fleet
 	crawler Crawler
+	// leaseKey, fenceKey and snapshotKey are the crawler's source's keys.
+	leaseKey, fenceKey, snapshotKey string
 	lease   time.Duration
 	log     *slog.Logger
 
@@ -99,6 +103,7 @@ type Crawler interface {
 	Refresh(ctx context.Context) error
 	Export() ([]byte, error)
 	Import(data []byte) error
+	Source() vehicle.Source
 	Status() auction.Status
 	CrawlInterval() time.Duration
 }
@@ -108,7 +113,9 @@ func NewAuction(f *Fleet, c Crawler, lease time.Duration, log *slog.Logger) *Auc
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	return &Auction{fleet: f, crawler: c, lease: lease, log: log, backoff: firstBackoff}
+	prefix := auctionKeys + string(c.Source()) + ":"
+	return &Auction{fleet: f, crawler: c, lease: lease, log: log.With("source", c.Source()), backoff: firstBackoff,
+		leaseKey: prefix + "lease", fenceKey: prefix + "fence", snapshotKey: prefix + "snapshot"}
 }
 
 const firstBackoff = 5 * time.Second
@@ -245,7 +252,7 @@ func (a *Auction) crawl(ctx, cctx context.Context, token int64) {
 
 func (a *Auction) acquire(ctx context.Context) (tok int64, err error) {
 	err = a.fleet.Background(ctx, func(ctx context.Context, rdb *redis.Client) error {
-		tok, err = acquire.Run(ctx, rdb, []string{leaseKey, fenceKey}, a.fleet.instance, a.lease.Milliseconds()).Int64()
+		tok, err = acquire.Run(ctx, rdb, []string{a.leaseKey, a.fenceKey}, a.fleet.instance, a.lease.Milliseconds()).Int64()
 		return err
 	})
 	return tok, err
@@ -261,7 +268,7 @@ func (a *Auction) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = a.fleet.Background(ctx, func(ctx context.Context, rdb *redis.Client) error {
-		return release.Run(ctx, rdb, []string{leaseKey}, a.fleet.instance, tok).Err()
+		return release.Run(ctx, rdb, []string{a.leaseKey}, a.fleet.instance, tok).Err()
 	})
 }
 
@@ -281,7 +288,7 @@ func (a *Auction) publish(ctx context.Context, token int64) error {
 	}
 	var v int64
 	err = a.fleet.Background(ctx, func(ctx context.Context, rdb *redis.Client) (err error) {
-		v, err = publish.Run(ctx, rdb, []string{leaseKey, snapshotKey}, a.fleet.instance, token, buf.Bytes()).Int64()
+		v, err = publish.Run(ctx, rdb, []string{a.leaseKey, a.snapshotKey}, a.fleet.instance, token, buf.Bytes()).Int64()
 		return err
 	})
 	if err != nil && redis.HasErrorPrefix(err, "FENCED") {
@@ -303,7 +310,7 @@ func (a *Auction) publish(ctx context.Context, token int64) error {
 func (a *Auction) follow(ctx context.Context) (int64, error) {
 	var v int64
 	err := a.fleet.Background(ctx, func(ctx context.Context, rdb *redis.Client) error {
-		s, err := rdb.HGet(ctx, snapshotKey, "version").Result()
+		s, err := rdb.HGet(ctx, a.snapshotKey, "version").Result()
 		if errors.Is(err, redis.Nil) {
 			return nil // nothing published yet
 		}
@@ -318,7 +325,7 @@ func (a *Auction) follow(ctx context.Context) (int64, error) {
 	}
 	var data []byte
 	err = a.fleet.Background(ctx, func(ctx context.Context, rdb *redis.Client) (err error) {
-		res, err := rdb.HMGet(ctx, snapshotKey, "version", "data").Result()
+		res, err := rdb.HMGet(ctx, a.snapshotKey, "version", "data").Result()
 		if err != nil {
 			return err
 		}
