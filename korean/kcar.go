@@ -52,3 +52,12 @@ func KCarSite(code, name string) (string, bool) {
 	}
 	return "", false
 }
+
+// KCarSites lists the English names of K Car's auction sites.
+func KCarSites() []string {
+	out := make([]string, len(kcarSites))
+	for i, s := range kcarSites {
+		out[i] = s.english
+	}
+	return out
+}

@@ -255,7 +255,7 @@ func Sites() []string {
 
 // lmnSources are the source names LMN's partners know: asking this service
 // for one it does not serve is an error naming it, not an empty answer.
-var lmnSources = []string{"sk", "aj", "lotte", "kcar"}
+var lmnSources = []string{"sk", "aj", "lotte"}
 
 // Unserved are LMN source names no registered source serves.
 func Unserved() []string {

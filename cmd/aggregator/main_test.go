@@ -88,7 +88,7 @@ func TestServeSimAndBreakers(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	// The printed example answers with rows from all three sources.
+	// The printed example answers with rows from all four sources.
 	req, _ := http.NewRequest(http.MethodGet, api+example, nil)
 	req.Header.Set("x-api-key", DemoKey)
 	resp, err := http.DefaultClient.Do(req)
@@ -109,7 +109,7 @@ func TestServeSimAndBreakers(t *testing.T) {
 			from[r.Source] = true
 		}
 	}
-	assert.Equal(t, map[string]bool{"glovis": true, "encar": true, "danawa": true}, from, "the README's example")
+	assert.Equal(t, map[string]bool{"glovis": true, "kcar": true, "encar": true, "danawa": true}, from, "the README's example")
 
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "force-open", "encar", "-reason", "test"}, noenv, &out, &out))
