@@ -87,8 +87,8 @@ type Auction struct {
 	crawler Crawler
 	// leaseKey, fenceKey and snapshotKey are the crawler's source's keys.
 	leaseKey, fenceKey, snapshotKey string
-	lease   time.Duration
-	log     *slog.Logger
+	lease                           time.Duration
+	log                             *slog.Logger
 
 	token   atomic.Int64 // the lease's token while held, else 0
 	version atomic.Int64 // the shared snapshot version in service here
