@@ -85,10 +85,11 @@ var ErrFenced = errors.New("auction not published: this instance no longer holds
 type Auction struct {
 	fleet   *Fleet
 	crawler Crawler
+	lease   time.Duration
+	log     *slog.Logger
+
 	// leaseKey, fenceKey and snapshotKey are the crawler's source's keys.
 	leaseKey, fenceKey, snapshotKey string
-	lease                           time.Duration
-	log                             *slog.Logger
 
 	token   atomic.Int64 // the lease's token while held, else 0
 	version atomic.Int64 // the shared snapshot version in service here
