@@ -259,7 +259,7 @@ func (s *Sim) Control() http.Handler {
 	}
 	mux.HandleFunc("GET /sim", func(w http.ResponseWriter, _ *http.Request) {
 		out := map[string]status{}
-		for _, src := range Sources {
+		for src := range s.hits { // every upstream played, K Car's included
 			out[src] = status{Fault: s.fault(src), Requests: s.Hits(src)}
 		}
 		writeJSON(w, http.StatusOK, out)
