@@ -130,7 +130,7 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 		dur(&f.timeout, name+"-timeout", sourceEnv(d.Name, "timeout"), d.Defaults.Timeout, what)
 		for _, st := range d.Settings {
 			f.own[st.Name] = new(string)
-			str(f.own[st.Name], name+"-"+st.Name, sourceEnv(d.Name, st.Name), st.Default, d.Title+" "+st.Help)
+			str(f.own[st.Name], name+"-"+st.Name, sourceEnv(d.Name, st.Name), st.Default, d.Title+": "+st.Help)
 		}
 	}
 	dur(&c.deadline, "deadline", "LMN_REQUEST_DEADLINE", 3*time.Second, "deadline of a whole API request")
