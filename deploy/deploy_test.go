@@ -71,10 +71,10 @@ func exported(t *testing.T) map[string]string {
 	m := metrics.New()
 	b := breaker.New("encar", breaker.DefaultConfig, breaker.Hooks{})
 	m.WatchBreakers([]*breaker.Breaker{b})
-	m.WatchAuction(&glovis.Store{})
+	m.WatchAuction("glovis", &glovis.Auction{Crawler: &glovis.Crawler{Store: &glovis.Store{}}})
 	m.WatchOverload(fakeOverload{})
 	m.WatchFleet(fakeFleet{}, fleet.Kinds)
-	m.WatchCrawlLease(fakeFleet{})
+	m.WatchCrawlLease("glovis", fakeFleet{})
 	m.WatchSharedAnswers("encar", fakeFleet{})
 	m.Transition("encar", "closed", "open")
 	m.UpstreamCall("encar", "success", time.Millisecond)
@@ -128,8 +128,8 @@ func checkNames(t *testing.T, where, query string, types map[string]string) {
 // increase() sees the first failure.
 func TestFamiliesPresentFromStart(t *testing.T) {
 	m := metrics.New()
-	service.New(service.Config{Metrics: m, Breaker: breaker.DefaultConfig, EncarTimeout: time.Second, DanawaTimeout: time.Second,
-		GlovisTimeout: time.Second, CrawlInterval: time.Minute}, slog.New(slog.DiscardHandler))
+	_, err := service.New(service.Config{Metrics: m, Breaker: breaker.DefaultConfig, CrawlInterval: time.Minute}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()

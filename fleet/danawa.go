@@ -34,7 +34,7 @@ const writtenMax = 1 << 17
 // Rows remembers Danawa rows here and in Redis.
 type Rows struct {
 	fleet   *Fleet
-	local   *danawa.Recent
+	local   danawa.Remembered
 	log     *slog.Logger
 	pending chan []vehicle.Vehicle // copies: the rows searches add are shared
 	dropped atomic.Uint64          // batches not written to Redis: the queue was full
@@ -49,7 +49,7 @@ type Rows struct {
 }
 
 // NewRows shares local's rows through the fleet.
-func NewRows(f *Fleet, local *danawa.Recent, log *slog.Logger) *Rows {
+func NewRows(f *Fleet, local danawa.Remembered, log *slog.Logger) *Rows {
 	return &Rows{fleet: f, local: local, log: log, pending: make(chan []vehicle.Vehicle, pendingBatches),
 		written: map[string]*vehicle.Vehicle{}}
 }

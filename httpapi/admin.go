@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/lmn/aggregator/auction"
 	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/buildinfo"
 	"github.com/lmn/aggregator/vehicle"
@@ -15,15 +17,21 @@ func handleHealthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz is ready once the auction index has loaded (from a crawl or
-// the snapshot). Dealer breakers never make it fail: a dealer outage is
-// served as partial answers, not by taking instances out of rotation.
+// handleReadyz is ready once every auction index has loaded (from a crawl
+// or the snapshot) or failed its first load: an auction that cannot load is
+// left out of answers and named in them, not a reason to keep the other
+// sources from partners. Dealer breakers never make it fail: a dealer
+// outage is served as partial answers, not by taking instances out of
+// rotation.
 func handleReadyz(d AdminDeps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		st := d.Auction.Status()
 		status, code := "ok", http.StatusOK
-		if !st.Loaded {
-			status, code = "not ready", http.StatusServiceUnavailable
+		statuses := make([]auction.Status, len(d.Auctions))
+		for i, a := range d.Auctions {
+			statuses[i] = a.Status()
+			if st := statuses[i]; !st.Loaded && st.Failures == 0 {
+				status, code = "not ready", http.StatusServiceUnavailable
+			}
 		}
 		if d.Draining != nil && d.Draining() {
 			status, code = "draining", http.StatusServiceUnavailable
@@ -41,15 +49,18 @@ func handleReadyz(d AdminDeps) http.HandlerFunc {
 			writeJSON(w, code, map[string]string{"status": status})
 			return
 		}
-		check := map[string]any{"name": "auction_index", "ok": st.Loaded, "rows": st.Rows}
-		if st.Loaded {
-			check["built_at"] = st.BuiltAt.In(vehicle.KST).Format(time.RFC3339)
-			check["age_seconds"] = int(time.Since(st.BuiltAt).Seconds())
+		var checks []any
+		for i, st := range statuses {
+			check := map[string]any{"name": "auction_index", "source": d.Auctions[i].Source(), "ok": st.Loaded, "rows": st.Rows}
+			if st.Loaded {
+				check["built_at"] = st.BuiltAt.In(vehicle.KST).Format(time.RFC3339)
+				check["age_seconds"] = int(time.Since(st.BuiltAt).Seconds())
+			}
+			if st.LastError != "" {
+				check["last_crawl_error"] = st.LastError
+			}
+			checks = append(checks, check)
 		}
-		if st.LastError != "" {
-			check["last_crawl_error"] = st.LastError
-		}
-		checks := []any{check}
 		if fleet != nil {
 			checks = append(checks, fleet)
 		}
@@ -75,8 +86,8 @@ type breakerView struct {
 
 func view(d AdminDeps, b *breaker.Breaker, history bool) breakerView {
 	v := breakerView{Snapshot: inKST(b.Snapshot(history))}
-	if b.Name() == string(vehicle.Glovis) && d.Auction != nil {
-		st := d.Auction.Status()
+	if i := slices.IndexFunc(d.Auctions, func(a AuctionState) bool { return string(a.Source()) == b.Name() }); i >= 0 {
+		st := d.Auctions[i].Status()
 		a := map[string]any{"loaded": st.Loaded, "rows": st.Rows}
 		if st.Loaded {
 			a["built_at"] = st.BuiltAt.In(vehicle.KST)

@@ -25,7 +25,9 @@ import (
 func TestHungSourceHoldsOnlyItsShare(t *testing.T) {
 	overload := httpapi.NewOverload(8)
 	st := newStack(t, neverTrips, func(c *service.Config) {
-		c.EncarBulkhead = 3
+		st := c.Sources["encar"]
+		st.Bulkhead = 3
+		c.Sources["encar"] = st
 		c.API.Overload = overload
 	})
 	require.NoError(t, st.sim.SetFault("encar", sim.Fault{Mode: sim.Hang}))

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/service"
 )
 
@@ -36,7 +37,7 @@ func fakeEncar(t *testing.T) *httptest.Server {
 func TestEncarOffsetCeilingEndsTheWalk(t *testing.T) {
 	enc := fakeEncar(t)
 	t.Cleanup(enc.Close)
-	st := newStack(t, neverTrips, func(c *service.Config) { c.EncarURL = enc.URL })
+	st := newStack(t, neverTrips, func(c *service.Config) { c.Sources["encar"] = registry.Settings{URL: enc.URL, Timeout: sourceTimeout} })
 
 	ids := walk(t, st, "/v1/vehicles?source=encar&make=Kia&sort=price_asc&limit=200")
 	seen := map[string]bool{}

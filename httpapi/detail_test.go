@@ -45,7 +45,7 @@ func TestVehicleDetail(t *testing.T) {
 	assert.Equal(t, []any{"encar"}, e["details"].(map[string]any)["failed_sources"])
 	st.sim.Reset()
 
-	lot := st.svc.Auction.Index().Rows()[0]
+	lot := st.svc.Auction("glovis").Index().Rows()[0]
 	require.NoError(t, st.sim.SetFault("glovis", sim.Fault{Mode: sim.Down}))
 	glovisHits := st.sim.Hits("glovis")
 	a = st.get(t, "/v1/vehicles/"+lot.ID, demoKey)
@@ -86,9 +86,9 @@ func TestFacets(t *testing.T) {
 	a = st.get(t, "/v1/vehicles/facets", demoKey)
 	assert.Contains(t, a.body["makes"], "Porsche", "dealer sources can be searched for every make the dictionary knows")
 	assert.Contains(t, a.body["models"].(map[string]any)["Kia"], "Sorento")
-	assert.Equal(t, []any{"glovis", "encar", "danawa"}, a.body["sources"])
+	assert.Equal(t, []any{"glovis", "kcar", "encar", "danawa"}, a.body["sources"])
 
-	a = st.get(t, "/v1/vehicles/facets?source=kcar", demoKey)
+	a = st.get(t, "/v1/vehicles/facets?source=lotte", demoKey)
 	assert.Equal(t, http.StatusBadRequest, a.status)
 	a = st.get(t, "/v1/vehicles/facets?make=Kia", demoKey)
 	assert.Equal(t, http.StatusBadRequest, a.status)

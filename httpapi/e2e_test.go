@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,9 +23,10 @@ import (
 	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/httpapi"
-	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 const demoKey = "lmn_stg_demo000000000000000000000000"
@@ -51,11 +54,12 @@ type stack struct {
 
 var discard = slog.New(slog.DiscardHandler)
 
-// auctionSnapshot is the simulator's auction crawled once per test binary;
-// every stack restores it instead of crawling in its set-up. The simulator's
-// inventory is deterministic, so it is also every other simulator's auction.
-var auctionSnapshot = sync.OnceValues(func() ([]byte, error) {
-	servers, err := sim.New().Start()
+// auctionSnapshots are the simulator's auctions crawled once per test
+// binary, by source; every stack restores them instead of crawling in its
+// set-up. The simulator's inventory is deterministic, so they are also
+// every other simulator's auctions.
+var auctionSnapshots = sync.OnceValues(func() (map[string][]byte, error) {
+	servers, err := registry.StartSim(sim.New())
 	if err != nil {
 		return nil, err
 	}
@@ -66,16 +70,38 @@ var auctionSnapshot = sync.OnceValues(func() ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "auction.json")
-	svc := service.New(service.Config{GlovisURL: servers.GlovisURL, GlovisTimeout: sourceTimeout, GlovisSites: korean.SiteCodes(),
+	svc, err := service.New(service.Config{Sources: service.Upstreams(servers.URLs, sourceTimeout),
 		CrawlInterval: time.Hour, Snapshot: file, Breaker: neverTrips}, discard)
-	if err := svc.Crawler.Refresh(context.Background()); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(file)
+	out := map[string][]byte{}
+	for _, a := range svc.Auctions {
+		if err := a.Refresh(context.Background()); err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Source(), err)
+		}
+		if out[string(a.Source())], err = os.ReadFile(service.SnapshotFile(file, a.Source())); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 })
 
+// auctionSnapshotsAt writes the auctions' snapshots into dir and returns
+// the snapshot setting that restores them.
+func auctionSnapshotsAt(t *testing.T, dir string) string {
+	t.Helper()
+	snapshots, err := auctionSnapshots()
+	require.NoError(t, err, "crawling the simulator's auctions")
+	file := filepath.Join(dir, "auction.json")
+	for source, data := range snapshots {
+		require.NoError(t, os.WriteFile(service.SnapshotFile(file, vehicle.Source(source)), data, 0o600))
+	}
+	return file
+}
+
 // newStack starts the simulator and the real service, wired as `serve` wires
-// it, over loopback, with the auction index restored from auctionSnapshot.
+// it, over loopback, with the auction indexes restored from auctionSnapshots.
 func newStack(t *testing.T, breaker breaker.Config, options ...func(*service.Config)) *stack {
 	t.Helper()
 	return newStackAltered(t, breaker, nil, options...)
@@ -85,12 +111,9 @@ func newStack(t *testing.T, breaker breaker.Config, options ...func(*service.Con
 // it serves, for a test that breaks a part of it on purpose.
 func newStackAltered(t *testing.T, breaker breaker.Config, alter func(*service.Service), options ...func(*service.Config)) *stack {
 	t.Helper()
-	snapshot, err := auctionSnapshot()
-	require.NoError(t, err, "crawling the simulator's auction")
-	file := filepath.Join(t.TempDir(), "auction.json")
-	require.NoError(t, os.WriteFile(file, snapshot, 0o600))
+	file := auctionSnapshotsAt(t, t.TempDir())
 	s := sim.New()
-	servers, err := s.Start()
+	servers, err := registry.StartSim(s)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
 	keys := httpapi.NewKeys("stg")
@@ -98,17 +121,17 @@ func newStackAltered(t *testing.T, breaker breaker.Config, alter func(*service.S
 	codec, err := cursor.NewCodec("test-secret")
 	require.NoError(t, err)
 	cfg := service.Config{
-		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: sourceTimeout, DanawaTimeout: sourceTimeout, GlovisTimeout: sourceTimeout,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Snapshot: file, Breaker: breaker,
+		Sources:       service.Upstreams(servers.URLs, sourceTimeout),
+		CrawlInterval: time.Hour, Snapshot: file, Breaker: breaker,
 		API:   httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: requestDeadline},
 		Admin: httpapi.AdminDeps{Sim: s.Control()},
 	}
 	for _, o := range options {
 		o(&cfg)
 	}
-	svc := service.New(cfg, discard)
-	require.NoError(t, svc.Crawler.Restore())
+	svc, err := service.New(cfg, discard)
+	require.NoError(t, err)
+	require.NoError(t, svc.Restore())
 	if alter != nil {
 		alter(svc)
 	}
@@ -122,14 +145,9 @@ func newStackAltered(t *testing.T, breaker breaker.Config, alter func(*service.S
 // hung gives source a short deadline, for a test that makes it hang.
 func hung(source string) func(*service.Config) {
 	return func(c *service.Config) {
-		switch source {
-		case "encar":
-			c.EncarTimeout = hungTimeout
-		case "danawa":
-			c.DanawaTimeout = hungTimeout
-		case "glovis":
-			c.GlovisTimeout = hungTimeout
-		}
+		set := c.Sources[vehicle.Source(source)]
+		set.Timeout = hungTimeout
+		c.Sources[vehicle.Source(source)] = set
 	}
 }
 
@@ -210,7 +228,7 @@ func TestFaultMatrix(t *testing.T) {
 				defer st.sim.Reset()
 				fails := mode != sim.Healthy && mode != sim.Slow
 				if source == "glovis" {
-					err := st.svc.Crawler.Refresh(context.Background())
+					err := st.svc.Auction("glovis").Refresh(context.Background())
 					if fails {
 						require.Error(t, err, "a crawl against a %s Glovis must fail", mode)
 					} else {
@@ -265,7 +283,11 @@ func TestBothDealersDown(t *testing.T) {
 	assert.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, "encar,danawa", a.header.Get("X-LMN-Partial-Dealer-Unavailable"))
 	assert.Equal(t, []failure{{"encar", "upstream_error", 5}, {"danawa", "timeout", 5}}, parseDetail(t, a.header))
-	assert.Equal(t, map[string]int{"glovis": 50}, countBy(rows(a)))
+	rs := rows(a)
+	assert.Len(t, rs, 50)
+	for _, r := range rs {
+		assert.Contains(t, []any{"glovis", "kcar"}, r["source"], "auction rows only")
+	}
 }
 
 func TestOpenBreakerIsNotCalled(t *testing.T) {
@@ -310,9 +332,14 @@ func TestSearchRows(t *testing.T) {
 	for _, r := range rs {
 		assert.Equal(t, "Kia", r["make"])
 		assert.Equal(t, "Sorento", r["model"])
+		// A price not published (K Car's "0") is unknown: after every known one.
 		price := int(r["pricing"].(map[string]any)["listing_price"].(float64))
-		assert.GreaterOrEqual(t, price, prev, "price_asc order")
-		prev = price
+		if price == 0 {
+			prev = math.MaxInt
+		} else {
+			assert.GreaterOrEqual(t, price, prev, "price_asc order")
+			prev = price
+		}
 		id := r["id"].(string)
 		assert.False(t, seen[id], "duplicate id %s", id)
 		seen[id] = true
@@ -348,7 +375,7 @@ func TestAuctionPagination(t *testing.T) {
 		}
 		next = path + "&cursor=" + c
 	}
-	assert.Equal(t, st.svc.Auction.Index().Len(), len(seen), "every auction row exactly once")
+	assert.Equal(t, st.svc.Auction("glovis").Index().Len(), len(seen), "every auction row exactly once")
 
 	a := st.get(t, "/v1/vehicles?make=Kia&cursor=anything", demoKey)
 	assert.Equal(t, http.StatusBadRequest, a.status)
@@ -371,7 +398,7 @@ func TestRequestErrors(t *testing.T) {
 		{"limit", "/v1/vehicles?make=Kia&limit=201", demoKey, 400, "validation_error", "limit"},
 		{"limit not int", "/v1/vehicles?make=Kia&limit=ten", demoKey, 400, "validation_error", "limit"},
 		{"sort", "/v1/vehicles?make=Kia&sort=cheapest", demoKey, 400, "validation_error", "sort"},
-		{"not served", "/v1/vehicles?source=kcar&make=Kia", demoKey, 400, "validation_error", "source"},
+		{"not served", "/v1/vehicles?source=lotte&make=Kia", demoKey, 400, "validation_error", "source"},
 		{"twice", "/v1/vehicles?make=Kia&make=Hyundai", demoKey, 400, "validation_error", "make"},
 		{"bad cursor", "/v1/vehicles?source=glovis&cursor=x", demoKey, 400, "invalid_cursor", ""},
 		{"unknown route", "/v2/cars", demoKey, 404, "not_found", ""},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -44,23 +45,31 @@ var (
 	errInternal         = &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "internal error"}
 )
 
+// auctionRetryAfter is the Retry-After of an auction index that has not
+// loaded: a first crawl takes seconds to minutes.
+const auctionRetryAfter = 10
+
 // mixedPagination refuses a cursor on a request that mixes auction and
 // dealer sources. details.restart names the queries to page instead, one
 // per kind, of exactly the sources requested: dealer only when both dealer
 // sources were asked for, otherwise the one that was.
 func mixedPagination(srcs []vehicle.Source) *Error {
 	var restart []map[string]string
-	var dealers []vehicle.Source
+	var auctions, dealers []vehicle.Source
 	for _, s := range srcs {
 		if s.IsDealer() {
 			dealers = append(dealers, s)
 		} else {
-			restart = append(restart, map[string]string{"source": string(s)})
+			auctions = append(auctions, s)
 		}
 	}
+	if len(auctions) > 0 {
+		// Any set of auction sources pages to its end together.
+		restart = append(restart, map[string]string{"source": sourceList(auctions)})
+	}
 	switch {
-	case len(dealers) == len(vehicle.DealerSources):
-		restart = append(restart, map[string]string{"source": "dealer"})
+	case len(dealers) == len(vehicle.DealerSources()):
+		restart = append(restart, map[string]string{"source": registry.DealerAlias})
 	default:
 		for _, s := range dealers {
 			restart = append(restart, map[string]string{"source": string(s)})
@@ -76,6 +85,7 @@ func mixedPagination(srcs []vehicle.Source) *Error {
 func toError(err error) *Error {
 	var e *Error
 	var dd *dealersDownError
+	var au *search.AuctionUnavailableError
 	switch {
 	case errors.As(err, &e):
 		return e
@@ -86,9 +96,13 @@ func toError(err error) *Error {
 	case errors.As(err, &dd):
 		// Retry-After is the soonest any of them may answer again: one
 		// source back is enough for a 200.
-		failed, retry := make([]string, len(dd.failures)), 0
-		for i, f := range dd.failures {
-			failed[i] = f.Source
+		// failed_sources are the dealers; sources also names any auction
+		// index the request needed that has not loaded.
+		failed, retry := []string{}, 0
+		for _, f := range dd.failures {
+			if vehicle.Source(f.Source).IsDealer() {
+				failed = append(failed, f.Source)
+			}
 			if retry == 0 || f.RetryAfter < retry {
 				retry = f.RetryAfter
 			}
@@ -98,9 +112,9 @@ func toError(err error) *Error {
 			Details: map[string]any{"failed_sources": failed, "sources": dd.failures}}
 	case errors.Is(err, search.ErrNotFound):
 		return errVehicleNotFound
-	case errors.Is(err, search.ErrAuctionUnavailable):
+	case errors.As(err, &au):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "auction_index_unavailable",
-			Message: "the auction index has not loaded yet", RetryAfter: 10, Details: map[string]any{}}
+			Message: "the auction index has not loaded yet", RetryAfter: auctionRetryAfter, Details: map[string]any{"sources": notLoaded(au.Sources)}}
 	default:
 		return errInternal
 	}

@@ -60,7 +60,7 @@ func handleFacets(d Deps) http.HandlerFunc {
 		cache.mu.Lock()
 		e, ok := cache.entries[key]
 		if !ok || now.Sub(e.at) >= facetsTTL {
-			e = facetEntry{body: buildFacets(srcs, d.Search.AuctionRows(), now), at: now}
+			e = facetEntry{body: buildFacets(srcs, d.Search.AuctionRows(srcs), now), at: now}
 			cache.entries[key] = e
 		}
 		cache.mu.Unlock()
@@ -69,9 +69,10 @@ func handleFacets(d Deps) http.HandlerFunc {
 	}
 }
 
-// buildFacets lists the values of srcs; auction are the auction index's rows
-// (nil before it has loaded).
-func buildFacets(srcs []vehicle.Source, auction []vehicle.Vehicle, now time.Time) facetsJSON {
+// buildFacets lists the values of srcs: a dealer source contributes every
+// name the dictionary knows, an auction source the values of its index's
+// rows (auctions holds each needed index's rows; none before it has loaded).
+func buildFacets(srcs []vehicle.Source, auctions [][]vehicle.Vehicle, now time.Time) facetsJSON {
 	f := facetsJSON{Models: map[string][]string{}, Fuels: []string{}, Transmissions: []string{}, AsOf: now.In(vehicle.KST).Format(time.RFC3339)}
 	for _, s := range srcs {
 		f.Sources = append(f.Sources, string(s))
@@ -91,8 +92,8 @@ func buildFacets(srcs []vehicle.Source, auction []vehicle.Vehicle, now time.Time
 		f.Fuels = slices.Clone(vehicle.Fuels)
 		f.Transmissions = slices.Clone(vehicle.Transmissions)
 	}
-	if slices.Contains(srcs, vehicle.Glovis) {
-		for _, v := range auction {
+	for _, rows := range auctions {
+		for _, v := range rows {
 			mk, ok := korean.MakeByEnglish(v.Make)
 			if !ok {
 				continue // an untranslated make cannot be searched by its English name

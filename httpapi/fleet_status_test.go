@@ -26,7 +26,7 @@ func TestFleetDegradationShown(t *testing.T) {
 		return map[string]any{"name": "redis", "ok": !required, "mode": "per_instance", "failure": "auth",
 			"fleet_size": 3, "errors": map[string]uint64{"auth": 4, "timeout": 0}, "last_error": "WRONGPASS invalid username-password pair"}
 	}
-	admin := NewAdmin(AdminDeps{Log: slog.New(slog.DiscardHandler), Auction: store, Fleet: check})
+	admin := NewAdmin(AdminDeps{Log: slog.New(slog.DiscardHandler), Auctions: []AuctionState{&glovis.Auction{Crawler: &glovis.Crawler{Store: store}}}, Fleet: check})
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))

@@ -13,7 +13,6 @@ import (
 
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/httpapi"
-	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
 )
@@ -46,12 +45,13 @@ func BenchmarkHugeBodies200(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := service.New(service.Config{
-		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: 5 * time.Second, DanawaTimeout: 5 * time.Second, GlovisTimeout: 5 * time.Second,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: neverTrips,
+	svc, err := service.New(service.Config{
+		Sources: service.Upstreams(servers.URLs(), 5*time.Second), CrawlInterval: time.Hour, Breaker: neverTrips,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 10 * time.Second},
 	}, discard)
+	if err != nil {
+		b.Fatal(err)
+	}
 	api := httptest.NewServer(svc.API)
 	defer api.Close()
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 200}}

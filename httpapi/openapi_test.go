@@ -30,7 +30,7 @@ var (
 
 func router() (routers.Router, error) {
 	specOnce.Do(func() {
-		doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI)
+		doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI())
 		if err != nil {
 			specErr = err
 			return
@@ -55,7 +55,7 @@ var (
 // reads more leniently than it is written still has to satisfy the other.
 func independent() (validator.Validator, error) {
 	pbOnce.Do(func() {
-		doc, err := libopenapi.NewDocument(httpapi.OpenAPI)
+		doc, err := libopenapi.NewDocument(httpapi.OpenAPI())
 		if err != nil {
 			pbErr = err
 			return

@@ -21,7 +21,7 @@ import (
 // type), so no such schema may remain.
 func TestOpenAPIForTools(t *testing.T) {
 	var doc any
-	require.NoError(t, json.Unmarshal(httpapi.OpenAPI, &doc))
+	require.NoError(t, json.Unmarshal(httpapi.OpenAPI(), &doc))
 	var walk func(path string, n any)
 	walk = func(path string, n any) {
 		switch n := n.(type) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/sim"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -63,6 +64,48 @@ func auctionInventory(t *testing.T, s *sim.Sim) []oracleRow {
 	return out
 }
 
+// oracleKCarColors are the colour words of the simulated K Car auction, in
+// the contract's words; 기타 ("other") is no colour.
+var oracleKCarColors = map[string]string{"검정색": "black", "흰색": "white", "진주색": "white", "회색": "gray",
+	"은색": "silver", "파란색": "blue", "빨간색": "red"}
+
+// oracleKCarExterior folds K Car's score, 1..8 with 8 best, onto A..F as
+// the README says: 8-7 A, 6-5 B, 4-3 C, 2 D, 1 F.
+var oracleKCarExterior = map[byte]string{'8': "A", '7': "A", '6': "B", '5': "B", '4': "C", '3': "C", '2': "D", '1': "F"}
+
+// kcarInventory is what a K Car query may return: the lots the site's
+// pages show (the index is a crawl of those), with auction.count the
+// auctions shown that put the same car (record or plate) up, up to the
+// lot's own.
+func kcarInventory(t *testing.T, s *sim.Sim) []oracleRow {
+	lots := s.KCarLots()
+	var out []oracleRow
+	for _, l := range lots {
+		if !l.Listed {
+			continue
+		}
+		mk, md := englishOf(t, l.Make, l.ModelGroup)
+		r := oracleRow{id: l.ID, source: "kcar", make: mk, model: md, year: l.Year, km: l.MileageKm,
+			krw: int64(l.PriceWon), fuel: encarFuels[l.Fuel], trans: "auto", color: oracleKCarColors[l.Color],
+			date: l.Date, day: l.Date.In(vehicle.KST).Format("2006-01-02"), status: l.Status}
+		if l.Manual {
+			r.trans = "manual"
+		}
+		if len(l.Grade) == 2 {
+			r.accident, r.exterior = l.Grade[:1], oracleKCarExterior[l.Grade[1]]
+		}
+		auctions := map[time.Time]bool{}
+		for _, o := range lots {
+			if o.Listed && (o.CarID == l.CarID || o.Plate == l.Plate) && !o.Date.After(l.Date) {
+				auctions[o.Date] = true
+			}
+		}
+		r.count = len(auctions)
+		out = append(out, r)
+	}
+	return out
+}
+
 // randomAuctionQuery draws a query with an auction source: auction-only
 // (make optional) or mixed (make required, §4).
 func randomAuctionQuery(r *rand.Rand, models map[string][]string, days []string) oracleQuery {
@@ -76,12 +119,13 @@ func randomAuctionQuery(r *rand.Rand, models map[string][]string, days []string)
 		makes = append(makes, mk)
 	}
 	slices.Sort(makes)
-	sourceSets := [][]string{{"glovis"}, {"glovis"}, {"glovis", "encar"}, {"glovis", "danawa"}, {"glovis", "dealer"}, nil}
+	sourceSets := [][]string{{"glovis"}, {"kcar"}, {"glovis", "kcar"}, {"glovis", "kcar"}, {"glovis", "encar"},
+		{"kcar", "danawa"}, {"glovis", "dealer"}, {"kcar", "dealer"}, nil}
 	q := oracleQuery{
 		sources: sourceSets[r.IntN(len(sourceSets))],
 		sort:    string(vehicle.Sorts[r.IntN(len(vehicle.Sorts))]),
 	}
-	if !slices.Equal(q.sources, []string{"glovis"}) || r.IntN(3) != 0 {
+	if q.mixed() || r.IntN(3) != 0 {
 		q.makes = pick(makes, 1+r.IntN(3))
 	}
 	if len(q.makes) > 0 && r.IntN(3) == 0 {
@@ -104,7 +148,7 @@ func randomAuctionQuery(r *rand.Rand, models map[string][]string, days []string)
 	// The auction-only filters, rarer on mixed queries, where any of them
 	// leaves only auction rows.
 	odds := 3
-	if len(q.sources) != 1 {
+	if q.mixed() {
 		odds = 8
 	}
 	if r.IntN(odds) == 0 {
@@ -143,7 +187,9 @@ func randomAuctionQuery(r *rand.Rand, models map[string][]string, days []string)
 
 // mixed reports whether q asks for auction and dealer rows together.
 func (q oracleQuery) mixed() bool {
-	return len(q.sources) == 0 || (slices.Contains(q.sources, "glovis") && len(q.sources) > 1)
+	auction := slices.ContainsFunc(q.sources, func(s string) bool { return s == "glovis" || s == "kcar" })
+	dealer := slices.ContainsFunc(q.sources, func(s string) bool { return s != "glovis" && s != "kcar" })
+	return len(q.sources) == 0 || auction && dealer
 }
 
 // oracleGet is one request's status and body.
@@ -164,16 +210,16 @@ func oracleGet(t *testing.T, client *http.Client, base, path string) (int, []byt
 func TestOracleAuctionWalks(t *testing.T) {
 	cases, seed := oracleKnobs(t, 200)
 	s := sim.New()
-	servers, err := s.Start()
+	servers, err := registry.StartSim(s)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
 	encar, danawa := inventory(t, s)
-	glovis := auctionInventory(t, s)
+	auctions := slices.Concat(auctionInventory(t, s), kcarInventory(t, s))
 	models := map[string][]string{}
 	var days []string
 	statuses := map[string]bool{}
 	counts := map[int]bool{}
-	for _, r := range slices.Concat(glovis, encar, danawa) {
+	for _, r := range slices.Concat(auctions, encar, danawa) {
 		if !slices.Contains(models[r.make], r.model) {
 			models[r.make] = append(models[r.make], r.model)
 		}
@@ -184,7 +230,7 @@ func TestOracleAuctionWalks(t *testing.T) {
 		counts[r.count] = true
 	}
 	// The variety the filters need to mean something.
-	require.Len(t, days, 2, "two auction dates")
+	require.GreaterOrEqual(t, len(days), 4, "two auction dates a house")
 	require.True(t, counts[2], "cars back for a second round")
 	for _, st := range vehicle.AuctionStatuses {
 		require.True(t, statuses[st], "the simulator has %s lots", st)
@@ -199,6 +245,7 @@ func TestOracleAuctionWalks(t *testing.T) {
 	for _, sort := range vehicle.Sorts {
 		qs = append(qs,
 			oracleQuery{sources: []string{"glovis"}, sort: string(sort), limit: 200},
+			oracleQuery{sources: []string{"glovis", "kcar"}, sort: string(sort), limit: 200},
 			oracleQuery{sources: []string{"glovis", "dealer"}, makes: []string{"Chevrolet"}, sort: string(sort), limit: 200},
 			oracleQuery{makes: []string{"Kia"}, statuses: []string{"upcoming"}, sort: string(sort), limit: 50})
 	}
@@ -220,7 +267,7 @@ func TestOracleAuctionWalks(t *testing.T) {
 	}
 	mixedMore := 0
 	for i, q := range qs {
-		want := q.expect(encar, danawa, glovis)
+		want := q.expect(encar, danawa, auctions)
 		if i >= fixed && !q.mixed() {
 			// Ten full pages at most keeps the run short.
 			if n := len(want); (n+q.limit-1)/q.limit > 10 {

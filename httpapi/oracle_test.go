@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
 	"github.com/lmn/aggregator/vehicle"
@@ -228,7 +228,7 @@ var (
 
 // match is the contract's predicate, written out for dealer and auction rows.
 func (q oracleQuery) match(r *oracleRow) bool {
-	auction := r.source == "glovis"
+	auction := r.source == "glovis" || r.source == "kcar"
 	asked := len(q.sources) == 0 || slices.Contains(q.sources, r.source) || (!auction && slices.Contains(q.sources, "dealer"))
 	if !asked {
 		return false
@@ -251,7 +251,8 @@ func (q oracleQuery) match(r *oracleRow) bool {
 		return false
 	case q.hasKmMax && r.km > q.kmMax:
 		return false
-	case q.hasPriceMin && usd < q.priceMin, q.hasPriceMax && usd > q.priceMax:
+	case q.hasPriceMin && usd < q.priceMin, q.hasPriceMax && usd > q.priceMax,
+		(q.hasPriceMin || q.hasPriceMax) && r.krw == 0: // a price not published matches no price filter
 		return false
 	case len(q.fuels) > 0 && !slices.Contains(q.fuels, r.fuel):
 		return false
@@ -305,11 +306,11 @@ func sameCar(r *oracleRow) string {
 }
 
 // expect is the walk the query must produce.
-func (q oracleQuery) expect(encar, danawa, glovis []oracleRow) []oracleRow {
+func (q oracleQuery) expect(encar, danawa, auctions []oracleRow) []oracleRow {
 	var out []oracleRow
-	for i := range glovis {
-		if q.match(&glovis[i]) {
-			out = append(out, glovis[i])
+	for i := range auctions {
+		if q.match(&auctions[i]) {
+			out = append(out, auctions[i])
 		}
 	}
 	onEncar := map[string]bool{}
@@ -327,10 +328,19 @@ func (q oracleQuery) expect(encar, danawa, glovis []oracleRow) []oracleRow {
 	slices.SortFunc(out, func(a, b oracleRow) int {
 		var c int
 		switch q.sort {
-		case "price_asc":
-			c = cmp.Compare(a.krw, b.krw)
-		case "price_desc":
-			c = cmp.Compare(b.krw, a.krw)
+		case "price_asc", "price_desc":
+			// A price not published (0) sorts after every known one.
+			switch {
+			case a.krw == 0 && b.krw == 0:
+			case a.krw == 0:
+				c = 1
+			case b.krw == 0:
+				c = -1
+			case q.sort == "price_asc":
+				c = cmp.Compare(a.krw, b.krw)
+			default:
+				c = cmp.Compare(b.krw, a.krw)
+			}
 		case "year_desc":
 			c = cmp.Compare(b.year, a.year)
 		case "mileage_asc":
@@ -425,24 +435,20 @@ func randomQuery(r *rand.Rand, models map[string][]string) oracleQuery {
 // oracleAPI is the real service over the simulator, with a dealer call
 // budget, the auction index restored from the simulator's crawl, and
 // deadlines no busy machine reaches: the oracle is about rows.
-func oracleAPI(t *testing.T, servers *sim.Servers, calls map[vehicle.Source]int) *httptest.Server {
+func oracleAPI(t *testing.T, servers *registry.SimServers, calls map[vehicle.Source]int) *httptest.Server {
 	t.Helper()
 	keys := httpapi.NewKeys("stg")
 	require.NoError(t, keys.Add(demoKey))
 	codec, err := cursor.NewCodec("oracle-test-secret")
 	require.NoError(t, err)
-	snapshot, err := auctionSnapshot()
-	require.NoError(t, err, "crawling the simulator's auction")
-	file := filepath.Join(t.TempDir(), "auction.json")
-	require.NoError(t, os.WriteFile(file, snapshot, 0o600))
-	svc := service.New(service.Config{
-		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: neverTrips, DealerCalls: calls,
+	file := auctionSnapshotsAt(t, t.TempDir())
+	svc, err := service.New(service.Config{
+		Sources: service.Upstreams(servers.URLs, time.Minute), CrawlInterval: time.Hour, Breaker: neverTrips, DealerCalls: calls,
 		API:      httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 2 * time.Minute},
 		Snapshot: file,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, svc.Crawler.Restore())
+	require.NoError(t, err)
+	require.NoError(t, svc.Restore())
 	api := httptest.NewServer(svc.API)
 	t.Cleanup(api.Close)
 	return api
@@ -511,7 +517,7 @@ func TestOracleWalks(t *testing.T) {
 		cases = 100
 	}
 	s := sim.New()
-	servers, err := s.Start()
+	servers, err := registry.StartSim(s)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
 	encar, danawa := inventory(t, s)
@@ -627,7 +633,7 @@ func TestOracleWalks(t *testing.T) {
 // registrations model years allow; Danawa's makes and models.
 func TestFilteredOutCountsWhatUpstreamsList(t *testing.T) {
 	s := sim.New()
-	servers, err := s.Start()
+	servers, err := registry.StartSim(s)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
 	api := oracleAPI(t, servers, nil)

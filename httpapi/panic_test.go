@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lmn/aggregator/dealer"
+	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/vehicle"
@@ -20,8 +21,18 @@ import (
 // one and counted; the process goes on serving every other request.
 func TestPanicInASourceTaskFailsThatSourceOnly(t *testing.T) {
 	m := metrics.New()
-	st := newStackAltered(t, neverTrips, func(svc *service.Service) { svc.Search.Encar = nil },
-		func(c *service.Config) { c.Metrics = m })
+	st := newStackAltered(t, neverTrips, func(svc *service.Service) {
+		// The detail read, run under Encar's breaker as the real one is,
+		// panics as a nil client would.
+		svc.Search.Details["encar"] = func(ctx context.Context, id string) (vehicle.Vehicle, *fanout.Outcome, error) {
+			o := svc.Fanout.Call(ctx, fanout.Task{Source: "encar", Run: func(context.Context) error {
+				var client *struct{ url string }
+				_ = client.url
+				return nil
+			}})
+			return vehicle.Vehicle{}, &o, o.Err
+		}
+	}, func(c *service.Config) { c.Metrics = m })
 
 	a := st.get(t, "/v1/vehicles/encar_39000000", demoKey)
 	require.Equal(t, http.StatusServiceUnavailable, a.status, "%v", a.body)

@@ -9,12 +9,9 @@ import (
 	"time"
 
 	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/vehicle"
 )
-
-// lmnSources are LMN source names that other services serve: asking this one
-// for them is an error, not an empty answer.
-var lmnSources = []string{"sk", "aj", "lotte", "kcar"}
 
 // searchParams are the parameters GET /v1/vehicles accepts.
 var searchParams = []string{"source", "keyword", "make", "model", "body_style", "year_min", "year_max",
@@ -207,11 +204,11 @@ func parseSearch(values url.Values, fx float64) (vehicle.Query, error) {
 
 	if q.NeedsDealer() {
 		if len(q.Makes) == 0 && len(q.Models) == 0 && !p.has("make") && !p.has("model") {
-			p.add("make", "make or model is required when dealer sources are included (source is %s); use source=glovis to browse the auction without one", sourceList(q.Sources))
+			p.add("make", "make or model is required when dealer sources are included (source is %s); use source=%s to browse the auctions without one", sourceList(q.Sources), sourceList(vehicle.AuctionSources()))
 		}
 		for _, o := range q.Options {
 			if slices.Contains(vehicle.DealerUnanswerableOptions, o) {
-				p.add("options_include", "%s cannot be answered for dealer rows; use source=glovis", o)
+				p.add("options_include", "%s cannot be answered for dealer rows; use source=%s", o, sourceList(vehicle.AuctionSources()))
 			}
 		}
 	}
@@ -241,23 +238,40 @@ func parseSearch(values url.Values, fx float64) (vehicle.Query, error) {
 	return q, nil
 }
 
+// sourceValues are the values source accepts, as a partner reads them:
+// the auctions, dealer (every dealer source), then each dealer source.
+func sourceValues() []string {
+	var out []string
+	for _, s := range vehicle.AuctionSources() {
+		out = append(out, string(s))
+	}
+	out = append(out, registry.DealerAlias)
+	for _, s := range vehicle.DealerSources() {
+		out = append(out, string(s))
+	}
+	return out
+}
+
 func parseSources(p *parser) []vehicle.Source {
-	all := []vehicle.Source{vehicle.Glovis, vehicle.Encar, vehicle.Danawa}
+	all := vehicle.AllSources()
 	if _, ok := p.one("source"); !ok {
 		return all
 	}
+	use := strings.Join(sourceValues(), ", ")
 	set := map[vehicle.Source]bool{}
 	for _, s := range p.list("source") {
 		s = strings.ToLower(s)
 		switch {
-		case s == "dealer":
-			set[vehicle.Encar], set[vehicle.Danawa] = true, true
-		case s == "glovis" || s == "encar" || s == "danawa":
+		case s == registry.DealerAlias:
+			for _, d := range vehicle.DealerSources() {
+				set[d] = true
+			}
+		case slices.Contains(all, vehicle.Source(s)):
 			set[vehicle.Source(s)] = true
-		case slices.Contains(lmnSources, s):
-			p.add("source", "%q is an LMN source this service does not serve; it serves glovis, dealer, encar, danawa", s)
+		case slices.Contains(registry.Unserved(), s):
+			p.add("source", "%q is an LMN source this service does not serve; it serves %s", s, use)
 		default:
-			p.add("source", "unknown source %q; use glovis, dealer, encar or danawa", s)
+			p.add("source", "unknown source %q; use %s", s, use)
 		}
 	}
 	var out []vehicle.Source
@@ -267,7 +281,7 @@ func parseSources(p *parser) []vehicle.Source {
 		}
 	}
 	if len(out) == 0 && !p.has("source") {
-		p.add("source", "empty; use glovis, dealer, encar or danawa")
+		p.add("source", "empty; use %s", use)
 	}
 	return out
 }

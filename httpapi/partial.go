@@ -99,7 +99,18 @@ func explainDealers(err error, outcomes []fanout.Outcome) error {
 	if !errors.As(err, &du) {
 		return err
 	}
-	return &dealersDownError{failures: failuresOf(du.Failed, outcomes)}
+	return &dealersDownError{failures: append(failuresOf(du.Failed, outcomes), notLoaded(du.Unloaded)...)}
+}
+
+// notLoaded says of auction sources whose index has never loaded that they
+// are unavailable, and when to try again: a first crawl takes seconds to
+// minutes.
+func notLoaded(srcs []vehicle.Source) []sourceFailure {
+	out := make([]sourceFailure, len(srcs))
+	for i, s := range srcs {
+		out[i] = sourceFailure{Source: string(s), Reason: "not_loaded", RetryAfter: auctionRetryAfter}
+	}
+	return out
 }
 
 // allOverloaded reports whether every source failed for this instance's

@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/lmn/aggregator/auction"
 	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/search"
@@ -90,7 +91,8 @@ func withDeadline(d time.Duration) middleware {
 type AdminDeps struct {
 	Log      *slog.Logger
 	Breakers []*breaker.Breaker
-	Auction  AuctionState
+	// Auctions are the auction indexes, for readiness and on-call.
+	Auctions []AuctionState
 	Metrics  http.Handler // served at /metrics when not nil
 	// MetricsApart: /metrics has a listener of its own (-metrics-addr).
 	MetricsApart bool
@@ -122,9 +124,10 @@ type AdminDeps struct {
 	Override func(ctx context.Context, source, action, reason string) error
 }
 
-// AuctionState is the auction index as readiness and on-call see it.
+// AuctionState is an auction index as readiness and on-call see it.
 type AuctionState interface {
-	Status() search.AuctionStatus
+	Source() vehicle.Source
+	Status() auction.Status
 }
 
 // NewAdmin returns the admin handler: health, readiness, breakers, pprof.

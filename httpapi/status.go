@@ -44,7 +44,7 @@ type statusPage struct {
 	Refresh  int
 	Sources  []sourceStatus
 	History  []historyRow
-	Auction  *auctionStatus
+	Auctions []auctionStatus
 	Fleet    []fleetRow // with -redis: the shared state's health, row by row
 	Degraded bool       // the fleet is in per-instance mode
 	Sim      []simStatus
@@ -89,6 +89,7 @@ type historyRow struct {
 }
 
 type auctionStatus struct {
+	Source     string
 	Loaded     bool
 	Rows       int
 	BuiltAt    string
@@ -172,16 +173,16 @@ func renderStatus(w http.ResponseWriter, r *http.Request, d AdminDeps, code int,
 		}
 	}
 	slices.SortStableFunc(p.History, func(a, b historyRow) int { return strings.Compare(b.At, a.At) })
-	if d.Auction != nil {
-		st := d.Auction.Status()
-		a := &auctionStatus{Loaded: st.Loaded, Rows: st.Rows, LastError: st.LastError, Failures: st.Failures, DetailErrs: st.DetailErrors}
+	for _, au := range d.Auctions {
+		st := au.Status()
+		a := auctionStatus{Source: string(au.Source()), Loaded: st.Loaded, Rows: st.Rows, LastError: st.LastError, Failures: st.Failures, DetailErrs: st.DetailErrors}
 		if st.Loaded {
 			a.BuiltAt, a.Age = kst(st.BuiltAt), now.Sub(st.BuiltAt).Round(time.Second).String()
 		}
 		if !st.LastErrAt.IsZero() {
 			a.LastErrAt = kst(st.LastErrAt)
 		}
-		p.Auction = a
+		p.Auctions = append(p.Auctions, a)
 	}
 	if d.Fleet != nil {
 		check := d.Fleet()

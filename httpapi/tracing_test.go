@@ -22,6 +22,7 @@ import (
 
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // upstreamTap stands between the service and a simulated upstream and
@@ -74,7 +75,11 @@ func tracedStack(t *testing.T, options ...func(*service.Config)) (*stack, *trace
 	tap := &upstreamTap{}
 	st := newStack(t, neverTrips, append([]func(*service.Config){func(c *service.Config) {
 		c.Tracing = tp
-		c.EncarURL, c.DanawaURL = tap.in(t, c.EncarURL), tap.in(t, c.DanawaURL)
+		for _, src := range []vehicle.Source{vehicle.Encar, vehicle.Danawa} {
+			st := c.Sources[src]
+			st.URL = tap.in(t, st.URL)
+			c.Sources[src] = st
+		}
 	}}, options...)...)
 	return st, spans, tap
 }

@@ -11,12 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/lmn/aggregator/buildinfo"
-
+	"github.com/lmn/aggregator/auction"
 	"github.com/lmn/aggregator/breaker"
+	"github.com/lmn/aggregator/buildinfo"
 	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/sources"
-	"github.com/lmn/aggregator/sources/glovis"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -138,29 +137,35 @@ func (m *Metrics) WatchBreakers(breakers []*breaker.Breaker) {
 	}
 }
 
-// WatchAuction exports the auction index's age and size.
-func (m *Metrics) WatchAuction(store *glovis.Store) {
+// WatchAuction exports an auction index's age and size, labelled with its
+// source.
+func (m *Metrics) WatchAuction(source string, a interface{ Status() auction.Status }) {
+	labels := prometheus.Labels{"source": source}
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "lmn_auction_index_age_seconds", Help: "Seconds since the auction index in service was built; -1 before it has loaded.",
+		ConstLabels: labels,
 	}, func() float64 {
-		st := store.Status()
+		st := a.Status()
 		if !st.Loaded {
 			return -1
 		}
 		return time.Since(st.BuiltAt).Seconds()
 	}))
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "lmn_auction_index_rows", Help: "Lots in the auction index in service.",
-	}, func() float64 { return float64(store.Status().Rows) }))
+		Name: "lmn_auction_index_rows", Help: "Lots in the auction index in service.", ConstLabels: labels,
+	}, func() float64 { return float64(a.Status().Rows) }))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lmn_auction_crawl_failures_total", Help: "Auction crawls that failed (panics included); the previous index stays in service.",
-	}, func() float64 { return float64(store.Status().Failures) }))
+		ConstLabels: labels,
+	}, func() float64 { return float64(a.Status().Failures) }))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lmn_auction_snapshot_write_failures_total", Help: "Auction index snapshots not written (disk full, no permission); a restart would come up without an index until a crawl succeeds.",
-	}, func() float64 { return float64(store.Status().SnapshotFailures) }))
+		ConstLabels: labels,
+	}, func() float64 { return float64(a.Status().SnapshotFailures) }))
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lmn_auction_detail_errors_total", Help: "Auction detail pages a crawl could not read; their lots keep the list's values.",
-	}, func() float64 { return float64(store.Status().DetailErrors) }))
+		ConstLabels: labels,
+	}, func() float64 { return float64(a.Status().DetailErrors) }))
 }
 
 // pairCounts exports counts kept by sources (fields missing, rows
@@ -284,15 +289,18 @@ func (m *Metrics) WatchFleet(f interface {
 	}
 }
 
-// WatchCrawlLease exports whether this replica is the fleet's crawler and
-// the shared index version it serves, read when Prometheus scrapes.
-func (m *Metrics) WatchCrawlLease(lease interface {
+// WatchCrawlLease exports whether this replica is the fleet's crawler of
+// source's auction and the shared index version it serves, read when
+// Prometheus scrapes.
+func (m *Metrics) WatchCrawlLease(source string, lease interface {
 	Crawling() bool
 	Version() int64
 }) {
+	labels := prometheus.Labels{"source": source}
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "lmn_fleet_crawling", Help: "1 on the replica that holds the crawler's lease (it crawls Glovis and shares the index), 0 on the others.",
+			Name: "lmn_fleet_crawling", Help: "1 on the replica that holds the auction's crawler lease (it crawls and shares the index), 0 on the others.",
+			ConstLabels: labels,
 		}, func() float64 {
 			if lease.Crawling() {
 				return 1
@@ -301,6 +309,7 @@ func (m *Metrics) WatchCrawlLease(lease interface {
 		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "lmn_fleet_auction_version", Help: "Version of the fleet's shared auction index in service here (0: none loaded from the fleet).",
+			ConstLabels: labels,
 		}, func() float64 { return float64(lease.Version()) }),
 	)
 }

@@ -1,19 +1,20 @@
 package search
 
 import (
-	"github.com/lmn/aggregator/sources/glovis"
+	"slices"
+
 	"github.com/lmn/aggregator/vehicle"
 )
 
-// AuctionStatus is what readiness and on-call see of the auction index, so
-// the HTTP layer can report it without knowing where the index comes from.
-type AuctionStatus = glovis.Status
-
-// AuctionRows returns every lot of the auction index in service, nil before
-// it has loaded. The slice must not be modified.
-func (s *Service) AuctionRows() []vehicle.Vehicle {
-	if ix := s.Auction.Index(); ix != nil {
-		return ix.Rows()
+// AuctionRows returns every lot of the indexes in service of the auction
+// sources in srcs (none for an index that has not loaded). The slices must
+// not be modified.
+func (s *Service) AuctionRows(srcs []vehicle.Source) [][]vehicle.Vehicle {
+	var out [][]vehicle.Vehicle
+	for _, a := range s.Auctions {
+		if ix := a.Index(); ix != nil && slices.Contains(srcs, a.Source()) {
+			out = append(out, ix.Rows())
+		}
 	}
-	return nil
+	return out
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lmn/aggregator/breaker"
-	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
 	"github.com/lmn/aggregator/sources/glovis"
@@ -27,24 +27,26 @@ func TestGlovisDetailOnRequestHasItsOwnBudget(t *testing.T) {
 	servers, err := s.Start()
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
-	svc := service.New(service.Config{
-		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
-		// Short so the test does not wait long for a hanging Glovis, yet
-		// long enough that a busy machine's scheduling delays stay well
-		// under half of it: a call that waited on the upstream for less than
-		// half its budget counts as this instance's overload, not a timeout.
-		GlovisDetailTimeout: 500 * time.Millisecond,
-		GlovisSites:         korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
+	upstreams := service.Upstreams(servers.URLs(), time.Minute)
+	// Short so the test does not wait long for a hanging Glovis, yet
+	// long enough that a busy machine's scheduling delays stay well
+	// under half of it: a call that waited on the upstream for less than
+	// half its budget counts as this instance's overload, not a timeout.
+	upstreams["glovis"] = registry.Settings{URL: servers.GlovisURL, Timeout: time.Minute,
+		Own: map[string]string{"detail-timeout": "500ms"}}
+	svc, err := service.New(service.Config{
+		Sources: upstreams, CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, svc.Crawler.Refresh(context.Background()))
+	require.NoError(t, err)
+	auction := svc.Auction("glovis").(*glovis.Auction)
+	require.NoError(t, auction.Refresh(context.Background()))
 
 	// A lot whose detail page the crawl could not read.
-	ix := svc.Auction.Index()
+	ix := auction.Store.Index()
 	lots := append([]glovis.Lot(nil), ix.Lots()...)
 	lots[0].Vehicle.VIN = ""
 	id := lots[0].Vehicle.ID
-	svc.Auction.Swap(glovis.NewIndex(lots, ix.BuiltAt()))
+	auction.Store.Swap(glovis.NewIndex(lots, ix.BuiltAt()))
 	breaker := func(name string) *breaker.Breaker {
 		for _, b := range svc.Breakers {
 			if b.Name() == name {

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lmn/aggregator/breaker"
-	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
 	"github.com/lmn/aggregator/vehicle"
@@ -25,11 +24,10 @@ func TestSourcesThatCannotMatchAreNotRead(t *testing.T) {
 	servers, err := s.Start()
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
-	svc := service.New(service.Config{
-		EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-		EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
+	svc, err := service.New(service.Config{
+		Sources: service.Upstreams(servers.URLs(), time.Minute), CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
 	dealers := []vehicle.Source{vehicle.Encar, vehicle.Danawa}
 	for _, tc := range []struct {
 		name   string

@@ -12,7 +12,7 @@ import (
 
 	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/dealer"
-	"github.com/lmn/aggregator/korean"
+
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
 	"github.com/lmn/aggregator/vehicle"
@@ -27,12 +27,11 @@ func TestUpstreamAnswersAreKept(t *testing.T) {
 		servers, err := s.Start()
 		require.NoError(t, err)
 		t.Cleanup(servers.Close)
-		svc := service.New(service.Config{
-			EncarURL: servers.EncarURL, DanawaURL: servers.DanawaURL, GlovisURL: servers.GlovisURL,
-			EncarTimeout: time.Minute, DanawaTimeout: time.Minute, GlovisTimeout: time.Minute,
-			GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
+		svc, err := service.New(service.Config{
+			Sources: service.Upstreams(servers.URLs(), time.Minute), CrawlInterval: time.Hour, Breaker: breaker.DefaultConfig,
 			UpstreamCacheTTL: ttl,
 		}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		require.NoError(t, err)
 		q := vehicle.Query{Makes: []string{"Hyundai"}, Sort: vehicle.SortPriceAsc, Limit: 20, FXRate: 1350}
 		want := map[string]int64{"encar": 2, "danawa": 2}
 		if ttl > 0 {

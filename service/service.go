@@ -1,57 +1,54 @@
-// Package service wires the parts into a running service: one HTTP client
-// and breaker per upstream, the fan-out, the search, the auction index with
-// its crawler, and the public and admin handlers over them. `serve` and the
+// Package service wires the parts into a running service: every source
+// the registry lists (sources.go) with its HTTP client and breaker, the
+// fan-out, the search, the auction indexes with their crawlers, and the
+// public and admin handlers over them. `serve` and the
 // end-to-end tests both build it here, so the tests exercise exactly
 // what runs in production.
 package service
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/lmn/aggregator/auction"
 	"github.com/lmn/aggregator/breaker"
-	"github.com/lmn/aggregator/dealer"
 	"github.com/lmn/aggregator/fanout"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
 	"github.com/lmn/aggregator/lag"
 	"github.com/lmn/aggregator/metrics"
 	"github.com/lmn/aggregator/panics"
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/search"
 	"github.com/lmn/aggregator/sources"
-	"github.com/lmn/aggregator/sources/danawa"
-	"github.com/lmn/aggregator/sources/encar"
-	"github.com/lmn/aggregator/sources/glovis"
-	"github.com/lmn/aggregator/upcache"
 	"github.com/lmn/aggregator/vehicle"
 )
 
 // Config is what the wiring needs to know.
 type Config struct {
-	EncarURL, DanawaURL, GlovisURL string
-	EncarTimeout                   time.Duration // one Encar call within a request
-	DanawaTimeout                  time.Duration // Danawa's share of a request
-	GlovisTimeout                  time.Duration // one Glovis page fetch
-	GlovisDetailTimeout            time.Duration // one Glovis detail page read for a request; 0 for the default
-	// EncarSlowCall and DanawaSlowCall are the slow-call thresholds (0:
-	// half the source's timeout); EncarBulkhead and DanawaBulkhead bound
-	// each source's calls in flight (0: DefaultBulkhead). See Source.
-	EncarSlowCall, DanawaSlowCall time.Duration
-	EncarBulkhead, DanawaBulkhead int
-	// UpstreamCacheTTL is how long parsed Encar and Danawa search answers
-	// are kept and shared between requests; 0 keeps none.
+	// Sources are the upstreams' settings by source; a source missing here,
+	// or a setting left zero, takes its description's default (the real
+	// site's URL included: tests point every source at the simulator).
+	Sources map[vehicle.Source]registry.Settings
+	// UpstreamCacheTTL is how long parsed dealer search answers are kept
+	// and shared between requests; 0 keeps none.
 	UpstreamCacheTTL time.Duration
-	GlovisSession    string
-	GlovisSites      []string
 	CrawlInterval    time.Duration
-	Snapshot         string
-	Breaker          breaker.Config
-	Metrics          *metrics.Metrics // nil for none
+	// Snapshot is the file auction indexes are saved to and restored from,
+	// one per auction source: SnapshotFile(Snapshot, source). "" for none.
+	Snapshot string
+	Breaker  breaker.Config
+	Metrics  *metrics.Metrics // nil for none
 	// Fleet, when not nil, shares state with the other replicas through
 	// Redis (see package fleet); nil serves alone.
 	Fleet *fleet.Fleet
@@ -73,21 +70,43 @@ type Config struct {
 	Admin httpapi.AdminDeps
 }
 
+// Upstreams are settings that point every registered source at urls
+// (by source name, as sim.Servers and the simulator list them) with one
+// timeout: the simulator's upstreams in tests and `serve -sim`.
+func Upstreams(urls map[string]string, timeout time.Duration) map[vehicle.Source]registry.Settings {
+	out := map[vehicle.Source]registry.Settings{}
+	for _, d := range registry.All() {
+		out[d.Name] = registry.Settings{URL: urls[string(d.Name)], Timeout: timeout}
+	}
+	return out
+}
+
+// SnapshotFile is the snapshot of source's index beside base: its name
+// with the source before the extension (auction.json: auction-glovis.json).
+func SnapshotFile(base string, source vehicle.Source) string {
+	if base == "" {
+		return ""
+	}
+	ext := filepath.Ext(base)
+	return strings.TrimSuffix(base, ext) + "-" + string(source) + ext
+}
+
 // Service is the wired service.
 type Service struct {
 	Search   *search.Service
 	Fanout   *fanout.Fanout
-	Breakers []*breaker.Breaker // encar, danawa, glovis, glovis_detail
-	Auction  *glovis.Store
-	Crawler  *glovis.Crawler
+	Breakers []*breaker.Breaker // the dealers', the auctions', then the sources' own (glovis_detail)
+	// Auctions are the auction sources, in registry order.
+	Auctions []auction.Source
 	// Overrides shares operators' breaker actions with the other
 	// replicas; nil without a fleet.
 	Overrides *fleet.Overrides
-	// Lease runs the crawler on one replica of the fleet at a time and
-	// shares its index; nil without a fleet.
-	Lease *fleet.Auction
-	// Rows writes the Danawa rows seen here to the fleet; nil without one.
-	Rows *fleet.Rows
+	// Leases run each auction's crawler on one replica of the fleet at a
+	// time and share its index; none without a fleet.
+	Leases []*fleet.Auction
+	// Rows write the rows dealers keep for detail requests to the fleet;
+	// none without one.
+	Rows []*fleet.Rows
 	// Answers writes the upstream answers fetched here to the fleet; nil
 	// without one or without the cache.
 	Answers *fleet.Answers
@@ -116,14 +135,17 @@ func (s *Service) CloseIdleConnections() {
 	}
 }
 
-const userAgent = "lmn-aggregator/1 (+partner API)"
+// Auction returns the auction source named s, nil if none.
+func (s *Service) Auction(name vehicle.Source) auction.Source {
+	for _, a := range s.Auctions {
+		if a.Source() == name {
+			return a
+		}
+	}
+	return nil
+}
 
-// Per-request call budgets of the dealer sources: Encar answers up to 500
-// rows a call, a Danawa list page holds 20.
-const (
-	encarCalls  = 8
-	danawaCalls = 24
-)
+const userAgent = "lmn-aggregator/1 (+partner API)"
 
 // UpstreamBodyBudget bounds the bytes of upstream bodies being read at once,
 // across every request: at the usual sizes (tens to hundreds of KB) it is
@@ -131,24 +153,10 @@ const (
 // bodies can no longer hold each call's cap at once.
 const UpstreamBodyBudget = 64 << 20
 
-// recentDanawaRows bounds the Danawa rows kept for detail requests: about
-// 72 MB at ~720 bytes a row (the README derives it from the expected load).
-const recentDanawaRows = 100_000
-
-// glovisDetailTimeout is the default budget of reading a Glovis detail page
-// for a request: well inside the request's deadline, so a slow Glovis costs a
-// detail view a second at most and the lot is then served as listed.
-const glovisDetailTimeout = time.Second
-
 // upstreamAnswers bounds the answers kept per upstream: a parsed Encar
 // answer of 60 rows or a Danawa page of 20 is tens of kilobytes, so a few
 // tens of megabytes at most.
 const upstreamAnswers = 512
-
-// glovisDetail names the breaker of Glovis detail pages read on request. It
-// is not the crawler's: a few slow detail views must not open the breaker
-// the crawler needs and leave the index to go stale.
-const glovisDetail = "glovis_detail"
 
 // timelineEvery is how often the status page's charts sample the breakers:
 // 360 samples an hour per source.
@@ -160,81 +168,27 @@ const timelineEvery = 10 * time.Second
 // instance and the rest answers from the other sources.
 const DefaultBulkhead = 16
 
-// Source is how calls to one upstream are bounded and judged: its breaker,
-// its deadline, its slow-call threshold and its bulkhead. Sources builds
-// every source's from the configuration, the one place they are decided.
-type Source struct {
-	Breaker breaker.Config
-	fanout.Limits
-}
-
-// Sources is each source's settings, defaults filled in: a dealer's
-// slow-call threshold is half its timeout (a source normally answering in
-// tens of milliseconds and now taking over a second opens), its bulkhead
-// DefaultBulkhead. Glovis pages are read by the crawler and a detail view's
-// enrichment, which have their own budgets and no bulkhead or slow calls.
-func (c Config) Sources() map[vehicle.Source]Source {
-	orDefault := func(d, def time.Duration) time.Duration {
-		if d > 0 {
-			return d
-		}
-		return def
-	}
-	bulkhead := func(n int) int {
-		if n > 0 {
-			return n
-		}
-		return DefaultBulkhead
-	}
-	detail := c.GlovisDetailTimeout
-	if detail <= 0 {
-		detail = glovisDetailTimeout
-	}
-	return map[vehicle.Source]Source{
-		vehicle.Encar: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.EncarTimeout,
-			SlowCall: orDefault(c.EncarSlowCall, c.EncarTimeout/2), Bulkhead: bulkhead(c.EncarBulkhead)}},
-		vehicle.Danawa: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.DanawaTimeout,
-			SlowCall: orDefault(c.DanawaSlowCall, c.DanawaTimeout/2), Bulkhead: bulkhead(c.DanawaBulkhead)}},
-		vehicle.Glovis: {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: c.GlovisTimeout}},
-		glovisDetail:   {Breaker: c.Breaker, Limits: fanout.Limits{Timeout: detail}},
-	}
-}
-
-// New builds the service. Nothing runs until the caller starts the crawler.
-func New(c Config, log *slog.Logger) *Service {
-	settings := c.Sources()
-	breakers := map[vehicle.Source]*breaker.Breaker{}
-	var list []*breaker.Breaker
-	for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa, vehicle.Glovis, glovisDetail} {
-		b := breaker.New(string(s), settings[s].Breaker, breaker.Hooks{
+// New builds every registered source and wires them. Nothing runs until
+// the caller starts the crawlers (Run). It fails on a source's setting it
+// cannot use.
+func New(c Config, log *slog.Logger) (*Service, error) {
+	svc := &Service{Lag: lag.New(lag.DefaultEvery)}
+	newBreaker := func(name string) *breaker.Breaker {
+		b := breaker.New(name, c.Breaker, breaker.Hooks{
 			OnTransition: func(t breaker.Transition) {
-				log.Warn("breaker changed state", "source", s, "from", t.From, "to", t.To, "reason", t.Reason)
+				log.Warn("breaker changed state", "source", name, "from", t.From, "to", t.To, "reason", t.Reason)
 				if c.Metrics != nil {
-					c.Metrics.Transition(string(s), t.From, t.To)
+					c.Metrics.Transition(name, t.From, t.To)
 				}
 			},
 			OnCall: func(outcome string, d time.Duration) {
 				if c.Metrics != nil {
-					c.Metrics.UpstreamCall(string(s), outcome, d)
+					c.Metrics.UpstreamCall(name, outcome, d)
 				}
 			},
 		})
-		breakers[s] = b
-		list = append(list, b)
+		return b
 	}
-	store := &glovis.Store{}
-	sources.LogMissingTo(log)
-	if c.Metrics != nil {
-		c.Metrics.WatchBreakers(list)
-		c.Metrics.WatchAuction(store)
-	}
-	detailBreaker := breakers[glovisDetail]
-	delete(breakers, glovisDetail)
-	fo := fanout.New(breakers, map[vehicle.Source]fanout.Limits{
-		vehicle.Encar: settings[vehicle.Encar].Limits, vehicle.Danawa: settings[vehicle.Danawa].Limits, vehicle.Glovis: settings[vehicle.Glovis].Limits,
-	})
-	enrich := fanout.New(map[vehicle.Source]*breaker.Breaker{vehicle.Glovis: detailBreaker},
-		map[vehicle.Source]fanout.Limits{vehicle.Glovis: settings[glovisDetail].Limits})
 	panicked := func(s vehicle.Source, p *panics.Error) {
 		log.Error("panic in a source's share of a request; the source failed", "source", s,
 			"panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
@@ -242,99 +196,133 @@ func New(c Config, log *slog.Logger) *Service {
 			c.Metrics.Panic(string(s))
 		}
 	}
-	fo.Panicked, enrich.Panicked = panicked, panicked
-	probe := lag.New(lag.DefaultEvery)
-	fo.Lag, enrich.Lag = probe, probe
-	if c.Metrics != nil {
-		c.Metrics.WatchSlowCalls(list)
-		c.Metrics.WatchLag(probe.Total)
-		for _, s := range []vehicle.Source{vehicle.Encar, vehicle.Danawa} {
-			c.Metrics.WatchInFlight(string(s), settings[s].Bulkhead, func() int { return fo.InFlight(s) })
+	sources.LogMissingTo(log)
+
+	// The sources' own breakers, dealers first as the status page lists
+	// them; further breakers a source makes (Glovis's detail pages) after.
+	order := append(append([]registry.Description(nil), registry.OfKind(registry.Dealer)...), registry.OfKind(registry.Auction)...)
+	breakers := map[vehicle.Source]*breaker.Breaker{}
+	limits := map[vehicle.Source]fanout.Limits{}
+	settings := map[vehicle.Source]registry.Settings{}
+	for _, d := range order {
+		set := d.Fill(c.Sources[d.Name])
+		if d.Kind == registry.Dealer && set.Bulkhead <= 0 {
+			set.Bulkhead = DefaultBulkhead
 		}
-		fo.BulkheadFull = func(s vehicle.Source, outcome string) { c.Metrics.UpstreamCall(string(s), outcome, 0) }
-		fo.Finished = func(o *fanout.Outcome) { c.Metrics.UpstreamPhases(string(o.Source), o.Upstream) }
-		enrich.Finished = func(o *fanout.Outcome) { c.Metrics.UpstreamPhases(glovisDetail, o.Upstream) }
+		settings[d.Name] = set
+		breakers[d.Name] = newBreaker(string(d.Name))
+		limits[d.Name] = fanout.Limits{Timeout: set.Timeout, SlowCall: set.SlowCall, Bulkhead: set.Bulkhead}
+		svc.Breakers = append(svc.Breakers, breakers[d.Name])
 	}
-	// Each upstream has its own pool, so one slow site cannot starve the
-	// others; the bytes of bodies being read are bounded across all three.
-	budget := sources.NewBodyBudget(UpstreamBodyBudget)
-	encarHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.EncarTimeout, MaxConns: 128, MaxBody: 8 << 20, UserAgent: userAgent, Budget: budget})
-	danawaHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.DanawaTimeout, MaxConns: 128, MaxBody: 4 << 20, UserAgent: userAgent, Budget: budget})
-	glovisHTTP := sources.NewClient(sources.ClientConfig{Timeout: c.GlovisTimeout, MaxConns: 8, MaxBody: 8 << 20, UserAgent: userAgent, Budget: budget})
-	gclient := glovis.NewClient(c.GlovisURL, c.GlovisSession, glovisHTTP)
-	eclient := encar.NewClient(c.EncarURL, encarHTTP)
-	dclient := danawa.NewClient(c.DanawaURL, danawaHTTP)
-	var answers *fleet.Answers
-	if c.UpstreamCacheTTL > 0 {
-		ea, da := upcache.New[*encar.List](c.UpstreamCacheTTL, upstreamAnswers), upcache.New[*danawa.List](c.UpstreamCacheTTL, upstreamAnswers)
-		eclient.CacheAnswers(ea)
-		dclient.CacheAnswers(da)
-		if c.Fleet != nil {
-			answers = fleet.NewAnswers(c.Fleet, log)
-			// A replica waits for another's fetch at most as long as
-			// that fetch may take: the upstream client's timeout.
-			ea.Share(answers.For(string(vehicle.Encar)), c.EncarTimeout)
-			da.Share(answers.For(string(vehicle.Danawa)), c.DanawaTimeout)
-			if c.Metrics != nil {
-				c.Metrics.WatchSharedAnswers(string(vehicle.Encar), ea)
-				c.Metrics.WatchSharedAnswers(string(vehicle.Danawa), da)
+	// wire gives a fan-out what every fan-out of the service has: panics
+	// contained and logged, starvation measured, each call's phases counted.
+	wire := func(f *fanout.Fanout, phases string) *fanout.Fanout {
+		f.Panicked, f.Lag = panicked, svc.Lag
+		if c.Metrics != nil {
+			f.BulkheadFull = func(s vehicle.Source, outcome string) { c.Metrics.UpstreamCall(string(s), outcome, 0) }
+			f.Finished = func(o *fanout.Outcome) {
+				c.Metrics.UpstreamPhases(cmp.Or(phases, string(o.Source)), o.Upstream)
 			}
 		}
-		if c.Metrics != nil {
-			c.Metrics.WatchUpstreamCache(string(vehicle.Encar), ea)
-			c.Metrics.WatchUpstreamCache(string(vehicle.Danawa), da)
+		return f
+	}
+	svc.Fanout = wire(fanout.New(breakers, limits), "")
+	var extra []*breaker.Breaker
+
+	// Each upstream has its own pool, so one slow site cannot starve the
+	// others; the bytes of bodies being read are bounded across all.
+	budget := sources.NewBodyBudget(UpstreamBodyBudget)
+	if c.UpstreamCacheTTL > 0 && c.Fleet != nil {
+		svc.Answers = fleet.NewAnswers(c.Fleet, log)
+	}
+	svc.Search = &search.Service{Calls: map[vehicle.Source]int{}, Details: map[vehicle.Source]search.Detail{}, Fanout: svc.Fanout}
+	for _, d := range registry.All() {
+		name, set := d.Name, settings[d.Name]
+		env := registry.Env{
+			Settings: set, Log: log.With("source", name), Breaker: breakers[name], Fanout: svc.Fanout,
+			HTTP: func(cc sources.ClientConfig) *sources.Client {
+				cc.UserAgent, cc.Budget = userAgent, budget
+				hc := sources.NewClient(cc)
+				svc.clients = append(svc.clients, hc)
+				return hc
+			},
+			NewBreaker: func(n string) *breaker.Breaker {
+				b := newBreaker(n)
+				extra = append(extra, b)
+				return b
+			},
+			NewFanout: func(n string, b *breaker.Breaker, lim fanout.Limits) *fanout.Fanout {
+				return wire(fanout.New(map[vehicle.Source]*breaker.Breaker{name: b}, map[vehicle.Source]fanout.Limits{name: lim}), n)
+			},
+			Tracing:  c.Tracing,
+			CacheTTL: c.UpstreamCacheTTL, CacheSize: upstreamAnswers,
+			Cache: func(cache registry.Cache) {
+				if svc.Answers != nil {
+					// A replica waits for another's fetch at most as long
+					// as that fetch may take: the upstream client's timeout.
+					cache.Share(svc.Answers.For(string(name)), set.Timeout)
+					if c.Metrics != nil {
+						c.Metrics.WatchSharedAnswers(string(name), cache)
+					}
+				}
+				if c.Metrics != nil {
+					c.Metrics.WatchUpstreamCache(string(name), cache)
+				}
+			},
+			CrawlInterval: c.CrawlInterval, Snapshot: SnapshotFile(c.Snapshot, name),
+		}
+		if c.Fleet != nil {
+			env.Remember = func(local registry.RowStore) registry.RowStore {
+				rows := fleet.NewRows(c.Fleet, local, log)
+				svc.Rows = append(svc.Rows, rows)
+				return rows
+			}
+		}
+		parts, err := d.Build(env)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", name, err)
+		}
+		switch {
+		case parts.Dealer != nil:
+			svc.Search.Dealers = append(svc.Search.Dealers, parts.Dealer)
+			svc.Search.Details[name] = parts.Detail
+			svc.Search.Calls[name] = d.Defaults.Calls
+		case parts.Auction != nil:
+			svc.Auctions = append(svc.Auctions, parts.Auction)
+			svc.Search.Auctions = append(svc.Search.Auctions, parts.Auction)
+			svc.Search.Details[name] = parts.Auction.Vehicle
+		default:
+			return nil, fmt.Errorf("source %s: built neither a dealer nor an auction", name)
 		}
 	}
-	local := danawa.NewRecent(recentDanawaRows)
-	var recent danawa.Remembered = local
-	var rows *fleet.Rows
-	if c.Fleet != nil {
-		rows = fleet.NewRows(c.Fleet, local, log)
-		recent = rows
-	}
-	calls := map[vehicle.Source]int{vehicle.Encar: encarCalls, vehicle.Danawa: danawaCalls}
 	for s, n := range c.DealerCalls {
-		calls[s] = n
+		svc.Search.Calls[s] = n
 	}
-	svc := &Service{
-		Search: &search.Service{
-			// Encar first: a car both list is served as its Encar ad, which
-			// has a detail page.
-			Dealers: []dealer.Dealer{
-				&encar.Dealer{Client: eclient},
-				&danawa.Dealer{Client: dclient, Recent: recent},
-			},
-			Calls:   calls,
-			Encar:   eclient,
-			Glovis:  gclient,
-			Auction: store,
-			Recent:  recent,
-			Fanout:  fo,
-			Enrich:  enrich,
-		},
-		Fanout:   fo,
-		Lag:      probe,
-		clients:  []*sources.Client{encarHTTP, danawaHTTP, glovisHTTP},
-		Rows:     rows,
-		Answers:  answers,
-		Breakers: list,
-		Auction:  store,
-		Crawler: &glovis.Crawler{
-			Client: gclient, Store: store, ACC: "20",
-			Sites: c.GlovisSites, Interval: c.CrawlInterval, Snapshot: c.Snapshot, Log: log, Parallel: 4,
-			Breaker: breakers[vehicle.Glovis], Details: true, Tracer: c.Tracing,
-		},
+	svc.Breakers = append(svc.Breakers, extra...)
+	if c.Metrics != nil {
+		c.Metrics.WatchBreakers(svc.Breakers)
+		c.Metrics.WatchSlowCalls(svc.Breakers)
+		c.Metrics.WatchLag(svc.Lag.Total)
+		for _, a := range svc.Auctions {
+			c.Metrics.WatchAuction(string(a.Source()), a)
+		}
+		for _, d := range registry.OfKind(registry.Dealer) {
+			c.Metrics.WatchInFlight(string(d.Name), settings[d.Name].Bulkhead, func() int { return svc.Fanout.InFlight(d.Name) })
+		}
 	}
-	svc.Timeline = httpapi.NewTimeline(list, timelineEvery, time.Hour)
+	svc.Timeline = httpapi.NewTimeline(svc.Breakers, timelineEvery, time.Hour)
 	svc.API, svc.Admin = handlers(c, log, svc)
-	return svc
+	return svc, nil
 }
 
 // handlers builds the public and admin handlers over the wired parts.
 func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler) {
 	a, d := c.API, c.Admin
 	a.Log, a.Search, a.Tracing = log, svc.Search, c.Tracing
-	d.Log, d.Breakers, d.Auction, d.Timeline = log, svc.Breakers, svc.Auction, svc.Timeline
+	d.Log, d.Breakers, d.Timeline = log, svc.Breakers, svc.Timeline
+	for _, a := range svc.Auctions {
+		d.Auctions = append(d.Auctions, a)
+	}
 	if c.Metrics != nil {
 		a.Metrics = c.Metrics
 		d.Metrics = c.Metrics.Handler()
@@ -348,23 +336,37 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 		a.Limiter = fleet.NewLimiter(c.Fleet, httpapi.NewLocalLimiter(now))
 		svc.Overrides = fleet.NewOverrides(c.Fleet, svc.Breakers, log)
 		d.Override = svc.Overrides.Publish
-		fence := ""
-		if c.Snapshot != "" {
-			fence = c.Snapshot + ".fence"
+		for _, a := range svc.Auctions {
+			fence := SnapshotFile(c.Snapshot, a.Source())
+			if fence != "" {
+				fence += ".fence"
+			}
+			svc.Leases = append(svc.Leases, fleet.NewAuction(c.Fleet, fleet.AuctionConfig{Source: string(a.Source()),
+				Crawler: leased{a}, Lease: c.CrawlLease, Fence: fence, Log: log}))
 		}
-		svc.Lease = fleet.NewAuction(c.Fleet, fleet.AuctionConfig{Source: string(vehicle.Glovis), Crawler: svc.Crawler,
-			Lease: c.CrawlLease, Fence: fence, Log: log})
 		d.Fleet = func() map[string]any {
 			check := c.Fleet.ReadyCheck()
-			check["crawling"] = svc.Lease.Crawling()
-			check["auction_version"] = svc.Lease.Version()
+			for i, l := range svc.Leases {
+				// The first auction's keys as they were; the others by name.
+				suffix := ""
+				if i > 0 {
+					suffix = "_" + string(svc.Auctions[i].Source())
+				}
+				check["crawling"+suffix] = l.Crawling()
+				check["auction_version"+suffix] = l.Version()
+			}
 			return check
 		}
 		if c.Metrics != nil {
 			c.Metrics.WatchFleet(c.Fleet, fleet.Kinds)
-			c.Metrics.WatchCrawlLease(svc.Lease)
+			for i, l := range svc.Leases {
+				c.Metrics.WatchCrawlLease(string(svc.Auctions[i].Source()), l)
+			}
 			c.Metrics.WatchFleetDropped(func() uint64 {
-				n := svc.Rows.Dropped()
+				var n uint64
+				for _, r := range svc.Rows {
+					n += r.Dropped()
+				}
 				if svc.Answers != nil {
 					n += svc.Answers.Dropped()
 				}
@@ -376,23 +378,53 @@ func handlers(c Config, log *slog.Logger, svc *Service) (api, admin http.Handler
 	return httpapi.NewServer(a), httpapi.NewAdmin(d)
 }
 
+// leased is an auction source as a fleet lease drives it.
+type leased struct{ auction.Source }
+
+// IndexBuiltAt is when the index in service was built; zero for none.
+func (l leased) IndexBuiltAt() time.Time {
+	if ix := l.Index(); ix != nil {
+		return ix.BuiltAt()
+	}
+	return time.Time{}
+}
+
 // Run does the service's background work until ctx ends: the lag probe,
-// the auction crawler, or in a fleet the crawler's lease (crawling when held, loading
+// each auction's
+// crawler, or in a fleet each crawler's lease (crawling when held, loading
 // the shared index otherwise) and the other replicas' breaker overrides.
 func (s *Service) Run(ctx context.Context) {
 	go s.Lag.Run(ctx)
 	if s.Overrides != nil {
 		go s.Overrides.Run(ctx)
 	}
-	if s.Rows != nil {
-		go s.Rows.Run(ctx)
+	for _, r := range s.Rows {
+		go r.Run(ctx)
 	}
 	if s.Answers != nil {
 		go s.Answers.Run(ctx)
 	}
-	if s.Lease != nil {
-		s.Lease.Run(ctx)
-		return
+	var wg sync.WaitGroup
+	if s.Leases != nil {
+		for _, l := range s.Leases {
+			wg.Go(func() { l.Run(ctx) })
+		}
+	} else {
+		for _, a := range s.Auctions {
+			wg.Go(func() { a.Run(ctx) })
+		}
 	}
-	s.Crawler.Run(ctx)
+	wg.Wait()
+}
+
+// Restore loads each auction's snapshot, if it has one; a snapshot that
+// cannot be read leaves its auction waiting for its first crawl.
+func (s *Service) Restore() error {
+	var errs []error
+	for _, a := range s.Auctions {
+		if err := a.Restore(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a.Source(), err))
+		}
+	}
+	return errors.Join(errs...)
 }

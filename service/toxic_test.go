@@ -24,9 +24,10 @@ import (
 	"github.com/lmn/aggregator/breaker"
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/httpapi"
-	"github.com/lmn/aggregator/korean"
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // The toxic test's settings. The source timeout is long enough that "opens
@@ -77,11 +78,11 @@ var toxicSlice = map[string]string{"bandwidth": "encar", "timeout": "danawa", "l
 func TestToxics(t *testing.T) {
 	tp := startToxiproxy(t)
 	s := sim.New()
-	servers, err := s.Start()
+	servers, err := registry.StartSim(s)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
 	proxies := map[string]*toxiproxy.Proxy{}
-	for src, up := range map[string]string{"encar": servers.EncarURL, "danawa": servers.DanawaURL} {
+	for src, up := range map[string]string{"encar": servers.URLs["encar"], "danawa": servers.URLs["danawa"]} {
 		p, err := tp.CreateProxy(src, "127.0.0.1:0", strings.TrimPrefix(up, "http://"))
 		require.NoError(t, err)
 		proxies[src] = p
@@ -92,13 +93,17 @@ func TestToxics(t *testing.T) {
 	require.NoError(t, err)
 	bc := breaker.DefaultConfig
 	bc.OpenFor = toxicProbe
-	svc := service.New(service.Config{
-		EncarURL: "http://" + proxies["encar"].Listen, DanawaURL: "http://" + proxies["danawa"].Listen, GlovisURL: servers.GlovisURL,
-		EncarTimeout: toxicTimeout, DanawaTimeout: toxicTimeout, GlovisTimeout: toxicTimeout,
-		EncarSlowCall: toxicSlowCall, DanawaSlowCall: toxicSlowCall,
-		GlovisSites: korean.SiteCodes(), CrawlInterval: time.Hour, Breaker: bc,
+	upstreams := service.Upstreams(servers.URLs, toxicTimeout)
+	for _, src := range []vehicle.Source{vehicle.Encar, vehicle.Danawa} {
+		st := upstreams[src]
+		st.URL, st.SlowCall = "http://"+proxies[string(src)].Listen, toxicSlowCall
+		upstreams[src] = st
+	}
+	svc, err := service.New(service.Config{
+		Sources: upstreams, CrawlInterval: time.Hour, Breaker: bc,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: 1350, Deadline: 3 * toxicTimeout},
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
 	api := httptest.NewServer(svc.API)
 	t.Cleanup(api.Close)
 	breakers := map[string]*breaker.Breaker{}

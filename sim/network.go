@@ -73,6 +73,13 @@ func resetConn(w http.ResponseWriter) {
 // SYN-ACK, or a TLS terminator that never answers the ClientHello. A
 // parked connection is closed when its client closes it or the simulator
 // closes.
+// Listener wraps ln, the listener source's simulated upstream is served
+// on, so that the source's blackhole mode acts on the connections it
+// accepts.
+func (s *Sim) Listener(source string, ln net.Listener) net.Listener {
+	return &holeListener{Listener: ln, sim: s, source: source}
+}
+
 type holeListener struct {
 	net.Listener
 	sim    *Sim

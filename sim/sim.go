@@ -66,6 +66,7 @@ type Sim struct {
 	encar  []car
 	danawa []car
 	glovis []lot
+	kcar   []kcarLot
 	lists  listPages // rendered Encar and Danawa list answers
 
 	mu     sync.RWMutex
@@ -102,6 +103,11 @@ func New() *Sim {
 		s.faults[src] = Fault{Mode: Healthy}
 		s.hits[src] = new(atomic.Int64)
 	}
+	// K Car draws from a generator of its own, so that the other
+	// inventories stay what they were.
+	s.kcar = generateKCar(rand.New(rand.NewPCG(20250619, 2)), 900)
+	s.faults[KCarName] = Fault{Mode: Healthy}
+	s.hits[KCarName] = new(atomic.Int64)
 	return s
 }
 
@@ -124,7 +130,7 @@ func (s *Sim) SetNow(t time.Time) {
 
 // SetFault switches source into f.
 func (s *Sim) SetFault(source string, f Fault) error {
-	if !slices.Contains(Sources, source) {
+	if s.hits[source] == nil { // fixed when the simulator is made
 		return fmt.Errorf("unknown source %q", source)
 	}
 	if !slices.Contains(modes, f.Mode) {
@@ -144,7 +150,7 @@ func (s *Sim) SetFault(source string, f Fault) error {
 
 // Reset makes every source healthy.
 func (s *Sim) Reset() {
-	for _, src := range Sources {
+	for src := range s.hits {
 		_ = s.SetFault(src, Fault{Mode: Healthy})
 	}
 }
@@ -309,7 +315,7 @@ func (s *Sim) Control() http.Handler {
 	}
 	mux.HandleFunc("GET /sim", func(w http.ResponseWriter, _ *http.Request) {
 		out := map[string]status{}
-		for _, src := range Sources {
+		for src := range s.hits { // every upstream played, K Car's included
 			out[src] = status{Fault: s.fault(src), Requests: s.Hits(src), URL: s.url(src)}
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -356,9 +362,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // Servers are the three upstreams listening on loopback.
 type Servers struct {
-	EncarURL, DanawaURL, GlovisURL string
-	servers                        []*http.Server
-	sim                            *Sim
+	EncarURL, DanawaURL, GlovisURL, KCarURL string
+	servers                                 []*http.Server
+	sim                                     *Sim
 }
 
 // Start serves s's upstreams on ephemeral loopback ports.
@@ -368,13 +374,14 @@ func (s *Sim) Start() (*Servers, error) {
 		source string
 		url    *string
 		h      http.Handler
-	}{{"encar", &out.EncarURL, s.Encar()}, {"danawa", &out.DanawaURL, s.Danawa()}, {"glovis", &out.GlovisURL, s.Glovis()}} {
+	}{{"encar", &out.EncarURL, s.Encar()}, {"danawa", &out.DanawaURL, s.Danawa()}, {"glovis", &out.GlovisURL, s.Glovis()},
+		{KCarName, &out.KCarURL, s.KCar()}} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			out.Close()
 			return nil, fmt.Errorf("sim: %w", err)
 		}
-		ln = &holeListener{Listener: ln, sim: s, source: h.source}
+		ln = s.Listener(h.source, ln)
 		srv := &http.Server{Handler: h.h, ReadHeaderTimeout: 5 * time.Second}
 		out.servers = append(out.servers, srv)
 		*h.url = "http://" + ln.Addr().String()
@@ -386,6 +393,11 @@ func (s *Sim) Start() (*Servers, error) {
 		}()
 	}
 	return out, nil
+}
+
+// URLs are the upstreams' base URLs by source name.
+func (ss *Servers) URLs() map[string]string {
+	return map[string]string{"encar": ss.EncarURL, "danawa": ss.DanawaURL, "glovis": ss.GlovisURL, KCarName: ss.KCarURL}
 }
 
 // Close stops the servers, releasing hung handlers first.

@@ -27,7 +27,7 @@ var Sorts = []Sort{SortAuctionDateAsc, SortPriceAsc, SortPriceDesc, SortYearDesc
 // the public contract; matching is case-insensitive. A zero or nil field is
 // a filter that was not given.
 type Query struct {
-	Sources []Source // which upstreams the request needs, in Glovis, Encar, Danawa order
+	Sources []Source // which upstreams the request needs, in AllSources order
 	Makes   []string
 	Models  []string
 	Keyword string
@@ -61,11 +61,11 @@ type Query struct {
 // Needs reports whether the query needs source s.
 func (q Query) Needs(s Source) bool { return slices.Contains(q.Sources, s) }
 
-// NeedsAuction reports whether the query includes the auction source.
-func (q Query) NeedsAuction() bool { return q.Needs(Glovis) }
+// NeedsAuction reports whether the query includes any auction source.
+func (q Query) NeedsAuction() bool { return slices.ContainsFunc(q.Sources, Source.IsAuction) }
 
 // NeedsDealer reports whether the query includes any dealer source.
-func (q Query) NeedsDealer() bool { return q.Needs(Encar) || q.Needs(Danawa) }
+func (q Query) NeedsDealer() bool { return slices.ContainsFunc(q.Sources, Source.IsDealer) }
 
 // AuctionOnly reports whether q has a filter only auction rows can satisfy
 // (grades, auction status, dates or counts): dealer rows never match it.

@@ -4,24 +4,57 @@
 package vehicle
 
 import (
+	"slices"
 	"time"
 )
 
 // Source names an upstream this service reads.
 type Source string
 
+// The sources built in, for their own packages and for tests; the service
+// itself learns its sources from the registry (package registry), which
+// lists them here with their kind as each registers.
 const (
 	Glovis Source = "glovis"
 	Encar  Source = "encar"
 	Danawa Source = "danawa"
+	KCar   Source = "kcar"
 )
+
+// sources are the registered sources, auctions first, each kind in the
+// order it registered: the fixed order of lists and headers (glovis,kcar;
+// encar,danawa).
+var (
+	auctions []Source
+	dealers  []Source
+)
+
+// RegisterSource adds s, of the given kind, to the lists below. The
+// registry calls it; it is not safe to call while requests are served.
+func RegisterSource(s Source, dealer bool) {
+	if dealer {
+		dealers = append(dealers, s)
+	} else {
+		auctions = append(auctions, s)
+	}
+}
 
 // DealerSources are the live dealer upstreams, in the fixed order the
 // partial-failure header uses.
-var DealerSources = []Source{Encar, Danawa}
+func DealerSources() []Source { return dealers }
+
+// AuctionSources are the auction houses, each served from its own index, in
+// the fixed order of X-LMN-Partial-Auction-Unavailable.
+func AuctionSources() []Source { return auctions }
+
+// AllSources are every registered source: auctions, then dealers.
+func AllSources() []Source { return append(append([]Source(nil), auctions...), dealers...) }
 
 // IsDealer reports whether s is a live dealer source.
-func (s Source) IsDealer() bool { return s == Encar || s == Danawa }
+func (s Source) IsDealer() bool { return slices.Contains(dealers, s) }
+
+// IsAuction reports whether s is an auction source.
+func (s Source) IsAuction() bool { return slices.Contains(auctions, s) }
 
 // KST is Korean time. Korean events keep their own offset on the wire (never Z).
 var KST = time.FixedZone("KST", 9*60*60)

@@ -13,10 +13,11 @@ import (
 	"github.com/lmn/aggregator/sources/danawa"
 	"github.com/lmn/aggregator/sources/encar"
 	"github.com/lmn/aggregator/sources/glovis"
+	"github.com/lmn/aggregator/sources/kcar"
 	"github.com/lmn/aggregator/vehicle"
 )
 
-const extractUsage = `usage: aggregator extract -source encar|danawa|glovis -kind list|detail [-date YYYY-MM-DD] [-fx-rate N] [-raw] FILE
+const extractUsage = `usage: aggregator extract -source encar|danawa|glovis|kcar -kind list|detail [-date YYYY-MM-DD] [-fx-rate N] [-raw] FILE
 
 Runs an extractor on a saved upstream page (FILE "-" reads standard input)
 and prints what the API would serve from it: {"data": [VehicleSummary…]}
@@ -34,7 +35,7 @@ func extract(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, extractUsage); fs.PrintDefaults() }
-	source := fs.String("source", "", "encar, danawa or glovis")
+	source := fs.String("source", "", "encar, danawa, glovis or kcar")
 	kind := fs.String("kind", "list", "list or detail")
 	date := fs.String("date", "", "auction date of a Glovis list, when the page does not carry it")
 	rate := 1350.0
@@ -49,9 +50,11 @@ func extract(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	what := *source + " " + *kind
 	switch what {
-	case "encar list", "encar detail", "danawa list", "glovis list", "glovis detail":
+	case "encar list", "encar detail", "danawa list", "glovis list", "glovis detail", "kcar list":
 	case "danawa detail":
 		return errors.New("extract: Danawa has no detail page; its rows come from lists")
+	case "kcar detail":
+		return errors.New("extract: K Car's detail page is never read (it holds the consignor's data); its rows come from lists")
 	default:
 		fs.Usage()
 		return fmt.Errorf("extract: unknown -source %q or -kind %q", *source, *kind)
@@ -85,6 +88,15 @@ func extract(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		var l *glovis.List
 		if l, err = glovis.ExtractList(body, d); err == nil {
 			internal, err = l, dateErr
+			for _, lot := range l.Lots {
+				rows = append(rows, lot.Vehicle)
+			}
+		}
+	case "kcar list":
+		// The answer echoes its lane; the rows do not say theirs.
+		var l *kcar.List
+		if l, err = kcar.ExtractList(body, ""); err == nil {
+			internal = l
 			for _, lot := range l.Lots {
 				rows = append(rows, lot.Vehicle)
 			}

@@ -62,7 +62,20 @@ func TestExtract(t *testing.T) {
 		{args: []string{"-source", "encar", "-kind", "detail", "../../testdata/encar/detail-sold.json"}, wantErr: "encar detail: not found"},
 		{args: []string{"-source", "danawa", "-kind", "list", "../../testdata/danawa/list-bot-check.html"}, wantErr: "danawa list: blocked"},
 		{args: []string{"-source", "danawa", "-kind", "detail", "x"}, wantErr: "no detail page"},
-		{args: []string{"-source", "kcar", "x"}, wantErr: "unknown -source"},
+		{args: []string{"-source", "kcar", "-kind", "list", "../../testdata/kcar/list-weekly-laneB-2026-04.json"},
+			check: func(t *testing.T, out map[string]any) {
+				rows := out["data"].([]any)
+				require.Len(t, rows, 100)
+				// Exhibit 2023 of the real answer: AUC_STRT_PRC 9500000 won, at 1,350 won per dollar.
+				row := rows[22].(map[string]any)
+				assert.Equal(t, "kcar_ac20260409_2023", row["id"])
+				assert.Equal(t, map[string]any{"listing_price": 7037.0}, row["pricing"])
+				assert.Equal(t, "2026-04-30T13:00:00+09:00", row["auction"].(map[string]any)["date"])
+				assert.Equal(t, "Osan", row["auction"].(map[string]any)["site"])
+			}},
+		{args: []string{"-source", "kcar", "-kind", "list", "../../testdata/kcar/list-login.html"}, wantErr: "kcar list: login required"},
+		{args: []string{"-source", "kcar", "-kind", "detail", "x"}, wantErr: "never read"},
+		{args: []string{"-source", "sk", "x"}, wantErr: "unknown -source"},
 		{args: []string{"-source", "encar", "no-such-file"}, wantErr: "no such file"},
 		{args: []string{"-source", "encar", "-fx-rate", "0", "x"}, wantErr: "fx-rate"},
 	} {

@@ -51,9 +51,9 @@ func TestFleet(t *testing.T) {
 		{"partner": "rate", "key": "`+fleetRateKey+`", "rate": {"per_second": 10, "burst": 10}},
 		{"partner": "open", "key": "`+fleetOpenKey+`", "rate": {"per_second": 100000, "burst": 100000}}]}`), 0o600))
 
-	encar, danawa, glovis, control := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	encar, danawa, glovis, kcar, control := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	start(t, filepath.Join(dir, "sim.log"), bin, "sim", "-encar-addr", encar, "-danawa-addr", danawa,
-		"-glovis-addr", glovis, "-control-addr", control)
+		"-glovis-addr", glovis, "-kcar-addr", kcar, "-control-addr", control)
 	ctl := "http://" + control
 	poll(t, "the simulator up", func() bool { return status(ctl+"/sim", "") == http.StatusOK })
 
@@ -61,7 +61,7 @@ func TestFleet(t *testing.T) {
 		r := &fleetReplica{api: "http://" + freeAddr(t), admin: "http://" + freeAddr(t)}
 		r.cmd = start(t, filepath.Join(dir, name+".log"), bin, "serve",
 			"-addr", strings.TrimPrefix(r.api, "http://"), "-admin-addr", strings.TrimPrefix(r.admin, "http://"),
-			"-encar-url", "http://"+encar, "-danawa-url", "http://"+danawa, "-glovis-url", "http://"+glovis,
+			"-encar-url", "http://"+encar, "-danawa-url", "http://"+danawa, "-glovis-url", "http://"+glovis, "-kcar-url", "http://"+kcar,
 			"-api-keys-file", keys, "-cursor-secrets", "fleet-test-cursor-secret-0123456789",
 			"-redis", srv.URL(), "-redis-timeout", "2s", "-crawl-lease", "5s", "-log-format", "text",
 			"-glovis-sites", "1100", "-drain-delay", "0s")

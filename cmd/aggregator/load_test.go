@@ -31,7 +31,7 @@ func startSim(t *testing.T, args ...string) (urls map[string]string, control str
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"sim", "-control-addr", "127.0.0.1:0", "-encar-addr", "127.0.0.1:0",
-			"-danawa-addr", "127.0.0.1:0", "-glovis-addr", "127.0.0.1:0"}, args...), noenv, &out, &out)
+			"-danawa-addr", "127.0.0.1:0", "-glovis-addr", "127.0.0.1:0", "-kcar-addr", "127.0.0.1:0"}, args...), noenv, &out, &out)
 	}()
 	t.Cleanup(func() {
 		cancel()

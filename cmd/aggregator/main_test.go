@@ -88,7 +88,7 @@ func TestServeSimAndBreakers(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	// The printed example answers with rows from all three sources.
+	// The printed example answers with rows from all four sources.
 	req, _ := http.NewRequest(http.MethodGet, api+example, nil)
 	req.Header.Set("x-api-key", DemoKey)
 	resp, err := http.DefaultClient.Do(req)
@@ -109,7 +109,7 @@ func TestServeSimAndBreakers(t *testing.T) {
 			from[r.Source] = true
 		}
 	}
-	assert.Equal(t, map[string]bool{"glovis": true, "encar": true, "danawa": true}, from, "the README's example")
+	assert.Equal(t, map[string]bool{"glovis": true, "kcar": true, "encar": true, "danawa": true}, from, "the README's example")
 
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"breakers", "-admin", admin, "force-open", "encar", "-reason", "test"}, noenv, &out, &out))
@@ -194,7 +194,7 @@ func TestServeSimAndBreakers(t *testing.T) {
 		`lmn_upstream_requests_total{outcome="blocked",source="danawa"} 3`,
 		`lmn_upstream_requests_total{outcome="rejected",source="danawa"} 2`,
 		`lmn_dealer_unavailable_responses_total 5`,
-		fmt.Sprintf("lmn_auction_index_rows %d", listedLots()),
+		fmt.Sprintf(`lmn_auction_index_rows{source="glovis"} %d`, listedLots()),
 		`lmn_dictionary_unmapped_total{kind="make"}`,
 	}
 	var metrics string
@@ -294,7 +294,7 @@ func TestServeConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1400.0, c.fxRate, "the command line wins over the environment")
 	assert.Equal(t, ":9999", c.addr)
-	assert.Equal(t, 750*time.Millisecond, c.encarTimeout)
+	assert.Equal(t, 750*time.Millisecond, c.sources["encar"].timeout)
 
 	c, err = parseConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env(map[string]string{"LMN_MAX_IN_FLIGHT": "40"}))
 	require.NoError(t, err)

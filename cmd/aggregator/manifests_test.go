@@ -203,7 +203,7 @@ func TestManifestsMatchTheBinary(t *testing.T) {
 	assert.Equal(t, fmt.Sprint(ports["metrics"]), d.Spec.Template.Annotations["prometheus.io/port"])
 
 	// Probes: on the health address, at paths it serves without a token.
-	health := httpapi.NewHealth(httpapi.AdminDeps{Auction: &glovis.Store{}})
+	health := httpapi.NewHealth(httpapi.AdminDeps{Auctions: []httpapi.AuctionState{&glovis.Auction{Crawler: &glovis.Crawler{Store: &glovis.Store{}}}}})
 	for name, p := range map[string]*corev1.Probe{"startup": c.StartupProbe, "readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
 		require.NotNil(t, p, "%s probe", name)
 		require.NotNil(t, p.HTTPGet, "%s probe is an HTTP GET", name)

@@ -23,11 +23,12 @@ import (
 	"github.com/lmn/aggregator/cursor"
 	"github.com/lmn/aggregator/fleet"
 	"github.com/lmn/aggregator/httpapi"
-	"github.com/lmn/aggregator/korean"
 	"github.com/lmn/aggregator/metrics"
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/service"
 	"github.com/lmn/aggregator/sim"
 	"github.com/lmn/aggregator/tracing"
+	"github.com/lmn/aggregator/vehicle"
 )
 
 // minSecretLen is the shortest cursor secret accepted: cursors are signed
@@ -45,36 +46,55 @@ const maxInFlightPerCore = 32
 const DemoKey = "lmn_stg_demo000000000000000000000000"
 
 type config struct {
-	addr, adminAddr                string
-	encarURL, danawaURL, glovisURL string
-	encarTimeout, danawaTimeout    time.Duration
-	glovisTimeout, deadline        time.Duration
-	crawlInterval                  time.Duration
-	fxRate                         float64
-	cursorSecrets                  string
-	keysFile, keys, env            string
-	glovisSession, glovisSites     string
-	snapshot                       string
-	logFormat                      string
-	sim                            bool
-	shutdownGrace                  time.Duration
-	maxInFlight                    int
-	upstreamCacheTTL               time.Duration
-	ratePerSecond                  float64
-	rateBurst                      int
-	trustedProxies                 string
-	redisURL                       string
-	redisTimeout, crawlLease       time.Duration
-	fleetSize                      int
-	redisRequired                  bool
-	metricsAddr, adminToken        string
-	drainDelay                     time.Duration
-	healthAddr                     string
-	maxConns, adminMaxConns        int
-	encarSlowCall, danawaSlowCall  time.Duration
-	encarBulkhead, danawaBulkhead  int
-	slowCallRate                   float64
-	breakerOpenFor                 time.Duration
+	addr, adminAddr          string
+	sources                  map[vehicle.Source]*sourceFlags
+	deadline                 time.Duration
+	crawlInterval            time.Duration
+	fxRate                   float64
+	cursorSecrets            string
+	keysFile, keys, env      string
+	snapshot                 string
+	logFormat                string
+	sim                      bool
+	shutdownGrace            time.Duration
+	maxInFlight              int
+	upstreamCacheTTL         time.Duration
+	ratePerSecond            float64
+	rateBurst                int
+	trustedProxies           string
+	redisURL                 string
+	redisTimeout, crawlLease time.Duration
+	fleetSize                int
+	redisRequired            bool
+	metricsAddr, adminToken  string
+	drainDelay               time.Duration
+	healthAddr               string
+	maxConns, adminMaxConns  int
+	slowCallRate             float64
+	breakerOpenFor           time.Duration
+}
+
+// sourceFlags are one source's settings as its flags set them.
+type sourceFlags struct {
+	url      string
+	timeout  time.Duration
+	slowCall time.Duration // dealers: 0 for half the timeout
+	bulkhead int           // dealers: 0 for half of -max-in-flight
+	own      map[string]*string
+}
+
+// settings are the source's settings for the service.
+func (f *sourceFlags) settings() registry.Settings {
+	s := registry.Settings{URL: f.url, Timeout: f.timeout, SlowCall: f.slowCall, Bulkhead: f.bulkhead, Own: map[string]string{}}
+	for name, v := range f.own {
+		s.Own[name] = *v
+	}
+	return s
+}
+
+// sourceEnv is the environment variable of a source's flag: LMN_GLOVIS_SITES.
+func sourceEnv(source vehicle.Source, name string) string {
+	return "LMN_" + strings.ToUpper(strings.ReplaceAll(string(source)+"_"+name, "-", "_"))
 }
 
 // positive is a flag value that must be a positive number.
@@ -94,7 +114,7 @@ func (p *positive) Set(s string) error {
 // flags defines every setting of serve. env maps each flag to the
 // environment variable that sets it too.
 func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
-	c = &config{fxRate: 1350, ratePerSecond: 10}
+	c = &config{fxRate: 1350, ratePerSecond: 10, sources: map[vehicle.Source]*sourceFlags{}}
 	env = map[string]string{}
 	str := func(p *string, name, envName, def, help string) {
 		env[name] = envName
@@ -106,12 +126,29 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	}
 	str(&c.addr, "addr", "LMN_ADDR", ":8080", "public API address")
 	str(&c.adminAddr, "admin-addr", "LMN_ADMIN_ADDR", "127.0.0.1:9090", "admin address (health, metrics, breakers); keep it off the public network")
-	str(&c.encarURL, "encar-url", "LMN_ENCAR_URL", "https://api.encar.com", "Encar API base URL")
-	str(&c.danawaURL, "danawa-url", "LMN_DANAWA_URL", "https://auto.danawa.com", "Danawa Auto base URL")
-	str(&c.glovisURL, "glovis-url", "LMN_GLOVIS_URL", "https://auction.autobell.co.kr", "Glovis auction base URL")
-	dur(&c.encarTimeout, "encar-timeout", "LMN_ENCAR_TIMEOUT", 2*time.Second, "deadline of Encar's share of a request")
-	dur(&c.danawaTimeout, "danawa-timeout", "LMN_DANAWA_TIMEOUT", 2*time.Second, "deadline of Danawa's share of a request")
-	dur(&c.glovisTimeout, "glovis-timeout", "LMN_GLOVIS_TIMEOUT", 10*time.Second, "deadline of one Glovis page fetch")
+	// Every source's URL, timeout and own settings, from its description.
+	for _, d := range registry.All() {
+		f := &sourceFlags{own: map[string]*string{}}
+		c.sources[d.Name] = f
+		name := string(d.Name)
+		str(&f.url, name+"-url", sourceEnv(d.Name, "url"), d.Defaults.URL, d.Title+" base URL")
+		what := "deadline of " + d.Title + "'s share of a request"
+		if d.Kind == registry.Auction {
+			what = "deadline of one " + d.Title + " page fetch"
+		}
+		dur(&f.timeout, name+"-timeout", sourceEnv(d.Name, "timeout"), d.Defaults.Timeout, what)
+		if d.Kind == registry.Dealer {
+			dur(&f.slowCall, name+"-slow-call", sourceEnv(d.Name, "slow-call"), d.Defaults.SlowCall,
+				"a "+d.Title+" call slower than this counts toward opening its breaker even when it succeeds (0: half of -"+name+"-timeout)")
+			env[name+"-bulkhead"] = sourceEnv(d.Name, "bulkhead")
+			fs.IntVar(&f.bulkhead, name+"-bulkhead", d.Defaults.Bulkhead, d.Title+" calls in flight at most; beyond it "+d.Title+
+				" fails at once for the request, reason timeout (0: half of -max-in-flight) ($"+sourceEnv(d.Name, "bulkhead")+")")
+		}
+		for _, st := range d.Settings {
+			f.own[st.Name] = new(string)
+			str(f.own[st.Name], name+"-"+st.Name, sourceEnv(d.Name, st.Name), st.Default, d.Title+": "+st.Help)
+		}
+	}
 	dur(&c.deadline, "deadline", "LMN_REQUEST_DEADLINE", 3*time.Second, "deadline of a whole API request")
 	dur(&c.crawlInterval, "crawl-interval", "LMN_CRAWL_INTERVAL", 10*time.Minute, "time between auction crawls")
 	env["fx-rate"] = "LMN_FX_RATE"
@@ -133,9 +170,7 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	dur(&c.drainDelay, "drain-delay", "LMN_DRAIN_DELAY", 5*time.Second, "on shutdown, how long /readyz fails while requests are still served, so load balancers stop sending first")
 	str(&c.trustedProxies, "trusted-proxies", "LMN_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed")
 	str(&c.env, "env", "LMN_ENV", "stg", "key environment this deployment accepts: stg or live")
-	str(&c.glovisSession, "glovis-session", "LMN_GLOVIS_SESSION", "", "Glovis member session cookie (JSESSIONID)")
-	str(&c.glovisSites, "glovis-sites", "LMN_GLOVIS_SITES", strings.Join(korean.SiteCodes(), ","), "Glovis site codes to crawl")
-	str(&c.snapshot, "snapshot", "LMN_SNAPSHOT", "", "file the auction index is saved to and restored from")
+	str(&c.snapshot, "snapshot", "LMN_SNAPSHOT", "", "file the auction indexes are saved to and restored from, one per auction source with its name before the extension (auction.json: auction-<source>.json)")
 	str(&c.logFormat, "log-format", "LMN_LOG_FORMAT", "json", "log format: json or text (text with -sim)")
 	dur(&c.shutdownGrace, "shutdown-grace", "LMN_SHUTDOWN_GRACE", 10*time.Second, "how long in-flight requests get to finish on shutdown")
 	dur(&c.upstreamCacheTTL, "upstream-cache-ttl", "LMN_UPSTREAM_CACHE_TTL", 30*time.Second, "how long parsed Encar and Danawa search answers are kept and shared between requests (0 keeps none, at most 60s)")
@@ -149,11 +184,6 @@ func flags(fs *flag.FlagSet) (c *config, env map[string]string) {
 	fs.BoolVar(&c.redisRequired, "redis-required", false, "with -redis: not ready while Redis cannot be used, instead of serving in per-instance mode ($LMN_REDIS_REQUIRED)")
 	dur(&c.crawlLease, "crawl-lease", "LMN_CRAWL_LEASE", fleet.DefaultLease, "with -redis: period of the crawler's lease; a dead crawler hands over within it")
 	fs.BoolVar(&c.sim, "sim", false, "start the simulated upstreams on loopback and point the sources at them")
-	dur(&c.encarSlowCall, "encar-slow-call", "LMN_ENCAR_SLOW_CALL", 0, "an Encar call slower than this counts toward opening its breaker even when it succeeds (0: half of -encar-timeout)")
-	dur(&c.danawaSlowCall, "danawa-slow-call", "LMN_DANAWA_SLOW_CALL", 0, "a Danawa call slower than this counts toward opening its breaker even when it succeeds (0: half of -danawa-timeout)")
-	env["encar-bulkhead"], env["danawa-bulkhead"] = "LMN_ENCAR_BULKHEAD", "LMN_DANAWA_BULKHEAD"
-	fs.IntVar(&c.encarBulkhead, "encar-bulkhead", 0, "Encar calls in flight at most; beyond it Encar fails at once for the request, reason timeout (0: half of -max-in-flight) ($LMN_ENCAR_BULKHEAD)")
-	fs.IntVar(&c.danawaBulkhead, "danawa-bulkhead", 0, "Danawa calls in flight at most; beyond it Danawa fails at once for the request, reason timeout (0: half of -max-in-flight) ($LMN_DANAWA_BULKHEAD)")
 	env["slow-call-rate"] = "LMN_SLOW_CALL_RATE"
 	c.slowCallRate = breaker.DefaultConfig.SlowRate
 	fs.Var((*positive)(&c.slowCallRate), "slow-call-rate", "share of a breaker's window of slow calls that opens it ($LMN_SLOW_CALL_RATE)")
@@ -178,9 +208,20 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
-	for name, d := range map[string]time.Duration{"encar-timeout": c.encarTimeout, "danawa-timeout": c.danawaTimeout,
-		"glovis-timeout": c.glovisTimeout, "deadline": c.deadline, "crawl-interval": c.crawlInterval, "shutdown-grace": c.shutdownGrace,
-		"redis-timeout": c.redisTimeout, "crawl-lease": c.crawlLease} {
+	positive := map[string]time.Duration{"deadline": c.deadline, "crawl-interval": c.crawlInterval, "shutdown-grace": c.shutdownGrace,
+		"redis-timeout": c.redisTimeout, "crawl-lease": c.crawlLease}
+	for _, d := range registry.All() {
+		positive[string(d.Name)+"-timeout"] = c.sources[d.Name].timeout
+		for _, st := range d.Settings {
+			if st.Check == nil {
+				continue
+			}
+			if err := st.Check(*c.sources[d.Name].own[st.Name]); err != nil {
+				return nil, fmt.Errorf("serve: -%s-%s: %w", d.Name, st.Name, err)
+			}
+		}
+	}
+	for name, d := range positive {
 		if d <= 0 {
 			return nil, fmt.Errorf("serve: -%s must be positive, got %s", name, d)
 		}
@@ -196,8 +237,10 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	if c.upstreamCacheTTL < 0 || c.upstreamCacheTTL > time.Minute {
 		return nil, fmt.Errorf("serve: -upstream-cache-ttl must be 0 to 60s, got %s", c.upstreamCacheTTL)
 	}
-	if c.encarBulkhead < 0 || c.danawaBulkhead < 0 {
-		return nil, fmt.Errorf("serve: -encar-bulkhead and -danawa-bulkhead must be 0 (the default) or more, got %d and %d", c.encarBulkhead, c.danawaBulkhead)
+	for name, f := range c.sources {
+		if f.bulkhead < 0 {
+			return nil, fmt.Errorf("serve: -%s-bulkhead must be 0 (the default) or more, got %d", name, f.bulkhead)
+		}
 	}
 	if c.maxInFlight < 1 {
 		return nil, fmt.Errorf("serve: -max-in-flight must be at least 1, got %d", c.maxInFlight)
@@ -219,11 +262,6 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	}
 	if c.env != "stg" && c.env != "live" {
 		return nil, fmt.Errorf("serve: -env must be stg or live, got %q", c.env)
-	}
-	for _, site := range strings.Split(c.glovisSites, ",") {
-		if _, ok := korean.Site(site); !ok {
-			return nil, fmt.Errorf("serve: -glovis-sites: unknown site code %q; known: %s", site, strings.Join(korean.SiteCodes(), ","))
-		}
 	}
 	if c.sim && !isSet(fs, "upstream-cache-ttl") && getenv("LMN_UPSTREAM_CACHE_TTL") == "" {
 		// The demo switches the simulated upstreams' faults: they must show
@@ -251,12 +289,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var simulator *sim.Sim
 	if c.sim {
 		simulator = sim.New()
-		servers, err := simulator.Start()
+		servers, err := registry.StartSim(simulator)
 		if err != nil {
 			return err
 		}
 		defer servers.Close()
-		c.encarURL, c.danawaURL, c.glovisURL = servers.EncarURL, servers.DanawaURL, servers.GlovisURL
+		for name, u := range servers.URLs {
+			c.sources[vehicle.Source(name)].url = u
+		}
 		if c.cursorSecrets == "" {
 			c.cursorSecrets = "sim-only-cursor-secret-not-for-production"
 		}
@@ -291,18 +331,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	m.WatchOverload(overload)
 	bc := breaker.DefaultConfig
 	bc.SlowRate, bc.OpenFor = c.slowCallRate, c.breakerOpenFor
-	bulkhead := func(n int) int {
-		if n > 0 {
-			return n
+	settings := map[vehicle.Source]registry.Settings{}
+	for name, f := range c.sources {
+		settings[name] = f.settings()
+		if d, _ := registry.Lookup(name); d.Kind == registry.Dealer && f.bulkhead == 0 {
+			// A hung dealer holds at most half the requests in flight; the
+			// other half are answered by the other sources.
+			st := settings[name]
+			st.Bulkhead = max(c.maxInFlight/2, 1)
+			settings[name] = st
 		}
-		return max(c.maxInFlight/2, 1)
 	}
 	cfg := service.Config{
-		EncarURL: c.encarURL, DanawaURL: c.danawaURL, GlovisURL: c.glovisURL,
-		EncarTimeout: c.encarTimeout, DanawaTimeout: c.danawaTimeout, GlovisTimeout: c.glovisTimeout,
-		EncarSlowCall: c.encarSlowCall, DanawaSlowCall: c.danawaSlowCall,
-		EncarBulkhead: bulkhead(c.encarBulkhead), DanawaBulkhead: bulkhead(c.danawaBulkhead),
-		GlovisSession: c.glovisSession, GlovisSites: strings.Split(c.glovisSites, ","),
+		Sources:       settings,
 		CrawlInterval: c.crawlInterval, Snapshot: c.snapshot, Breaker: bc, Metrics: m,
 		UpstreamCacheTTL: c.upstreamCacheTTL,
 		API: httpapi.Deps{Cursors: codec, Keys: keys, FXRate: c.fxRate, Deadline: c.deadline, Overload: overload,
@@ -323,8 +364,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	var draining atomic.Bool
 	cfg.Admin.Token, cfg.Admin.MetricsApart, cfg.Admin.Draining = c.adminToken, c.metricsAddr != "", draining.Load
-	app := service.New(cfg, log)
-	if err := app.Crawler.Restore(); err != nil {
+	app, err := service.New(cfg, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if err := app.Restore(); err != nil {
 		log.Error("auction snapshot not restored; waiting for the first crawl", "err", err)
 	}
 	go app.Run(ctx)

@@ -8,29 +8,34 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/lmn/aggregator/registry"
 	"github.com/lmn/aggregator/sim"
 )
 
-// simulate runs the simulated upstreams as a process of their own, so that
-// a load run measures the service and not the simulator sharing its cores.
-// It prints where each upstream listens, as the serve flags that point at
-// them, and serves the fault-control API (GET /sim, PUT /sim/{source}).
+// simulate runs the simulated upstreams of every registered source as a
+// process of their own, so that a load run measures the service and not the
+// simulator sharing its cores. It prints where each upstream listens, as the
+// serve flags that point at them, and serves the fault-control API (GET
+// /sim, PUT /sim/{source}).
 func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addrs := map[string]*string{
-		"encar":  fs.String("encar-addr", "127.0.0.1:9301", "Encar API address"),
-		"danawa": fs.String("danawa-addr", "127.0.0.1:9302", "Danawa site address"),
-		"glovis": fs.String("glovis-addr", "127.0.0.1:9303", "Glovis auction site address"),
+	var simulated []registry.Description
+	addrs, modes := map[string]*string{}, map[string]*string{}
+	for _, d := range registry.All() {
+		if d.Sim == nil {
+			continue
+		}
+		simulated = append(simulated, d)
+		name := string(d.Name)
+		addrs[name] = fs.String(name+"-addr", d.Defaults.SimAddr, d.Title+" address")
+		modes[name] = fs.String(name+"-mode", "", "start "+name+" in this mode ("+strings.Join(sim.Modes(), ", ")+")")
 	}
 	control := fs.String("control-addr", "127.0.0.1:9300", "fault-control API address (GET /sim, PUT /sim/{source})")
-	latency := fs.Duration("latency", 0, "latency every dealer upstream (Encar, Danawa) adds to each answer; puts them in slow mode")
-	modes := map[string]*string{}
-	for _, src := range sim.Sources {
-		modes[src] = fs.String(src+"-mode", "", "start "+src+" in this mode (healthy, down, hang, slow, http403, blocked, drift, truncated, huge)")
-	}
+	latency := fs.Duration("latency", 0, "latency every dealer upstream adds to each answer; puts them in slow mode")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -41,25 +46,29 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("sim: -latency must not be negative, got %s", *latency)
 	}
 	s := sim.New()
-	for _, src := range sim.Sources {
+	for _, d := range simulated {
 		f := sim.Fault{Mode: sim.Healthy}
-		if *latency > 0 && src != "glovis" {
+		if *latency > 0 && d.Kind == registry.Dealer {
 			f = sim.Fault{Mode: sim.Slow, LatencyMS: int(latency.Milliseconds())}
 		}
-		if m := *modes[src]; m != "" {
+		if m := *modes[string(d.Name)]; m != "" {
 			f.Mode = m
 		}
-		if err := s.SetFault(src, f); err != nil {
-			return fmt.Errorf("sim: -%s-mode: %w", src, err)
+		if f != (sim.Fault{Mode: sim.Healthy}) {
+			if err := s.SetFault(string(d.Name), f); err != nil {
+				return fmt.Errorf("sim: -%s-mode: %w", d.Name, err)
+			}
 		}
 	}
-	handlers := map[string]http.Handler{"encar": s.Encar(), "danawa": s.Danawa(), "glovis": s.Glovis()}
 	var servers []*http.Server
-	errc := make(chan error, len(sim.Sources)+1)
-	listen := func(addr string, h http.Handler) (string, error) {
+	errc := make(chan error, len(simulated)+1)
+	listen := func(source, addr string, h http.Handler) (string, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return "", fmt.Errorf("sim: %w", err)
+		}
+		if source != "" {
+			ln = s.Listener(source, ln)
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		servers = append(servers, srv)
@@ -74,21 +83,21 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}()
 	defer s.Close() // runs first: releases handlers stuck in hang mode
-	bound := map[string]string{}
-	for _, src := range sim.Sources {
-		a, err := listen(*addrs[src], handlers[src])
+	var flags []string
+	for _, d := range simulated {
+		a, err := listen(string(d.Name), *addrs[string(d.Name)], d.Sim(s))
 		if err != nil {
 			return err
 		}
-		bound[src] = a
-		s.SetURL(src, "http://"+a)
+		flags = append(flags, fmt.Sprintf("-%s-url http://%s", d.Name, a))
+		s.SetURL(string(d.Name), "http://"+a)
 	}
-	ctl, err := listen(*control, s.Control())
+	ctl, err := listen("", *control, s.Control())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "simulated upstreams (dealer latency %s):\n  -encar-url http://%s -danawa-url http://%s -glovis-url http://%s\nfault control: http://%s/sim\n",
-		*latency, bound["encar"], bound["danawa"], bound["glovis"], ctl)
+	fmt.Fprintf(stdout, "simulated upstreams (dealer latency %s):\n  %s\nfault control: http://%s/sim\n",
+		*latency, strings.Join(flags, " "), ctl)
 	select {
 	case <-ctx.Done():
 		return nil

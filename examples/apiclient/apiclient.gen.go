@@ -25,6 +25,8 @@ import (
 const (
 	Bundang AuctionSite = "Bundang"
 	Incheon AuctionSite = "Incheon"
+	Osan    AuctionSite = "Osan"
+	Sejong  AuctionSite = "Sejong"
 	Sihwa   AuctionSite = "Sihwa"
 	Yangsan AuctionSite = "Yangsan"
 )
@@ -35,6 +37,10 @@ func (e AuctionSite) Valid() bool {
 	case Bundang:
 		return true
 	case Incheon:
+		return true
+	case Osan:
+		return true
+	case Sejong:
 		return true
 	case Sihwa:
 		return true
@@ -182,6 +188,7 @@ const (
 	ErrorErrorDetailsSourcesReasonBlocked       ErrorErrorDetailsSourcesReason = "blocked"
 	ErrorErrorDetailsSourcesReasonBreakerOpen   ErrorErrorDetailsSourcesReason = "breaker_open"
 	ErrorErrorDetailsSourcesReasonDrift         ErrorErrorDetailsSourcesReason = "drift"
+	ErrorErrorDetailsSourcesReasonNotLoaded     ErrorErrorDetailsSourcesReason = "not_loaded"
 	ErrorErrorDetailsSourcesReasonOverloaded    ErrorErrorDetailsSourcesReason = "overloaded"
 	ErrorErrorDetailsSourcesReasonTimeout       ErrorErrorDetailsSourcesReason = "timeout"
 	ErrorErrorDetailsSourcesReasonUnreachable   ErrorErrorDetailsSourcesReason = "unreachable"
@@ -196,6 +203,8 @@ func (e ErrorErrorDetailsSourcesReason) Valid() bool {
 	case ErrorErrorDetailsSourcesReasonBreakerOpen:
 		return true
 	case ErrorErrorDetailsSourcesReasonDrift:
+		return true
+	case ErrorErrorDetailsSourcesReasonNotLoaded:
 		return true
 	case ErrorErrorDetailsSourcesReasonOverloaded:
 		return true
@@ -214,6 +223,8 @@ func (e ErrorErrorDetailsSourcesReason) Valid() bool {
 const (
 	ErrorErrorDetailsSourcesSourceDanawa ErrorErrorDetailsSourcesSource = "danawa"
 	ErrorErrorDetailsSourcesSourceEncar  ErrorErrorDetailsSourcesSource = "encar"
+	ErrorErrorDetailsSourcesSourceGlovis ErrorErrorDetailsSourcesSource = "glovis"
+	ErrorErrorDetailsSourcesSourceKcar   ErrorErrorDetailsSourcesSource = "kcar"
 )
 
 // Valid indicates whether the value is a known member of the ErrorErrorDetailsSourcesSource enum.
@@ -222,6 +233,10 @@ func (e ErrorErrorDetailsSourcesSource) Valid() bool {
 	case ErrorErrorDetailsSourcesSourceDanawa:
 		return true
 	case ErrorErrorDetailsSourcesSourceEncar:
+		return true
+	case ErrorErrorDetailsSourcesSourceGlovis:
+		return true
+	case ErrorErrorDetailsSourcesSourceKcar:
 		return true
 	default:
 		return false
@@ -272,6 +287,7 @@ const (
 	FacetsSourcesDanawa FacetsSources = "danawa"
 	FacetsSourcesEncar  FacetsSources = "encar"
 	FacetsSourcesGlovis FacetsSources = "glovis"
+	FacetsSourcesKcar   FacetsSources = "kcar"
 )
 
 // Valid indicates whether the value is a known member of the FacetsSources enum.
@@ -282,6 +298,8 @@ func (e FacetsSources) Valid() bool {
 	case FacetsSourcesEncar:
 		return true
 	case FacetsSourcesGlovis:
+		return true
+	case FacetsSourcesKcar:
 		return true
 	default:
 		return false
@@ -472,6 +490,7 @@ func (e VehicleFuel) Valid() bool {
 const (
 	VehicleSourceDealer VehicleSource = "dealer"
 	VehicleSourceGlovis VehicleSource = "glovis"
+	VehicleSourceKcar   VehicleSource = "kcar"
 )
 
 // Valid indicates whether the value is a known member of the VehicleSource enum.
@@ -480,6 +499,8 @@ func (e VehicleSource) Valid() bool {
 	case VehicleSourceDealer:
 		return true
 	case VehicleSourceGlovis:
+		return true
+	case VehicleSourceKcar:
 		return true
 	default:
 		return false
@@ -649,6 +670,7 @@ func (e VehicleSummaryFuel) Valid() bool {
 const (
 	VehicleSummarySourceDealer VehicleSummarySource = "dealer"
 	VehicleSummarySourceGlovis VehicleSummarySource = "glovis"
+	VehicleSummarySourceKcar   VehicleSummarySource = "kcar"
 )
 
 // Valid indicates whether the value is a known member of the VehicleSummarySource enum.
@@ -657,6 +679,8 @@ func (e VehicleSummarySource) Valid() bool {
 	case VehicleSummarySourceDealer:
 		return true
 	case VehicleSummarySourceGlovis:
+		return true
+	case VehicleSummarySourceKcar:
 		return true
 	default:
 		return false
@@ -693,6 +717,7 @@ const (
 	SearchVehiclesParamsSourceDealer SearchVehiclesParamsSource = "dealer"
 	SearchVehiclesParamsSourceEncar  SearchVehiclesParamsSource = "encar"
 	SearchVehiclesParamsSourceGlovis SearchVehiclesParamsSource = "glovis"
+	SearchVehiclesParamsSourceKcar   SearchVehiclesParamsSource = "kcar"
 )
 
 // Valid indicates whether the value is a known member of the SearchVehiclesParamsSource enum.
@@ -705,6 +730,8 @@ func (e SearchVehiclesParamsSource) Valid() bool {
 	case SearchVehiclesParamsSourceEncar:
 		return true
 	case SearchVehiclesParamsSourceGlovis:
+		return true
+	case SearchVehiclesParamsSourceKcar:
 		return true
 	default:
 		return false
@@ -1008,6 +1035,7 @@ const (
 	VehicleFacetsParamsSourceDealer VehicleFacetsParamsSource = "dealer"
 	VehicleFacetsParamsSourceEncar  VehicleFacetsParamsSource = "encar"
 	VehicleFacetsParamsSourceGlovis VehicleFacetsParamsSource = "glovis"
+	VehicleFacetsParamsSourceKcar   VehicleFacetsParamsSource = "kcar"
 )
 
 // Valid indicates whether the value is a known member of the VehicleFacetsParamsSource enum.
@@ -1020,6 +1048,8 @@ func (e VehicleFacetsParamsSource) Valid() bool {
 	case VehicleFacetsParamsSourceEncar:
 		return true
 	case VehicleFacetsParamsSourceGlovis:
+		return true
+	case VehicleFacetsParamsSourceKcar:
 		return true
 	default:
 		return false
@@ -1288,7 +1318,7 @@ type OpenapiParams struct {
 
 // SearchVehiclesParams defines parameters for SearchVehicles.
 type SearchVehiclesParams struct {
-	// Source CSV of glovis, dealer, encar, danawa; absent = glovis,dealer. LMN source names this service does not serve (sk, aj, lotte, kcar) are a 400 validation_error naming them.
+	// Source CSV of glovis, kcar, dealer, encar, danawa; absent = glovis,kcar,dealer. LMN source names this service does not serve (sk, aj, lotte) are a 400 validation_error naming them.
 	Source *[]SearchVehiclesParamsSource `form:"source,omitempty" json:"source,omitempty"`
 
 	// Keyword case-insensitive words matched against make, model and trim
@@ -1393,7 +1423,7 @@ type SearchVehiclesParamsSort string
 
 // VehicleFacetsParams defines parameters for VehicleFacets.
 type VehicleFacetsParams struct {
-	// Source CSV of glovis, dealer, encar, danawa; absent = glovis,dealer
+	// Source CSV of glovis, kcar, dealer, encar, danawa; absent = glovis,kcar,dealer
 	Source *[]VehicleFacetsParamsSource `form:"source,omitempty" json:"source,omitempty"`
 
 	// IfNoneMatch an ETag of an earlier answer: 304 when the body would be the same
@@ -4536,86 +4566,88 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37ctvGkverdOE7VZG+gBQly9mYKtcpJ7bPuk7spGwn2RzLi9MEmuREwAwyMyDFI/MB9kH2xfZJtuaC",
-	"GwnerChxsvrHpMC59HT/prunuwe+CWKR5YIT1yoY3gRTwoSk/frsLU7MZ0IqlizXTPBgGMwJr2CGKUtQ",
-	"CwliDHpKMBLJ4gIU8QSYhhHGV8A4vBj3XglOvZeo4yloARPS8GBwDvMpceBCTxmfQDxFPqEkCAMVTylD",
-	"M2eOWpM08/3njyeXwbtB7xH2xu8/vwz+EoSBXuQUDAOlJeOTYLkMg9eo6RuWMb1OsCHvihafKRgViSGA",
-	"izmgsmTHhZTENbx49vY5JBLHGuaSaVLA9BBkaBtJ+qUgpc0zyHABSrM0dWtFDYLHFALyBLRrrigWPFFQ",
-	"cM1SYLqalymYT0VKgBNkfAiXwRUtLoML+fj00YV+fNqHahU9+28IvdeUIeOGS2aG3mtSpEHhws2EGcFY",
-	"SIhTZuRXCuNscHbmVrOJp/XUl5fJ5xfafuzgbG8Dfyv26ClThtOOSQ32wJHjglT6+AIEB5qRXAByNSdp",
-	"YIElj2HO9BQQrriYczPWxgXsQe93ImXxYhsgJGraAoUj+9FjpMe9qdY55qxnuqR2eL9TjmvEGBjA6+df",
-	"w5ePzk8hZUobiQhOkFtSSom7Vf6yAV0bGOcwNm9jDDlQlutFCTGNV6QMR8cGohZnZiwziiG8xtwvj88G",
-	"F/PHZ3349lcRRzWsxdN8LzxV2N4bU2sb7zbwsHtpfer29l1THu1N/BHzk5aL3pOxJrlx7sNH/Y/eNy9f",
-	"9Z6zVJOkpPdt0bGwhDAl+fjVENw3kGKugK7jtEgogZFBAGARm+Y9wdOFAZEmGcJYisxyosiVloSZ+gy0",
-	"0JhupNTPtYvg71BqhmnviZ/1e44zZCmOUlqnf5KKGVNDS4gnExhP6BqmqIwxgVSgWcmCzE70LewiURJk",
-	"TCkze5Ni4kUWDN/5oYP3uyl9ahfWe0oaWdphHM1+6ezRWNpwTU2EkJOEMbKUklI6ShTSaACr5IVMSB6H",
-	"MJ8ujJ7wLY1CYBymYg4Z8kWtFUAalLk9U8QxURIC9Sd9+CfxGOWFJFSCPx5JwiuSkciJX9guERpgPj77",
-	"txAS5DjHsqlmGYlCt1o9/GcfXtufjVRcgxAKLgnjqVloWAEmIimFDGGUivjKUJNINtYhNCkIQcxIOhn2",
-	"oTGR2XNG6GYKo56sv+E6fqaA07WGXIoROa+C2T3qBvxi4J4hNw+kdVjGQsZkvRTX5iEIPSU5Z4r6m+B8",
-	"ZNn2wbHkuOTJkV/zh8aSP7RX/MEv+INd74fmcj/Uqz1usfXdae/R+8vL5P8fhfD7THz813027TqwN+kc",
-	"j2UFKY01iELDiGIsFBlRLjyaQwNlI1qLdbALD93CO/esbRCEQdWk1WPDVn7t7ErvRdJpcyIYizQVc6cO",
-	"z87BfJcxKoIpXV8A/VJgqsByuO9tVMQ2eq5mxNJzvTk7X3ZxdRkGklQuuCLrdH+FiSfS/BULronbr5jn",
-	"KYvREHvyszIU3zRm/YukcTAM/t9J7c2fuF/VyTNDrpuqvWLvxTPBy/3JuH0WxYVUxrmXkLFrSiInwCjH",
-	"CeOuQ8FVkedCauu4N04NLU+8iyzf9qRu2O1l7tW31zFC7fftN4Rvv9k32W+Yuku3m7HvKKZ5B1i3dW+1",
-	"tYJ+LuSIJQnxu0cRyyMudIRu4zj77A4kgEkiSSmrkAutWEINh8p2MNbvHj+fHn5ecKPEMP0N4ONnciro",
-	"HgufHhZekp6K5JXQT9wWv3tMZHbGplq5x8Wnh4tXQj8XBf8N8DCjKYtTsoAYmymNZ1L9cY+NTxIbL0XC",
-	"xoyS7gDcSCQLmIsiTWDkvALBzQlOKIJnb3ECc1SgjBOxGkdui7sMUm8jz7a59ZLeCvES+cI/VnePeoma",
-	"IhtrLN2qRtSSKVC5Yc9RJTvwtIfQCDIZ9rmAVRkd+J//+m84PQ7NFrLRtdJJs8zWQrhYQsGroJ+632B3",
-	"scFWIoFbezea3hrH33Ms9FRI9q/fxJS7sFuEOYuuaGFQVx4y/aN7dH166nslqHO3EHFBoqgKYBX15HDk",
-	"chOcKFkLjbq40XEV641sNLjZ3Sq5OtwFR1bhMa408tjqUJ8cGTmnYtzIxnAYp2wy1RdNbTqE0+N7vP55",
-	"tOGyjNxZWfo0hIV5kjDzHdPvpMhJakYqGI4xVbQK37eNfIS0OEJIhY1C54WGIgfGL4AXaWpztY3kSx9M",
-	"X0eAaW7aONgq4Tow5VLtMJ+SNFvBh7cljUkSjynpB2FQ9guGWhYUBnmDZLN5C96VFmcZ+fxaPl0oFmMK",
-	"MUqbTBkR8ZJ41OXqwipH6pbJuEsdBWGQMc6yIguGp1WE05zrJ05CCeqO2PCLN9/Cl18MTs1W+7uQhNxF",
-	"+I8+HzwaDgbHF8Dtiv9hltjOgt2cL3vm46z8eOs+hq2Po8vL/uVl8vnxXy8v3ZgdAdgwSIWOeJGNHPDW",
-	"qZflGWf9J8XcwsqY9FcFT9DmmN6wqQ1K/4R8opAHYfCCx1MSvCMyHQZKoy5Uc6Qij0Xm01UiNSzmNBGa",
-	"ueBr+UhEI7b6m9dglHTHwM3PTBrL/87Jxa+ixYdy0RVloUdRPaQY/Uyx3bkuF/adZLHXH1v3Thub4+tI",
-	"doJjLrjNiX3/BhKRpiihUBZpfnpPqBEfU9o4GLlkMXWLqdUkupLzrmYrvGkPG1aUdo3WxRVn7Q7jBn1E",
-	"n1gkLQiuxvSDMGgH9e1u3Semv+K5NQZqPMlXgjRrJ3UL0/p7Z2SnedCx06xEBLc4CEEYbLT+QRjUtr9z",
-	"3yUWumodfqtcHMINU6ogNYR3NznqaQgZKYUTWr5fXqykTYZw4xJ1y4t90ie2udIotRncNbWjbln2EG6c",
-	"9+OHVmGZY6vHCMFRETZzqcv3y2BtE7ZGMk+YpkxtSbZ18dI/QCnROheOX+usRQ2ZUBrOBheQo9Kgp6jt",
-	"6TY1fwlOYHWN8tUxNj9QEdSm3MugsZ1reoyUOn5Y2ea2VVgN1LWTM7x+4aY/G6wv0/G4yasM07GQmYXy",
-	"CJNIsQlHXUiDR7rO7cxGq0sdZUxlPqTxS0Fy0XzgMdN4kqPUnGT9qEsMHkotKbaZ5gbezRrfroslq0xo",
-	"QGdv135oixkI42lZztBy6w8pbrhoBzwcclSGaUpKN9HfRNIBOnZdxj4BH4RBIwVv/mol4Q0AXBrebB3J",
-	"bD1eMxW/W0M1iTeA3+pn1ZLde992y7yCdZuA3VBYdu2fLZu0kUM/PHXeJt0awnq21ti1pl9fwsowTnBd",
-	"K32OMelDoYMqEuNP1/cdF5R2a/wJKpEybhiZMFKUmmPvYiQtNymlWEsWG28on9hfEikmFtBlx6hq7frX",
-	"f+dpMYkYLx/sY0wyvFqxTLu7iMSvrVtch4y1hoVtttIXk4UfYzS1RK6s4yV49+hYaGFgjrxAI5N4ZpRK",
-	"Eus9xl+BumNqxakSDatU1KsNPZy7dsfH+f9rzvvKKcAGrqszgArCw9z2LkLfEMp4+trX3BxIb4IaW2LZ",
-	"FvD6wfnCb4osQ7noEjena1265WuLtwEAW4cpeO0f5U65rR75dx70MGhP182aNCV5YPjjx6kARWnqq6hR",
-	"+liHLbyzhtiZdY4ZKeCuMcnfJvZhJrWf29lluDXxkZ+dTd2Dekc6H8d61Wzmjoj+SLLb3tpfQ0dmRUSX",
-	"aDyWDrU+ccwS4jqaSGwfE58EYfBVEAZfB2HwNAiD52bWnUvHOkC2DfhlHG0ZBrFIu7D9jE9SpqahK7CD",
-	"GNUeoK4Ogvv4ObvHkmxGWiJrOXbPfzTceG3/fWL/Pf/x6V7jEZ8YqxfHW0DU8NXoWpNkQv5aohmTjqeU",
-	"RKhv6W2sbag79D6YVDoyqFdaot6wATcRsNGh+d3cmJ1CWnNzj5yzEJkVfbmMjk5PB4MPZ+afB+afh6eD",
-	"wXFU1uXeDMLz5QcL9eaz09OlLxCO3j3p/QN7/xr0HkW99zen4Rfny+PumCeLiSuK8tRH33aSbgzrHwxe",
-	"xr/pdO8ylhJOKLrKWmeqQdc+tc5R5yjCrv9ATzKfCi2iQqZ7Md22PnSG2hHbpqPbUVvj0lbGf1s37yJ0",
-	"HjYrx9dbxM5It4tq7MuApie6txe8x6gs22v6GdvPJVgQyj1iyq5SvDxit42Zh2sJOE+kH7oFWa/kVphT",
-	"mtqmIWoZuRqw4apfsGaNaktf46mJ3aY6cFxaVSmdyr0CdIW2FiBaRmyLE1Q61Pe+0L0v1O0L3TsB+zkB",
-	"9yb9tzfp+5nnpmH+KEP7O1vO/8sWsTPGrCguJNOLN0bA3iLl7O9kzZjRu76oqIwGDIPrHuas5/KsJeZc",
-	"D1u3wvhYrG9cv1kLRQnEKFV9d/ffFwVPkMHfLHjA4KAqW/Ea6Ni9xmBK8MzoF/vXU6tUqsore9P9yP11",
-	"3Ic35Gp3c38ncIwsLSSBLFJSQ8DuO62scRPQzGEWbJM9uy4YXsDDwQMXE7PhpZ3FYW540b4NPCdJgOqK",
-	"EhgLaTSYZtpgOfjm5SvwGWzwkURlk9rSbaPgtD/oD5ymII45C4bBg/6g/8BF6adWrCez0xP/c7+skJu4",
-	"mih3CZUJ/iIJhsG3fgyb2cOMtC0pe7eWMOWuIFqM7XV/lCkj6W/rD+u3aXQXVSsXWeoE2GpVdV3Gtxq0",
-	"er9ySfFsMDioLHB1O6yVABpWPPnuBTyARMRFZgb9yCpvM/aDwfmmxtUyTpoV6s0NGgzfvQ8DVfqYwdsp",
-	"UzVVpqURsEeJ2ihcF2b+oWy2Q8Zfv/nByNdtw9BDOfSXYMur2IAjW6P9uGznmvXBwLYVZbVVXYrkjMUE",
-	"iSB3Pd48IDhSVyHgz8bd1JpCuIpRHtsb8gjngwGslj6YIRmfGDRlfZfCTm3NifeyLbRs9rpGVqXBawhs",
-	"TpNU8dOPyJcovbAbdyxkFizDVbYaX7rHuCKumGYzgrmQiQKbPTfKYYKMKw3GzoRgzYzTgM7QdK3sihZm",
-	"jK27JdwgXe/o2+m8oI4UGVUVk1bHF1BaRvfajZW70wVPSSlPJVMwYTPro+4jD29IO6RxWw6vLs1SZ9dW",
-	"LUeBn34vSr2tvwNSY5QTASeg56KnCDXMUDLkWm0QtVGmkRuz6/75DLvj+6vTOpYYpyV0FZOKzWjDlKZV",
-	"lK28VmSbM/trTIfXt5hu1xSll5bhtfPUPnYiwcH7Xf1Wjm/3Kl2dXsZ4VKjk96QAr29JwddvfthzG3l/",
-	"eJv6/aTy+7u1zJ4LXzkBbGHAbRLph6pFcxAppNOLey6kPLtsWcEoxfgqCIP51BXwTgxtYaBYOiNXe1S4",
-	"rKKtRJNibsUnyYpxQWkq5uYMJJHblPKImP2ciDT5FXngzligxRVxW70l5pAVSgOmKUxxRheQIxcSMxZH",
-	"quBSWEc3gQTVNMbMu/vGIjpT+LgusNiDj/6IF/li9e0c9dNbb22FJLMVCPXUnE8JrdHgOGOTMrIpjS6N",
-	"MSOJ1oWxtDsn1hwLyz4z4pqlrUcqQ6l9PS3auutoxmgeZYIzXd2Ij4o8SpjKUyvjWBZMUWQccCnSascK",
-	"zuIoR3lllNNIOrObIqcoIXNEKyRFc5TcnV5HKeNJpHKhq4e/jtgvqvOWkd2eglo7gW+RU2dY8PcifC1S",
-	"8EchvCycrmr8txB+N/cRDl7qTz/99FPv5cve06cNq9vwNMslJagp0mKNLdvYYPuMpWh7KYYQ1MGwvCyx",
-	"0987iEQz3eFEWsN1CxIPmM+WYt/SJT18ulu5pAmNsUh1m9Go4mDTWVXqTge/o79z5JrfzdQ+Jll+L11e",
-	"02yfA8Jpv382GJhDv6P74WADpfaGRJsxeO0YYwbYWhy8Pm2jGKx8b2guacZEocois06/pLxEcnfRou35",
-	"51b1XkcoCS31ZkmzOvhyf2HzDi4Yd71ycvvly7Ue+74Jcvew2wbY/RbH/cdvd93zpXgHD79G/W0uc5+7",
-	"/bc9HNp475ztcrq7S+tFArbTg92d6heT2R77BWrda2Zsh4e7O6y9r8h0PHu0u+PqGz6WYfBwH95VL8uy",
-	"HR7sxblavMtmtNnpt1p1rcabT8bVLYTOsLMPOPu7CncYdf6DRYL/BEmUbWbRy7vDHI5LJHzkO3PuzeWn",
-	"8D6OwzNa92r/j6T2n9qAcqxhhmlByr4owr3n3ZoD9yJuBUcx2sTVQ8gYLzSp43UDccOS5Ubz8DfS5U2C",
-	"HbbB1ySZ0+zLl0+fRpfFYPAgVkyT/Ub+QSq0+9ubDf84YROmlfsFhPS2xP9oQ4HutwtAvnD/CwSlylYG",
-	"GHB4Xesv53pNayMLdfGIKzw5IAv3JzcBpVw7bIBZwKwS+70huDcE94bgEzUE3/Jqq7qcB9MK3OVlGDNK",
-	"E+/kNapV6kKyd++NhrFlHl6n26rE4CRYvl/+bwAAAP//",
+	"7H37ctvGkverdOE7VZG+gBIly9mYKtcpJ7bPuhLbKdtJNsfS4jSBJjkRMIPMDEgxMh9gH2RfbJ9kay64",
+	"keDNsh0nq38sEpxLT/dvunu6e+CbIBZZLjhxrYLBTTAhTEjaj0/e4Nj8TUjFkuWaCR4MghnhFUwxZQlq",
+	"IUGMQE8IhiKZn4MingDTMMT4ChiHZ6PeC8Gp9xx1PAEtYEwa7vXPYDYhDlzoCeNjiCfIx5QEYaDiCWVo",
+	"5sxRa5Jmvv/8+fgieNvvPcDe6PLLi+BvQRjoeU7BIFBaMj4OFosweIWavmcZ06sEG/KuaP6FgmGRGAK4",
+	"mAEqS3ZcSElcw7Mnb55CInGkYSaZJgVMD0CGtpGk3wpS2jyDDOegNEtTt1bUIHhMISBPQLvmimLBEwUF",
+	"1ywFpqt5mYLZRKQEOEbGB3ARXNH8IjiXD08enOuHJ0dQraJn/w2h94oyZNxwyczQe0WKNCicu5kwIxgJ",
+	"CXHKjPxKYZz2T0/datbxtJ764iL58lzbP1s421vD34o9esKU4bRjUoM9cOC4IJU+PAfBgaYk54BczUga",
+	"WGDJY5gxPQGEKy5m3Iy1dgE70PuDSFk83wQIiZo2QOHA/ukx0qPeROscc9YzXVI7vN8phzViDAzg1dNv",
+	"4esHZyeQMqWNRAQnyC0ppcTdKn9bg641jHMYm7Uxhhwoy/W8hJjGK1KGoyMDUYszM5YZxRBeY+63h6f9",
+	"89nD0yN4+UHEUQ1r8TTbCU8VtnfG1MrGuw087F5anbq9fVeUR3sTv8f8pOW892ikSa6de/9R/6P3/fMX",
+	"vacs1SQp6b0sOhaWEKYkH74YgPsEUswU0HWcFgklMDQIACxi07wneDo3INIkQxhJkVlOFLnSkjBTX4AW",
+	"GtO1lPq5thH8A0rNMO098rP+yHGKLMVhSqv0e9JAiULGZMWgCBhP6BomqIAbGEMq0KzmYMSk0qA0Sh0C",
+	"F6A45moidFgtAhIx44ehsVNmbUImJGGciilT4VWMcmAeM88mlAQZU8rQ31wz8SILBm8D1y8IA9MzCIPG",
+	"OMHldgY8tvzqPSaNLO2wuWYbdvZocGywon1CyEnCCFlKSSl0xz04sLbDrvkwhNlkbtSPb2n0DOMwETPI",
+	"kM9rZQPSgNdtxSKOiZIQ6Gh8BP8iHqM8l4RK8IdDSXhFMhI58XPbJUKD94en/xZCghxnWDbVLCNR6Far",
+	"+/86glf2ZzUA3yCEgkvCeGIWWoswIimFDGGYivjKUJNINtIhNCkIQUxJOlgcQWMis5WN4M0URutZN8Z1",
+	"/MKg6VpDLsWQnLPC7NZ3A37Vd8+QmwfS+kEjIWOyzo9rcx+EnpCcMUVH63bJgWXbO8eSw5InB37N7xpL",
+	"ftde8Tu/4Hd2ve+ay31Xr/awxda3J70HlxcXyf8/COGPmfjw77voglVgr1NllSZIaaRBFBqGFGOhyIhy",
+	"7tG8tL/twkO38M6NbBsEYVA1afVYs5VfOXPVe5Z0mrIIRiJNxcxp2dMzMJ9ljIpgQtfnQL8VmCqwHD7y",
+	"pi9iax1iM2LpEN+cni26uLoIA0kqF1yR9eW/wcQTab7Fgmvi9iPmecpiNMQe/6oMxTeNWf8maRQMgv93",
+	"XB8Sjt2v6viJIddN1V6xPxwwwcv9ybh9FsWFVObMICFj15REToBRjmPGXYeCqyLPhdT2PNA4jLQc/C6y",
+	"fNvjumG387pT317HCLU7udsQvv16l2e3Yeou3d7LrqOY5h1g3dS91dYK+qmQQ5YkxD8+ilgecaEjdBtn",
+	"4Hx0e84BTBJJSlmFXGjFEmr4abaDsX53+Pn88POMGyWG6SeAj5/JqaA7LHx+WHhOeiKSF0I/clv842Mi",
+	"szM21codLj4/XLwQ+qko+CfAw5QmLE7JAmJkpjSeSfXlDhufJTaei4SNGCXdcb2hSOYwE0WawNB5BYKT",
+	"DxU8eYNjmKECZZyI5fB0W9xl7HsTebbNrZf0RojnyOf+sfr4qJeoKbIhzNKtagRDmQKVG/YcVLIDT3sI",
+	"jdiVYZ+Lg5XRgf/5r/+Gk8PQbCEbtCudNMtsLYSLJRS8iiWquw32MTbYUoBxY+9G01vj+EeOhZ4IyX7/",
+	"JKbcxeIizFl0RXODuvKQ6R/doevzU99LQZ2PCxEXJIqqAFZRTw4HLuXBiZKV0KiLGx2GZSw8siHmZner",
+	"5OpwFxxYhce40shjq0N9zmXonIpRI8nDYZSy8USfN7XpAE4O7/D619GGizJyZ2XpsxsW5knCzGdMf5Ai",
+	"J6kZqWAwwlTRMnzfTKhEIEiLI4RU2Ch0XmgocmD8HHiRpjYF3MjpHIHp6wgwzU0bB1slXAemXAYfZhOS",
+	"Nm3iwtuSRiSJx5QcBWFQ9gsGWhYUBnmDZLN5C96VbWcZ+bRdPpkrFmMKMUqboRkS8ZJ41OXqwir16pbJ",
+	"uMtIBWGQMc6yIgsGJ1WE05zrx05CCeqO2PCz1y/h66/6J2arfSckIXcR/oMv+w8G/f7huU8U/dMssZ1c",
+	"uzlb9Myf0/LPG/dn0PpzcHFxdHGRfHn494sLN2ZHADYMUqEjXmRDB7xV6mV5xln9STG3sDIm/U3BE7SJ",
+	"p9dsYoPSvyAfK+RBGDzj8YSE+fTSPXhNvwo+7ohUh4HSqAvVHLnIY5H5nJZIDcs5jYVmLhhbPhLRkC3/",
+	"5jUaJd0xcfMzk8YTeOvk5FfV4kvJhIqy0KOqHlIMf6XY7mSXG/tBstjrk417qY3V0XUkO8EyE9zmyH58",
+	"DYlIU5RQKIs8P70n1IiTKW0cjlyymLrF1moSXclZV7Ml3rSHDStKu0br4oqzfvtxg96jTyySFiSXY/xB",
+	"GLSD/Hb37hLjX/LkGgM1nuRLQZuVk7uFaf25M9LTPPjYaZYihBschiAM1noDQRjUvkDnvkssdNUq/Ja5",
+	"OIAbplRBagBvb3LUkxAyUgrHtLhcnC+lUQZw4xJ3i/Nd0im2uc2Hm8FdUzvqhmUP4MZ5Q35oFZY5t3qM",
+	"EBwVYTO3urhcBCubsDWSecI0ZWpD8q2Ll/4BSonW2XD86qgW0JAJpeG0fw45Kg16gtqedlPzTXACq2uU",
+	"L8Kx+YKKoDblXgaN7VzTY6TU8cPSNretwmqgrp2c4fUzN/1pf3WZjsdNXmWYjoTMLJSHmESKjTnqQho8",
+	"0nVuZzZaXeooYyrzIY7fCpLz5gOPmcaTHKXmJOtHXWLwUGpJsc00N/B21vh2XSxZZkIDOju7+gNb3EAY",
+	"T8ryhpabv0+xw3k7AOKQozJMU1K6if4mkvbQsasy9gn5IAwaKXnzrZWUNwBwaXmzdSSzZX/N1HxbQzlN",
+	"uUFdNVdi0L/RCavFvK4UZuum7gZEhfk2QdtxsujaXBt2cCPhvn+evU26tZL1bK2xazOwuoSlYZxUu1b6",
+	"FGPS++IKVSRGn6+jPCoo7TYHY1QiZdwwMmGkKDVn5PlQWm5SSrGWLDauUj62vyRSjC3ay45R1dr1r7/n",
+	"aTGOGC8f7GJpMrxaMlvbu4jEr61bXPuMtYKFTYZ07z3YMZ9ErqxzJnj3JFhoYdCOvEAjmnhqFE8S6x3G",
+	"X0K8423FsBIUy1TUiw49qrs2yfudEVYc/KWTgg12V+cEFYT7ufZdhL4mlPHkla/T2ZPeBDW2xLIpSPaT",
+	"85dfF1mGct4lbk7XunTdVxZvgwa2JFTw2ofKnY5bDhNsPQxi0J6umzVpSnLPkMnPEwGK0tQXdKP08RFb",
+	"rGeNtTP9HDNStijUzvJp4iVmUvt3M7sMt8Y+WrS1qXtQ70jnB1nPm03dMdIfW7abXftr6MisiOgSjcfS",
+	"vkYojllCXEdjie2j5KMgDL4JwuDbIAweB2Hw1My6delYB9U2Ab+MvS3CIBZpF7af8HHK1CR0RXkQo9oB",
+	"1NVhcdX9WVW128eSbEpaIms5f09/Ntx4Zf99ZP89+/nxTuMRHxvjF8cbQNRw4ehak2RCfijRjEjHE0oi",
+	"1Ld0OlY21Ed0QphUOjKoV1qiXrMB1xGw1q/5w7yZrUJa8XYPnM8QmRV9vYgOTk76/Xen5p975p/7J/3+",
+	"YVTW8t70w7PFO+NcRG+x9/vlzenCeMqXpqdt477ZVnZDNHuenCx86XH09lHvn9j7vd97EPUub07Cr84W",
+	"h93RVBYTVxTlqY/jbV2gMb9/MhAaL6jTF8xYSjim6CprHcj6XbvZulCdowi7/j3dznwitIgKme7EdNt6",
+	"3xlqd22TJm/Hf43/W7kIm7p5R2Knk6o3n52hcxcm2ZUPTbd1Z5d5h1FZttP0U7ab/zAnlDsEqV0penks",
+	"b1s+j9oSd55IP3QLuV4jLjGntMtNq9WyiDVuw2UnYsV01W5BDasmhJtawXFpWbN0WoIK1xXoWoBoWbwN",
+	"HlPpfd85TneOU7fjdOcxfEiP4c7+f3r7v5stb1rx21jlP9jM/l82n51BbEVxIZmevzZy9uYrZ9+RtXlG",
+	"SfsSpzLOMAiue5iznsvyltBzPWwVDeMjsbp//Z4tFCUQo1T1BeV/nxc8QQb/sBgCg4OqiMarq0N3g/47",
+	"+BZl/ZvB2qF7i8OE4IlRQPbbY6t1qgoxe9H/wH07PILX5GqMc393cYQsLSSBLFJSA8Duu7escWPRzGFY",
+	"YZNQ2y5CnsP9/j0Xh7Mhra1FbG540agjmimYkSRAdUUJjIQ0Kk4zbVAefP/8BfjMOvjopbLJduk2WHBy",
+	"1D/qO1VCHHMWDIJ7R/2jey5BMLECP56eHPufj8pKvrGr3XKXZZngz5JgELz0Y9iMI2akbenb25VELneF",
+	"22Jk33aAMmUk/csKBvXLRLqLv5WLZnVCb7n6uy43XA6UXS5dpjzt9/cqX1zeKCulioYVj354BvcgEXGR",
+	"mUHfsxrdjH2vf7aucbWM42YlfXPrBoO3l2GgSlc1eDNhqqbKtDQC9ihRa4XrQts/lc22yPjb1z8Z+fpL",
+	"82A2Y+gBHforu+XFccChrSh/2LyqH7q2R2AQ3Ary2kI0RXLKYoJE2LCvtg8IDtRVCPircWC1pkN7xx/h",
+	"rN+H5boMMxjjYwOp7Mjl11NbEOM9dosvm1qv4VUp+BoHW9M0Vfz2PfI1Ss/tJh4JmQWLcJnFxj3vMa6I",
+	"K6bZlGAmZKLAZviNohgj40qDsUYhWGPktKEzR10LvKK5GWPjzgnXSNqfHex0XlIHiozaikmrw3Mo7ad7",
+	"A8nSfe+Cp6SUp5IpGLOpdXt3EYs3tx1CuS2Hl5dmqbNrq5ajwE+/E6XeI/gIpMYoxwKOQc9ETxFqmKJk",
+	"yLVaI2qjWCM3Zted+Sl25xeWp3UsMa5N6Ko8FZvSmilNqyhbesPKJs/3Q0yH17eYbtsUpS+X4bXz5953",
+	"IsHBe2dHrRzj9lW6WsKM8ahQyR9JAV7fkoJvX/+04zbyXvMmLfxZlRls1zI7LnzpnLCBAbdJ5O+rFs1x",
+	"pZBOL+64kPKEs2EFwxTjqyAMZhNXZDw2tIWBYumUXH1U4bKatlpOipkVnyQrxjmlqZiZk5JEblPaQ2L2",
+	"71ikyQfkgTuJgRZXxG2FmZhBVigNmKYwwSmdQ45cSMxYHKmCS2Gd3gQSVJMYM+/6G4voTOHDyoHYhY/+",
+	"IBj5AvvNHPXTW89tiSSzFQj1xJxiCa3R4Dhl4zJYKo0ujTEjidaFsbQ7h9YcHss+U+Kapa1HKkOpfc0v",
+	"2trwaMpoFmWCM13d4o+KPEqYylMr41gWTFFknHEp0mrHCs7iKEd5ZZTTUDqzmyKnKCFzXCskRTOU3J1x",
+	"hynjSaRyoauHH0bs59XZy8huR0GtnNM3yKkz0vhHEb4ST/izEF4Wd1f3EDYQ/nHuTOy91F9++eWX3vPn",
+	"vcePG1a34WmWS0pQU6TFCls2scH2GUnR9lIMIaiDQXmhY6u/txeJZrr9ibSG6xYk7jGfLRe/pUu6/3S3",
+	"ckkTGmGR6jajUcXBuiOr1J0Ofkd/58g1P5upfeSy/Fy6vKbZLgeEk6Oj037fHP0d3ff7ayi1tzjajMFr",
+	"xxgzwMaa5dVpG8Vo5StUc0lTJgpVFrl1+iXlRZePFznanNluVQ92hJXQUm+WNK0DMXeXTD/Cpeiut29u",
+	"vjC60mPXl2JuH3bTANvfPLn7+O2uO77Ib+/hV6i/zQX0M7f/NodGG+/Ks11OtndpvfzAdrq3vVP9MjXb",
+	"Y7egrXs1ju1wf3uHlXcsmY6nD7Z3XH4rySIM7u/Cu+oFX7bDvZ04V4t30Yw8O/1Wq67l2PPxqLoM0RmC",
+	"9sFnf2Xi00Sg/5yx4b9AimWTofQI6DCQoxIb7/nmnzsD+jm8VWT/fNedIfgzGYLHNsQca5hiWpCyr7tw",
+	"L8G3BsK9pVzBQYw2lXUfMsYLTepw1WTcsGSx1mD8g3R5t2GLtfCFT+Z8+/z548fRRdHv34sV02Q/kX+Q",
+	"Cu2+exPiHydszLRyv4CQ3q74H21w0P12Dsjn7r/IoFTZugEDDq9r/ZVir2ltrKEuOnEFK3vk5f7iJqCU",
+	"a4cNMAuYVmK/MwR3huDOEHymhuAlr7aqy4IwrcDdqoYRozTxTl6jlqUuQHt7aTSMrfzwOt0WNQbHweJy",
+	"8b8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

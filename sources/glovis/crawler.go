@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lmn/aggregator/auction"
 	"github.com/lmn/aggregator/vehicle"
 )
 
@@ -54,19 +55,7 @@ func (s *Store) fail(err error, at time.Time) {
 }
 
 // Status is what on-call sees of the index.
-type Status struct {
-	Loaded       bool
-	Rows         int
-	BuiltAt      time.Time
-	LastError    string
-	LastErrAt    time.Time
-	Failures     int64 // failed crawls since the process started
-	DetailErrors int64 // detail pages not read since the process started
-	// SnapshotFailures counts snapshots not written (disk full, no
-	// permission) since the process started: a restart would come up
-	// without an index.
-	SnapshotFailures int64
-}
+type Status = auction.Status
 
 // Status reports the index's size, age and the last crawl failure.
 func (s *Store) Status() Status {
