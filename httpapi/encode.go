@@ -108,7 +108,11 @@ func appendSummary(b []byte, v *vehicle.Vehicle, rate float64) []byte {
 		b = append(b, `,"lot_number":`...)
 		b = strconv.AppendInt(b, int64(a.LotNumber), 10)
 		b = append(b, `,"round":`...)
-		b = strconv.AppendInt(b, int64(a.Round), 10)
+		if a.Round > 0 {
+			b = strconv.AppendInt(b, int64(a.Round), 10)
+		} else {
+			b = append(b, "null"...)
+		}
 		b = append(b, `,"status":`...)
 		b = appendString(b, a.Status)
 		b = append(b, `,"count":`...)
@@ -116,7 +120,11 @@ func appendSummary(b []byte, v *vehicle.Vehicle, rate float64) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, `,"pricing":{"listing_price":`...)
-	b = strconv.AppendInt(b, int64(usd(v.PriceKRW, rate)), 10)
+	if v.PriceKRW > 0 {
+		b = strconv.AppendInt(b, int64(usd(v.PriceKRW, rate)), 10)
+	} else {
+		b = append(b, "null"...)
+	}
 	b = append(b, `},"photo_url":`...)
 	b = appendOptString(b, v.PhotoURL)
 	b = append(b, `,"listed_at":`...)

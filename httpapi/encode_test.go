@@ -27,7 +27,7 @@ func randomVehicle(r *rand.Rand) vehicle.Vehicle {
 	v := vehicle.Vehicle{ID: pick(), Source: []vehicle.Source{vehicle.Glovis, vehicle.Encar, vehicle.Danawa}[r.IntN(3)],
 		Make: pick(), Model: pick(), Trim: pick(), Year: r.IntN(3000) - 5, MileageKm: r.IntN(1 << 30), Fuel: pick(),
 		Transmission: pick(), Color: pick(), EngineCC: r.IntN(3) * 999, Drivetrain: pick(), AccidentGrade: pick(),
-		ExteriorGrade: pick(), PriceKRW: r.Int64N(1 << 40), PhotoURL: pick()}
+		ExteriorGrade: pick(), PriceKRW: r.Int64N(1<<40) * int64(r.IntN(2)), PhotoURL: pick()}
 	for range r.IntN(3) {
 		v.Options = append(v.Options, pick())
 	}
@@ -36,7 +36,7 @@ func randomVehicle(r *rand.Rand) vehicle.Vehicle {
 	}
 	if r.IntN(2) == 0 {
 		v.Auction = &vehicle.Auction{Date: time.Unix(r.Int64N(1<<31), 0), Site: pick(), LotNumber: r.IntN(9999),
-			Round: r.IntN(999), Status: pick(), Count: r.IntN(5)}
+			Round: r.IntN(3) * r.IntN(999), Status: pick(), Count: r.IntN(5)}
 	}
 	return v
 }
@@ -82,4 +82,37 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) = %s, encoding/json says %s", s, got, want)
 		}
 	})
+}
+
+// TestUnknownPriceAndRoundAreNull: a lot whose auction published no start
+// price and numbers no rounds (K Car) says so with null, in a list and in
+// a detail, never with a 0 that reads as a free car or a round zero.
+func TestUnknownPriceAndRoundAreNull(t *testing.T) {
+	v := vehicle.Vehicle{ID: "kcar_ac20260409_2001", Source: vehicle.KCar, Make: "Kia", Model: "Morning", Year: 2020,
+		Auction: &vehicle.Auction{Date: time.Date(2026, 4, 9, 13, 0, 0, 0, vehicle.KST), Site: "Osan", LotNumber: 2001,
+			Status: "upcoming", Count: 1}}
+	rec := httptest.NewRecorder()
+	writeList(rec, []vehicle.Vehicle{v}, 1350, nil)
+	var list struct {
+		Data []struct {
+			Auction map[string]any `json:"auction"`
+			Pricing map[string]any `json:"pricing"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &list))
+	require.Len(t, list.Data, 1)
+	require.Contains(t, list.Data[0].Pricing, "listing_price")
+	require.Nil(t, list.Data[0].Pricing["listing_price"])
+	require.Contains(t, list.Data[0].Auction, "round")
+	require.Nil(t, list.Data[0].Auction["round"])
+
+	d, err := json.Marshal(detail(&v, 1350))
+	require.NoError(t, err)
+	require.Contains(t, string(d), `"pricing":{"listing_price":null,"fx_rate":1350,"listing_price_krw":null}`)
+
+	v.PriceKRW, v.Auction.Round = 13_500_000, 946
+	d, err = json.Marshal(detail(&v, 1350))
+	require.NoError(t, err)
+	require.Contains(t, string(d), `"pricing":{"listing_price":10000,"fx_rate":1350,"listing_price_krw":13500000}`)
+	require.Contains(t, string(d), `"round":946`)
 }

@@ -37,17 +37,36 @@ type auctionJSON struct {
 	Date      string `json:"date"`
 	Site      string `json:"site"`
 	LotNumber int    `json:"lot_number"`
-	Round     int    `json:"round"`
+	Round     *int   `json:"round"` // null where the auction numbers no rounds (K Car)
 	Status    string `json:"status"`
 	Count     int    `json:"count"`
 }
 
 type pricingJSON struct {
-	ListingPrice int `json:"listing_price"`
+	ListingPrice *int `json:"listing_price"`
 }
 
 // usd converts won to whole dollars at rate won per dollar.
 func usd(krw int64, rate float64) int { return int(math.Round(float64(krw) / rate)) }
+
+// price is the listing price in dollars, nil when the source published
+// none (a K Car lot before its start price is set): never a 0 that reads
+// as a free car.
+func price(krw int64, rate float64) *int {
+	if krw <= 0 {
+		return nil
+	}
+	p := usd(krw, rate)
+	return &p
+}
+
+// positive is n, nil when n is 0 (not known).
+func positive(n int) *int {
+	if n <= 0 {
+		return nil
+	}
+	return &n
+}
 
 func str(s string) *string {
 	if s == "" {
@@ -69,7 +88,7 @@ func summary(v *vehicle.Vehicle, rate float64) summaryJSON {
 		ID: v.ID, Make: v.Make, Model: v.Model, Trim: str(v.Trim), Year: v.Year, MileageKm: v.MileageKm,
 		Fuel: str(v.Fuel), Transmission: str(v.Transmission), Color: str(v.Color), Drivetrain: str(v.Drivetrain),
 		Options: v.Options, AccidentGrade: str(v.AccidentGrade), ExteriorGrade: str(v.ExteriorGrade),
-		Pricing: pricingJSON{ListingPrice: usd(v.PriceKRW, rate)}, PhotoURL: str(v.PhotoURL), ListedAt: timestamp(v.ListedAt),
+		Pricing: pricingJSON{ListingPrice: price(v.PriceKRW, rate)}, PhotoURL: str(v.PhotoURL), ListedAt: timestamp(v.ListedAt),
 	}
 	if s.Options == nil {
 		s.Options = []string{}
@@ -89,7 +108,7 @@ func summary(v *vehicle.Vehicle, rate float64) summaryJSON {
 		if t := timestamp(a.Date); t != nil {
 			date = *t
 		}
-		s.Auction = &auctionJSON{Date: date, Site: a.Site, LotNumber: a.LotNumber, Round: a.Round, Status: a.Status, Count: a.Count}
+		s.Auction = &auctionJSON{Date: date, Site: a.Site, LotNumber: a.LotNumber, Round: positive(a.Round), Status: a.Status, Count: a.Count}
 	}
 	return s
 }
@@ -113,9 +132,9 @@ type sellerJSON struct {
 }
 
 type detailPricingJSON struct {
-	ListingPrice    int     `json:"listing_price"`
+	ListingPrice    *int    `json:"listing_price"`
 	FXRate          float64 `json:"fx_rate"`
-	ListingPriceKRW int64   `json:"listing_price_krw"`
+	ListingPriceKRW *int64  `json:"listing_price_krw"`
 }
 
 func detail(v *vehicle.Vehicle, rate float64) detailJSON {
@@ -123,7 +142,11 @@ func detail(v *vehicle.Vehicle, rate float64) detailJSON {
 		summaryJSON: summary(v, rate), VIN: str(v.VIN), LicensePlate: str(v.LicensePlate),
 		FirstRegistration: str(v.FirstRegistration), Photos: v.Photos, SourceURL: str(v.SourceURL),
 		FetchedAt: timestamp(v.FetchedAt),
-		Pricing:   detailPricingJSON{ListingPrice: usd(v.PriceKRW, rate), FXRate: rate, ListingPriceKRW: v.PriceKRW},
+		Pricing:   detailPricingJSON{ListingPrice: price(v.PriceKRW, rate), FXRate: rate},
+	}
+	if v.PriceKRW > 0 {
+		krw := v.PriceKRW
+		d.Pricing.ListingPriceKRW = &krw
 	}
 	if d.Photos == nil {
 		d.Photos = []string{}

@@ -1062,11 +1062,13 @@ type Auction struct {
 	Count int `json:"count"`
 
 	// Date ISO 8601 in Korean time (+09:00); never Z.
-	Date      string        `json:"date"`
-	LotNumber int           `json:"lot_number"`
-	Round     int           `json:"round"`
-	Site      AuctionSite   `json:"site"`
-	Status    AuctionStatus `json:"status"`
+	Date      string `json:"date"`
+	LotNumber int    `json:"lot_number"`
+
+	// Round the auction's round number; null where the auction numbers none (K Car)
+	Round  *int          `json:"round"`
+	Site   AuctionSite   `json:"site"`
+	Status AuctionStatus `json:"status"`
 }
 
 // AuctionSite defines model for Auction.Site.
@@ -1078,9 +1080,13 @@ type AuctionStatus string
 // DetailPricing defines model for DetailPricing.
 type DetailPricing struct {
 	// FxRate won per US dollar used
-	FxRate          float32 `json:"fx_rate"`
-	ListingPrice    int     `json:"listing_price"`
-	ListingPriceKrw int     `json:"listing_price_krw"`
+	FxRate float32 `json:"fx_rate"`
+
+	// ListingPrice whole US dollars; null when the source published no price (a K Car lot before its start price is set)
+	ListingPrice *int `json:"listing_price"`
+
+	// ListingPriceKrw won; null with listing_price
+	ListingPriceKrw *int `json:"listing_price_krw"`
 }
 
 // Error defines model for Error.
@@ -1151,8 +1157,8 @@ type FacetsTransmissions string
 
 // Pricing defines model for Pricing.
 type Pricing struct {
-	// ListingPrice whole US dollars
-	ListingPrice int `json:"listing_price"`
+	// ListingPrice whole US dollars; null when the source published no price (a K Car lot before its start price is set)
+	ListingPrice *int `json:"listing_price"`
 }
 
 // SearchResponse defines model for SearchResponse.
@@ -4566,88 +4572,89 @@ func ParseGetVehicleResponse(rsp *http.Response) (*GetVehicleResponse, error) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37ctvGkverdOE7VZG+gBIly9mYKtcpJ7bPuhLbKdtJNsfS4jSBJjkRMIPMDEgxMh9gH2RfbJ9kay64",
-	"keDNsh0nq38sEpxLT/dvunu6e+CbIBZZLjhxrYLBTTAhTEjaj0/e4Nj8TUjFkuWaCR4MghnhFUwxZQlq",
-	"IUGMQE8IhiKZn4MingDTMMT4ChiHZ6PeC8Gp9xx1PAEtYEwa7vXPYDYhDlzoCeNjiCfIx5QEYaDiCWVo",
-	"5sxRa5Jmvv/8+fgieNvvPcDe6PLLi+BvQRjoeU7BIFBaMj4OFosweIWavmcZ06sEG/KuaP6FgmGRGAK4",
-	"mAEqS3ZcSElcw7Mnb55CInGkYSaZJgVMD0CGtpGk3wpS2jyDDOegNEtTt1bUIHhMISBPQLvmimLBEwUF",
-	"1ywFpqt5mYLZRKQEOEbGB3ARXNH8IjiXD08enOuHJ0dQraJn/w2h94oyZNxwyczQe0WKNCicu5kwIxgJ",
-	"CXHKjPxKYZz2T0/datbxtJ764iL58lzbP1s421vD34o9esKU4bRjUoM9cOC4IJU+PAfBgaYk54BczUga",
-	"WGDJY5gxPQGEKy5m3Iy1dgE70PuDSFk83wQIiZo2QOHA/ukx0qPeROscc9YzXVI7vN8phzViDAzg1dNv",
-	"4esHZyeQMqWNRAQnyC0ppcTdKn9bg641jHMYm7Uxhhwoy/W8hJjGK1KGoyMDUYszM5YZxRBeY+63h6f9",
-	"89nD0yN4+UHEUQ1r8TTbCU8VtnfG1MrGuw087F5anbq9fVeUR3sTv8f8pOW892ikSa6de/9R/6P3/fMX",
-	"vacs1SQp6b0sOhaWEKYkH74YgPsEUswU0HWcFgklMDQIACxi07wneDo3INIkQxhJkVlOFLnSkjBTX4AW",
-	"GtO1lPq5thH8A0rNMO098rP+yHGKLMVhSqv0e9JAiULGZMWgCBhP6BomqIAbGEMq0KzmYMSk0qA0Sh0C",
-	"F6A45moidFgtAhIx44ehsVNmbUImJGGciilT4VWMcmAeM88mlAQZU8rQ31wz8SILBm8D1y8IA9MzCIPG",
-	"OMHldgY8tvzqPSaNLO2wuWYbdvZocGywon1CyEnCCFlKSSl0xz04sLbDrvkwhNlkbtSPb2n0DOMwETPI",
-	"kM9rZQPSgNdtxSKOiZIQ6Gh8BP8iHqM8l4RK8IdDSXhFMhI58XPbJUKD94en/xZCghxnWDbVLCNR6Far",
-	"+/86glf2ZzUA3yCEgkvCeGIWWoswIimFDGGYivjKUJNINtIhNCkIQUxJOlgcQWMis5WN4M0URutZN8Z1",
-	"/MKg6VpDLsWQnLPC7NZ3A37Vd8+QmwfS+kEjIWOyzo9rcx+EnpCcMUVH63bJgWXbO8eSw5InB37N7xpL",
-	"ftde8Tu/4Hd2ve+ay31Xr/awxda3J70HlxcXyf8/COGPmfjw77voglVgr1NllSZIaaRBFBqGFGOhyIhy",
-	"7tG8tL/twkO38M6NbBsEYVA1afVYs5VfOXPVe5Z0mrIIRiJNxcxp2dMzMJ9ljIpgQtfnQL8VmCqwHD7y",
-	"pi9iax1iM2LpEN+cni26uLoIA0kqF1yR9eW/wcQTab7Fgmvi9iPmecpiNMQe/6oMxTeNWf8maRQMgv93",
-	"XB8Sjt2v6viJIddN1V6xPxwwwcv9ybh9FsWFVObMICFj15REToBRjmPGXYeCqyLPhdT2PNA4jLQc/C6y",
-	"fNvjumG387pT317HCLU7udsQvv16l2e3Yeou3d7LrqOY5h1g3dS91dYK+qmQQ5YkxD8+ilgecaEjdBtn",
-	"4Hx0e84BTBJJSlmFXGjFEmr4abaDsX53+Pn88POMGyWG6SeAj5/JqaA7LHx+WHhOeiKSF0I/clv842Mi",
-	"szM21codLj4/XLwQ+qko+CfAw5QmLE7JAmJkpjSeSfXlDhufJTaei4SNGCXdcb2hSOYwE0WawNB5BYKT",
-	"DxU8eYNjmKECZZyI5fB0W9xl7HsTebbNrZf0RojnyOf+sfr4qJeoKbIhzNKtagRDmQKVG/YcVLIDT3sI",
-	"jdiVYZ+Lg5XRgf/5r/+Gk8PQbCEbtCudNMtsLYSLJRS8iiWquw32MTbYUoBxY+9G01vj+EeOhZ4IyX7/",
-	"JKbcxeIizFl0RXODuvKQ6R/doevzU99LQZ2PCxEXJIqqAFZRTw4HLuXBiZKV0KiLGx2GZSw8siHmZner",
-	"5OpwFxxYhce40shjq0N9zmXonIpRI8nDYZSy8USfN7XpAE4O7/D619GGizJyZ2XpsxsW5knCzGdMf5Ai",
-	"J6kZqWAwwlTRMnzfTKhEIEiLI4RU2Ch0XmgocmD8HHiRpjYF3MjpHIHp6wgwzU0bB1slXAemXAYfZhOS",
-	"Nm3iwtuSRiSJx5QcBWFQ9gsGWhYUBnmDZLN5C96VbWcZ+bRdPpkrFmMKMUqboRkS8ZJ41OXqwir16pbJ",
-	"uMtIBWGQMc6yIgsGJ1WE05zrx05CCeqO2PCz1y/h66/6J2arfSckIXcR/oMv+w8G/f7huU8U/dMssZ1c",
-	"uzlb9Myf0/LPG/dn0PpzcHFxdHGRfHn494sLN2ZHADYMUqEjXmRDB7xV6mV5xln9STG3sDIm/U3BE7SJ",
-	"p9dsYoPSvyAfK+RBGDzj8YSE+fTSPXhNvwo+7ohUh4HSqAvVHLnIY5H5nJZIDcs5jYVmLhhbPhLRkC3/",
-	"5jUaJd0xcfMzk8YTeOvk5FfV4kvJhIqy0KOqHlIMf6XY7mSXG/tBstjrk417qY3V0XUkO8EyE9zmyH58",
-	"DYlIU5RQKIs8P70n1IiTKW0cjlyymLrF1moSXclZV7Ml3rSHDStKu0br4oqzfvtxg96jTyySFiSXY/xB",
-	"GLSD/Hb37hLjX/LkGgM1nuRLQZuVk7uFaf25M9LTPPjYaZYihBschiAM1noDQRjUvkDnvkssdNUq/Ja5",
-	"OIAbplRBagBvb3LUkxAyUgrHtLhcnC+lUQZw4xJ3i/Nd0im2uc2Hm8FdUzvqhmUP4MZ5Q35oFZY5t3qM",
-	"EBwVYTO3urhcBCubsDWSecI0ZWpD8q2Ll/4BSonW2XD86qgW0JAJpeG0fw45Kg16gtqedlPzTXACq2uU",
-	"L8Kx+YKKoDblXgaN7VzTY6TU8cPSNretwmqgrp2c4fUzN/1pf3WZjsdNXmWYjoTMLJSHmESKjTnqQho8",
-	"0nVuZzZaXeooYyrzIY7fCpLz5gOPmcaTHKXmJOtHXWLwUGpJsc00N/B21vh2XSxZZkIDOju7+gNb3EAY",
-	"T8ryhpabv0+xw3k7AOKQozJMU1K6if4mkvbQsasy9gn5IAwaKXnzrZWUNwBwaXmzdSSzZX/N1HxbQzlN",
-	"uUFdNVdi0L/RCavFvK4UZuum7gZEhfk2QdtxsujaXBt2cCPhvn+evU26tZL1bK2xazOwuoSlYZxUu1b6",
-	"FGPS++IKVSRGn6+jPCoo7TYHY1QiZdwwMmGkKDVn5PlQWm5SSrGWLDauUj62vyRSjC3ay45R1dr1r7/n",
-	"aTGOGC8f7GJpMrxaMlvbu4jEr61bXPuMtYKFTYZ07z3YMZ9ErqxzJnj3JFhoYdCOvEAjmnhqFE8S6x3G",
-	"X0K8423FsBIUy1TUiw49qrs2yfudEVYc/KWTgg12V+cEFYT7ufZdhL4mlPHkla/T2ZPeBDW2xLIpSPaT",
-	"85dfF1mGct4lbk7XunTdVxZvgwa2JFTw2ofKnY5bDhNsPQxi0J6umzVpSnLPkMnPEwGK0tQXdKP08RFb",
-	"rGeNtTP9HDNStijUzvJp4iVmUvt3M7sMt8Y+WrS1qXtQ70jnB1nPm03dMdIfW7abXftr6MisiOgSjcfS",
-	"vkYojllCXEdjie2j5KMgDL4JwuDbIAweB2Hw1My6delYB9U2Ab+MvS3CIBZpF7af8HHK1CR0RXkQo9oB",
-	"1NVhcdX9WVW128eSbEpaIms5f09/Ntx4Zf99ZP89+/nxTuMRHxvjF8cbQNRw4ehak2RCfijRjEjHE0oi",
-	"1Ld0OlY21Ed0QphUOjKoV1qiXrMB1xGw1q/5w7yZrUJa8XYPnM8QmRV9vYgOTk76/Xen5p975p/7J/3+",
-	"YVTW8t70w7PFO+NcRG+x9/vlzenCeMqXpqdt477ZVnZDNHuenCx86XH09lHvn9j7vd97EPUub07Cr84W",
-	"h93RVBYTVxTlqY/jbV2gMb9/MhAaL6jTF8xYSjim6CprHcj6XbvZulCdowi7/j3dznwitIgKme7EdNt6",
-	"3xlqd22TJm/Hf43/W7kIm7p5R2Knk6o3n52hcxcm2ZUPTbd1Z5d5h1FZttP0U7ab/zAnlDsEqV0penks",
-	"b1s+j9oSd55IP3QLuV4jLjGntMtNq9WyiDVuw2UnYsV01W5BDasmhJtawXFpWbN0WoIK1xXoWoBoWbwN",
-	"HlPpfd85TneOU7fjdOcxfEiP4c7+f3r7v5stb1rx21jlP9jM/l82n51BbEVxIZmevzZy9uYrZ9+RtXlG",
-	"SfsSpzLOMAiue5iznsvyltBzPWwVDeMjsbp//Z4tFCUQo1T1BeV/nxc8QQb/sBgCg4OqiMarq0N3g/47",
-	"+BZl/ZvB2qF7i8OE4IlRQPbbY6t1qgoxe9H/wH07PILX5GqMc393cYQsLSSBLFJSA8Duu7escWPRzGFY",
-	"YZNQ2y5CnsP9/j0Xh7Mhra1FbG540agjmimYkSRAdUUJjIQ0Kk4zbVAefP/8BfjMOvjopbLJduk2WHBy",
-	"1D/qO1VCHHMWDIJ7R/2jey5BMLECP56eHPufj8pKvrGr3XKXZZngz5JgELz0Y9iMI2akbenb25VELneF",
-	"22Jk33aAMmUk/csKBvXLRLqLv5WLZnVCb7n6uy43XA6UXS5dpjzt9/cqX1zeKCulioYVj354BvcgEXGR",
-	"mUHfsxrdjH2vf7aucbWM42YlfXPrBoO3l2GgSlc1eDNhqqbKtDQC9ihRa4XrQts/lc22yPjb1z8Z+fpL",
-	"82A2Y+gBHforu+XFccChrSh/2LyqH7q2R2AQ3Ary2kI0RXLKYoJE2LCvtg8IDtRVCPircWC1pkN7xx/h",
-	"rN+H5boMMxjjYwOp7Mjl11NbEOM9dosvm1qv4VUp+BoHW9M0Vfz2PfI1Ss/tJh4JmQWLcJnFxj3vMa6I",
-	"K6bZlGAmZKLAZviNohgj40qDsUYhWGPktKEzR10LvKK5GWPjzgnXSNqfHex0XlIHiozaikmrw3Mo7ad7",
-	"A8nSfe+Cp6SUp5IpGLOpdXt3EYs3tx1CuS2Hl5dmqbNrq5ajwE+/E6XeI/gIpMYoxwKOQc9ETxFqmKJk",
-	"yLVaI2qjWCM3Zted+Sl25xeWp3UsMa5N6Ko8FZvSmilNqyhbesPKJs/3Q0yH17eYbtsUpS+X4bXz5953",
-	"IsHBe2dHrRzj9lW6WsKM8ahQyR9JAV7fkoJvX/+04zbyXvMmLfxZlRls1zI7LnzpnLCBAbdJ5O+rFs1x",
-	"pZBOL+64kPKEs2EFwxTjqyAMZhNXZDw2tIWBYumUXH1U4bKatlpOipkVnyQrxjmlqZiZk5JEblPaQ2L2",
-	"71ikyQfkgTuJgRZXxG2FmZhBVigNmKYwwSmdQ45cSMxYHKmCS2Gd3gQSVJMYM+/6G4voTOHDyoHYhY/+",
-	"IBj5AvvNHPXTW89tiSSzFQj1xJxiCa3R4Dhl4zJYKo0ujTEjidaFsbQ7h9YcHss+U+Kapa1HKkOpfc0v",
-	"2trwaMpoFmWCM13d4o+KPEqYylMr41gWTFFknHEp0mrHCs7iKEd5ZZTTUDqzmyKnKCFzXCskRTOU3J1x",
-	"hynjSaRyoauHH0bs59XZy8huR0GtnNM3yKkz0vhHEb4ST/izEF4Wd1f3EDYQ/nHuTOy91F9++eWX3vPn",
-	"vcePG1a34WmWS0pQU6TFCls2scH2GUnR9lIMIaiDQXmhY6u/txeJZrr9ibSG6xYk7jGfLRe/pUu6/3S3",
-	"ckkTGmGR6jajUcXBuiOr1J0Ofkd/58g1P5upfeSy/Fy6vKbZLgeEk6Oj037fHP0d3ff7ayi1tzjajMFr",
-	"xxgzwMaa5dVpG8Vo5StUc0lTJgpVFrl1+iXlRZePFznanNluVQ92hJXQUm+WNK0DMXeXTD/Cpeiut29u",
-	"vjC60mPXl2JuH3bTANvfPLn7+O2uO77Ib+/hV6i/zQX0M7f/NodGG+/Ks11OtndpvfzAdrq3vVP9MjXb",
-	"Y7egrXs1ju1wf3uHlXcsmY6nD7Z3XH4rySIM7u/Cu+oFX7bDvZ04V4t30Yw8O/1Wq67l2PPxqLoM0RmC",
-	"9sFnf2Xi00Sg/5yx4b9AimWTofQI6DCQoxIb7/nmnzsD+jm8VWT/fNedIfgzGYLHNsQca5hiWpCyr7tw",
-	"L8G3BsK9pVzBQYw2lXUfMsYLTepw1WTcsGSx1mD8g3R5t2GLtfCFT+Z8+/z548fRRdHv34sV02Q/kX+Q",
-	"Cu2+exPiHydszLRyv4CQ3q74H21w0P12Dsjn7r/IoFTZugEDDq9r/ZVir2ltrKEuOnEFK3vk5f7iJqCU",
-	"a4cNMAuYVmK/MwR3huDOEHymhuAlr7aqy4IwrcDdqoYRozTxTl6jlqUuQHt7aTSMrfzwOt0WNQbHweJy",
-	"8b8BAAD//w==",
+	"7H37ctvGkverdOE7VZG+gBIly9mYKtcpJ7bPuhLbKdtJNsfS4jSBJjERMIPMDEgxMh9gH2RfbJ9kay4g",
+	"ABK8WbbjZPWPSAJz6en+TXdPT8/oJohFXghOXKtgcBOkhAlJ+/XJGxybz4RULFmhmeDBIJgSXsEEM5ag",
+	"FhLECHRKMBTJ7BwU8QSYhiHGV8A4PBv1XghOveeo4xS0gDFpuNc/g2lKHLjQKeNjiFPkY0qCMFBxSjma",
+	"PgvUmqTp7z9/Pr4I3vZ7D7A3uvzyIvhbEAZ6VlAwCJSWjI+D+TwMXqGm71nO9CrBhrwrmn2hYFgmhgAu",
+	"poDKkh2XUhLX8OzJm6eQSBxpmEqmSQHTA5ChLSTpt5KUNs8gxxkozbLMjRU1CB5TCMgT0K64oljwREHJ",
+	"NcuA6UW/TME0FRkBjpHxAVwEVzS7CM7lw5MH5/rhyREsRtGzf0PovaIcGTdcMj30XpEiDQpnrifMCUZC",
+	"QpwxI79KGKf901M3mnU8rbu+uEi+PNf2Ywtne2v4u2CPTpkynHZMarAHDhwXpNKH5yA40ITkDJCrKUkD",
+	"C6x4DFOmU0C44mLKTVtrB7ADvT+IjMWzTYCQqGkDFA7sR4+RHvVSrQssWM9UyWzzfqYc1ogxMIBXT7+F",
+	"rx+cnUDGlDYSEZygsKRUEnej/G0NutYwzmFs2sYYcqC80LMKYhqvSBmOjgxELc5MW6YVQ3iNud8envbP",
+	"pw9Pj+DlBxHHolmLp+lOeFpge2dMrUy828DDzqXVrtvTd0V5tCfxe/RPWs56j0aa5Nq+92/1P3rfP3/R",
+	"e8oyTZKS3suyY2AJYUby4YsBuG8gxVQBXcdZmVACQ4MAwDI2xXuCZzMDIk0yhJEUueVEWSgtCXP1BWih",
+	"MVtLqe9rG8E/oNQMs94j3+uPHCfIMhxmtEq/Jw2UKGVMVgyKgPGEriFFBdzAGDKBZjQHIyaVBqVR6hC4",
+	"AMWxUKnQ4WIQkIgpPwyNnTJjEzIhCeNMTJgKr2KUA/OYeTahJMiZUob+5piJl3kweBu4ekEYmJpBGDTa",
+	"CS63M+Cx5VfvMWlkWYfNNdOws0aDY4MV7RNCQRJGyDJKKqE77sGBtR12zIchTNOZUT++pNEzjEMqppAj",
+	"n9XKBqQBr5uKZRwTJSHQ0fgI/kU8RnkuCZXgD4eS8IpkJAri57ZKhAbvD0//LYQEOU6xKqpZTqLUrVL3",
+	"/3UEr+xrNQBfIISSS8I4NQOtRRiRlEKGMMxEfGWoSSQb6RCaFIQgJiQdLI6g0ZGZykbwpguj9awb4yp+",
+	"YdB0raGQYkjOWWF26rsGv+q7Z8jNA2n9oJGQMVnnx5W5D0KnJKdM0dG6WXJg2fbOseSw4smBH/O7xpDf",
+	"tUf8zg/4nR3vu+Zw39WjPWyx9e1J78HlxUXy/w9C+GM6Pvz7LrpgFdjrVNlCE2Q00iBKDUOKsVRkRDnz",
+	"aF6a33bgoRt450S2BYIwWBRp1VgzlV85c9V7lnSasghGIsvE1GnZ0zMw32WMiiCl63Og30rMFFgOH3nT",
+	"F7G1DrFpsXKIb07P5l1cnYeBJFUIrsj68t9g4ok0v2LBNXH7FYsiYzEaYo9/VYbim0avf5M0CgbB/zuu",
+	"FwnH7q06fmLIdV21R+wXB0zwan4ybp9FcSmVWTNIyNk1JZETYFTgmHFXoeSqLAohtV0PNBYjLQe/iyxf",
+	"9rgu2O287lS319FC7U7u1oQvv97l2a2Zukq397JrK6Z4B1g3VW+VtYJ+KuSQJQnxj48iVkRc6AjdxBk4",
+	"H92ucwCTRJJSViGXWrGEGn6arWCs3x1+Pj/8PONGiWH2CeDje3Iq6A4Lnx8WnpNORfJC6Eduin98TOS2",
+	"x6ZaucPF54eLF0I/FSX/BHiYUMrijCwgRqZL45ksftxh47PExnORsBGjpDuuNxTJDKaizBIYOq9AcPKh",
+	"gidvcAxTVKCME7Ecnm6Lu4p9byLPlrn1kN4I8Rz5zD9WHx/1EjVFNoRZuVWNYChToArDnoOF7MDTHkIj",
+	"dmXY5+JgVXTgf/7rv+HkMDRTyAbtKifNMlsL4WIJJV/EEtXdBPsYE2wpwLixdqPorXH8I8dSp0Ky3z+J",
+	"KXexuAgLFl3RzKCuWmT6R3fo+vzU91JQ5+NCxAWJokUAq6w7hwO35cGJkpXQqIsbHYZVLDyyIeZmdavk",
+	"6nAXHFiFx7jSyGOrQ/2ey9A5FaPGJg+HUcbGqT5vatMBnBze4fWvow3nVeTOytLvbliYJwkz3zH7QYqC",
+	"pGakgsEIM0XL8H2TUoVAkBZHCJmwUeii1FAWwPg58DLL7BZwY0/nCExdR4Apbso42CrhKjDldvBhmpK0",
+	"2yYuvC1pRJJ4TMlREAZVvWCgZUlhUDRINpO35F277Swnv21XpDPFYswgRml3aIZEvCIedTW6cLH16obJ",
+	"uNuRCsIgZ5zlZR4MThYRTrOuHzsJJag7YsPPXr+Er7/qn5ip9p2QhNxF+A++7D8Y9PuH536j6J9miO3N",
+	"tZuzec98nFYfb9zHoPVxcHFxdHGRfHn494sL12ZHADYMMqEjXuZDB7xV6mW1xll1Yj1jjE9mOeKa8cK2",
+	"IoNGMf9aATeu7sF38C3Kww7xrZKgmGNgFfv+puQJ2g2u1yy1we9fkI8V8iAMnvE4JWG+vXQPXtOvgo87",
+	"IuJhoDTqUjVbLotY5H7vTGRGtJzGQjMX9K0eiWjIlt95zUlJd+zdvGbSeBxvHR78qFr8r5i9oCz06K2b",
+	"FMNfKbYaw+3B/SBZ7PXWxjnbnhOj60h2gnIquN2L+/E1JCLLUEKpLMJ9955QAxumtHFsCsniroasz71o",
+	"RtWgcLsc3oYV5TBjKqUEuADbFBwgWGhYJTKkkZBkbZTdIvVljPdPejfwtAiNruS0c9QVfUyn0B7a9j6W",
+	"xLtcvWJ2FyldgnWOwn4CpfeoE4ukNauWt0OCMGjvh1hFt8t2yJLT22io8aRYim+tBDnsTKu/dwbFmmtE",
+	"281SMHWDbxWEwVrHKQiD2m3qVB2JnX1qFUvLXBzADVOqJDWAtzcF6jSEnJTCMc0v5+dLO04DuHF7nPPz",
+	"XXaebHE7L0zjrqhtdcOwB3DjHEfftAqr7cm6jRAcFWFzG3p+OQ9W9EirJfOEacrVhn3KLl76ByglWr/M",
+	"8asjsUJDLpSG0/45FKg06BS11SaZ+WWsilWXyucr2a2VBUFtyr0MGiavpsdIqePF0jS3pcJFQ10zOcfr",
+	"Z6770/7qMB2Pm7zKMRsJmVsoDzGJFBtz1KU0eKTrwvZsDJPUUc5U7qNBv5UkZ80HHjONJwVKzUnWj7rE",
+	"4KHUkmKbaa7h7azx5bpYssyEBnR2XhUNbB4IYZxWmSCtFdE+eSHn7ViRQ47KMctI6Sb6m0jaQ8euytjn",
+	"LgRh0MheML9a+QsGAC6DwUwdyWyGZDOLoa2hnKbcoK6aIzHo3+iv1mJelzW0dVJ3A2KB+TZB23Ey75pc",
+	"G2ZwIzdh/5SENunWSta9tdquzcDqEJaacVLtGulTjEnviytUkRh9vmuKUUlZtzkYoxIZ44aRCSNFWRAG",
+	"6WwoLTcpo1hLFhtXqRjbN4kUY4v2qmK0KO3q17+LrBxHjFcPdrE0OV4tma3tVUTix9Ytrn3aWsHCJkO6",
+	"9xzs6E8iV9Y5E7y7Eyy1MGhHXqIRTTwxiieJ9Q7tLyHe8XbBsAoUy1TUgw49qrsmyfstc/4ka5SN64cu",
+	"brwmlHH6yudN7cmUBDW2ZL8paPmTc8pfl3mOctaFKU7XulofrHDY8tOm6ApeO2qFU6Rr2LJ+0YxBu7tu",
+	"1mQZyT1DWD+nAhRlmU+wR7kGCRxzUjZJ1/byaeJXplP7uZldhltjH73bWtQ9qKe9c7ase88mbq3q10bb",
+	"bbt9GzoyF0R0icZjaV9LF8csIa6jscT2evVREAbfBGHwbRAGj4MweGp63Tp0rIOcm4BfxULnYRCLrAvb",
+	"T/jYqIXQJUlCjGoHUC9WpKs+1qo+396WZBPSElnLw3z6s+HGK/v3kf179vPjndojPjYWNo43gKjhJ9K1",
+	"JsmE/FCiGZGOU0oi1Lf0bFYm1Ef0dJhUOjKoV1qiXjMB1xGw1nn6w1ymrUJacakPnGMSmRF9PY8OTk76",
+	"/Xen5s898+f+Sb9/GFW51Tf98Gz+zngw0Vvs/X55czo37vilqWnLuF+2lJ0QzZonJ3OfCh69fdT7J/Z+",
+	"7/ceRL3Lm5Pwq7P5YXd0m8XEFUVF5uOdWwdozO+fDITG1ep0OHOWEY4puspbq75+12y2flpnK8KOf0/f",
+	"tkiFFlEps52Ybkvv20PtE27S5O04uXGyFy7CpmrekdhpOezNZ+cWg4vF7MqHpm+8s1++Q6ss36n7CdvN",
+	"f5gRdu4WLbkG7mhAtfZvWz6P2gp3nkjfdAu5XiMuMaeyy02r1bKINW7DZSdixXTVbkENqyaEm1rBcWlZ",
+	"s3RaggWuF6BrAaJl8TZ4TJX3fec43TlO3Y7TncfwIT2GO/v/6e3/bra8acVvY5X/YDP7f9l8dkbKFcWl",
+	"ZHr22sjZm6+CfUfW5hkl7VPOqjjDILjuYcF6biu5gp6rYbOaGB+J1fnr52ypKIEYpaoPjP/7rOQJMviH",
+	"xRAYHCzSVry6OnQ3Gri43+Kdwdqhu1UjJXhiFJD99dhqnUXGnr144cD9OjyC1+QyYwp/lnSELCslgSwz",
+	"UgPA7rPQrHGC1PRhWGF3urYdTD2H+/17Lg5nQ1pbkwpd86KR1zVVMCVJgOqKEhgJaVScZtqgPPj++Qvw",
+	"2/dV8oSyO/rSTbDg5Kh/1HeqhDgWLBgE9476R/fcLkRqBX48OTn2r4+qzMqxy6Vzh5eZ4M+SYBC89G3Y",
+	"bU3MSdtUxLcru8XcJdKLkb19AmXGSPrLIwb15S7dyfjKRbM6obecjV+nfy4Hyi6XDree9vt7pZMuT5SV",
+	"1FHDikc/PIN7kIi4zE2j73k6wLR9r3+2rvBiGMfNkw3NqRsM3l6Ggapc1eBNylRNlSlpBOxRotYK14W2",
+	"f6qKbZHxt69/MvL1lxiAmYyhB3Toj1BXB/kBhzbD/2Hz6oTQlT0Cg+BWkNcmBiqSExYTJMKGfbV9QHCg",
+	"rkLAX40DqzUd2jsXEM76fVhO/jCNMT42kMqP3CZ+ZrNuvMdu8WX372t4LRR8jYOte0GL+O17bAopPbOT",
+	"eCRkHszDZRYb97zHuCKumGYTgqmQiQKbRmAUxRgZVxqMNQrBGiOnDZ056hrgFc1MGxtnTrhG0n7tYLvz",
+	"kjpQZNRWTFodnkNlP10m19L5+5JnpJSnkikYs4l1e3cRize3HUK5LYeXh2aps2NbDEeB734nSr1H8BFI",
+	"jVGOBRyDnoqeItQwQcmQa7VG1EaxRq7NrjsMJti9v7DcrWOJcW1Cl3Wr2ITWdGlKRfnSjTebPN8P0R1e",
+	"36K7bV1UvlyO186fe9+OBAfvnR219hi3j9IlLOaMR6VK/kgK8PqWFHz7+qcdp5H3mjdp4c8ql2G7ltlx",
+	"4EvrhA0MuE22wL5q0SxXSun04o4DqVY4G0YwzDC+CsJgmrpk7LGhLQwUyybkkrBKt6tpU/KkmFrxSbJi",
+	"nFGWialZKUnkdkt7SMx+jkWWfEAeuJUYaHFF3KaxiSnkpdKAWQYpTugcCuRCYs7iSJVcCuv0JpCgSmPM",
+	"vetvLKIzhQ8XDsQufPQLwcgfeNjMUd+99dyWSDJTgVCnZhVLaI0GxwkbV8FSaXRpjDlJtC6Mpd05tGbx",
+	"WNWZENcsaz1SOUrtE4vR5tBHE0bTKBec6cWtClFZRAlTRWZlHMuSKYqMMy5FtpixgrM4KlBeGeU0lM7s",
+	"ZsgpSsgs10pJ0RQld2vcYcZ4EqlC6MXDDyP288Xay8huR0GtrNM3yKkz0vhHEb4ST/izEF5lkC/Oa2wg",
+	"/OOcLdl7qL/88ssvvefPe48fN6xuw9OshpSgpkiLFbZsYoOtM5Ki7aUYQlAHg+rgy1Z/by8STXf7E2kN",
+	"1y1I3KM/m5N+S5d0/+5u5ZImNMIy021Go4qDdUtWqTsd/I76zpFrfjdd+8hl9b1yeU2xXRYIJ0dHp/2+",
+	"Wfo7uu/311Bqj4q0GYPXjjGmgY2J0avdNpLRqittC0kTJkpVJbl1+iXVaZqPFznavLPdyh7sCCuhpd4M",
+	"aVIHYu4O/X6EQ+pdt6FuPsC7UmPXS0q3N7upge03ge7efrvqjhcr7t38CvW3uRDgzM2/zaHRxt2FtsrJ",
+	"9iqtyyhspXvbK9WX29kauwVt3VVFtsL97RVW7rwyFU8fbK+4fEvMPAzu78K7xYVrtsK9nThXi3fejDw7",
+	"/VarruXY8/FoceKiMwTtg8/+XManiUD/OWPDf4Etlk2G0iOgw0COKmy8501Mdwb0c7jlZf/9rjtD8Gcy",
+	"BI9tiDnWMMGsJGWvH3H/lMAaCHdrvIKDGO1W1n3IGS81qcNVk3HDkvlag/EP0tXZhi3Wwic+mfXt8+eP",
+	"H0cXZb9/L1ZMk/1G/kEmtPvtTYh/nLAx08q9ASG9XfEvbXDQvTsH5DP3L0soUzZvwIDD61p/btlrWhtr",
+	"qJNOXMLKHvtyf3ETUMm1wwaYAUwWYr8zBHeG4M4QfKaG4CVfTFW3C8K0And0G0aMssQ7eY1cljoB7e2l",
+	"0TA288PrdJvUGBwH88v5/wYAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
