@@ -141,7 +141,7 @@ func TestFamiliesPresentFromStart(t *testing.T) {
 		`lmn_extract_field_missing_total{field="fuel",source="encar"} 0`,
 		`lmn_extract_field_missing_total{field="region",source="danawa"} 0`,
 		`lmn_extract_rows_skipped_total{reason="link_shape",source="danawa"} 0`,
-		`lmn_auction_snapshot_write_failures_total 0`,
+		`lmn_auction_snapshot_write_failures_total{source="glovis"} 0`,
 		`lmn_keys_reloads_total{result="failed"} 0`,
 		`lmn_admin_auth_failures_total{result="refused"} 0`,
 		`lmn_build_info{go_version="` + runtime.Version() + `",revision="unknown",version="unknown"} 1`,

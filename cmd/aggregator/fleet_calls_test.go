@@ -86,7 +86,8 @@ func TestFleetUpstreamCalls(t *testing.T) {
 type fleetHarness struct {
 	dir, bin, keys string
 	encar, danawa  string
-	glovis, ctl    string
+	glovis, kcar   string
+	ctl            string
 }
 
 func newFleetHarness(t *testing.T) *fleetHarness {
@@ -99,9 +100,9 @@ func newFleetHarness(t *testing.T) *fleetHarness {
 	h.keys = filepath.Join(h.dir, "keys.json")
 	require.NoError(t, os.WriteFile(h.keys, []byte(`{"keys": [
 		{"partner": "open", "key": "`+fleetOpenKey+`", "rate": {"per_second": 100000, "burst": 100000}}]}`), 0o600))
-	h.encar, h.danawa, h.glovis, h.ctl = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	h.encar, h.danawa, h.glovis, h.kcar, h.ctl = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	start(t, filepath.Join(h.dir, "sim.log"), h.bin, "sim", "-encar-addr", h.encar, "-danawa-addr", h.danawa,
-		"-glovis-addr", h.glovis, "-control-addr", h.ctl)
+		"-glovis-addr", h.glovis, "-kcar-addr", h.kcar, "-control-addr", h.ctl)
 	poll(t, "the simulator up", func() bool { return status("http://"+h.ctl+"/sim", "") == http.StatusOK })
 	return h
 }
@@ -112,7 +113,7 @@ func (h *fleetHarness) serve(t *testing.T, name, redisURL string, ttl time.Durat
 	r := &fleetReplica{api: "http://" + freeAddr(t), admin: "http://" + freeAddr(t)}
 	args := []string{"serve",
 		"-addr", strings.TrimPrefix(r.api, "http://"), "-admin-addr", strings.TrimPrefix(r.admin, "http://"),
-		"-encar-url", "http://" + h.encar, "-danawa-url", "http://" + h.danawa, "-glovis-url", "http://" + h.glovis,
+		"-encar-url", "http://" + h.encar, "-danawa-url", "http://" + h.danawa, "-glovis-url", "http://" + h.glovis, "-kcar-url", "http://" + h.kcar,
 		"-api-keys-file", h.keys, "-cursor-secrets", "fleet-test-cursor-secret-0123456789",
 		"-log-format", "text", "-glovis-sites", "1100", "-drain-delay", "0s",
 		"-upstream-cache-ttl", ttl.String()}

@@ -46,7 +46,7 @@ func TestStarvedServiceBlamesNoUpstream(t *testing.T) {
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	encar, danawa, glovis, control := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	encar, danawa, glovis, kcar, control := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	start := func(name string, args []string, env ...string) {
 		cmd := exec.Command(name, args...)
 		cmd.Env = append(os.Environ(), env...)
@@ -57,10 +57,10 @@ func TestStarvedServiceBlamesNoUpstream(t *testing.T) {
 			_ = cmd.Wait()
 		})
 	}
-	start("taskset", []string{"-c", "1", bin, "sim", "-encar-addr", encar, "-danawa-addr", danawa, "-glovis-addr", glovis, "-control-addr", control})
+	start("taskset", []string{"-c", "1", bin, "sim", "-encar-addr", encar, "-danawa-addr", danawa, "-glovis-addr", glovis, "-kcar-addr", kcar, "-control-addr", control})
 	api, admin := freeAddr(t), freeAddr(t)
 	start("taskset", []string{"-c", "0", bin, "serve", "-addr", api, "-admin-addr", admin,
-		"-encar-url", "http://" + encar, "-danawa-url", "http://" + danawa, "-glovis-url", "http://" + glovis,
+		"-encar-url", "http://" + encar, "-danawa-url", "http://" + danawa, "-glovis-url", "http://" + glovis, "-kcar-url", "http://" + kcar,
 		"-api-keys", DemoKey, "-cursor-secrets", "starvation-test-secret-0123456789", "-upstream-cache-ttl", "0",
 		"-log-format", "text", "-rate-per-second", "100000", "-rate-burst", "100000"}, "GOMAXPROCS=1")
 	client := &http.Client{Timeout: time.Minute}
