@@ -332,11 +332,14 @@ func TestSearchRows(t *testing.T) {
 	for _, r := range rs {
 		assert.Equal(t, "Kia", r["make"])
 		assert.Equal(t, "Sorento", r["model"])
-		// A price not published (K Car's "0") is unknown: after every known one.
-		price := int(r["pricing"].(map[string]any)["listing_price"].(float64))
-		if price == 0 {
+		// A price not published (K Car's start price "0") is null: after
+		// every known one.
+		listed := r["pricing"].(map[string]any)["listing_price"]
+		if listed == nil {
 			prev = math.MaxInt
 		} else {
+			price := int(listed.(float64))
+			assert.Positive(t, price)
 			assert.GreaterOrEqual(t, price, prev, "price_asc order")
 			prev = price
 		}
