@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lmn/aggregator/auction"
 	"github.com/lmn/aggregator/sources"
 	"github.com/lmn/aggregator/vehicle"
 )
@@ -372,23 +372,7 @@ func (c *Crawler) save(ix *Index) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.Snapshot), snapshotTemps)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), c.Snapshot)
+	return auction.WriteSnapshot(c.Snapshot, snapshotTemps, data)
 }
 
 // Restore loads the snapshot, if there is one, so the service can serve
@@ -398,7 +382,7 @@ func (c *Crawler) Restore() error {
 	if c.Snapshot == "" {
 		return nil
 	}
-	if n, err := removeStaleTemps(c.Snapshot, time.Now()); n > 0 || err != nil {
+	if n, err := auction.RemoveStaleTemps(c.Snapshot, snapshotTemps, time.Now()); n > 0 || err != nil {
 		c.Log.Warn("temporary kcar auction snapshot files left by a crashed write", "removed", n, "err", err)
 	}
 	data, err := os.ReadFile(c.Snapshot)
