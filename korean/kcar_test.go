@@ -14,7 +14,7 @@ func TestKCarSite(t *testing.T) {
 	}{
 		{"112", "오산경매장", "Osan", true},
 		{"112", " 오산 경매장 ", "Osan", true},
-		{"112", "세종경매장", "Osan", false}, // the code's own site, but the name disagrees
+		{"112", "세종경매장", "Osan", false},  // the code's own site, but the name disagrees
 		{"213", "세종경매장", "Sejong", true}, // Sejong's code is not known: its name is
 		{"", "세종경매장", "Sejong", true},
 		{"999", "부산경매장", "", false},
