@@ -131,25 +131,7 @@ func (c *Crawler) now() time.Time {
 // (with backoff up to Interval) after a failure. A failed crawl keeps the
 // previous index.
 func (c *Crawler) Run(ctx context.Context) {
-	backoff := 5 * time.Second
-	for {
-		wait := c.Interval
-		if err := c.Refresh(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			c.Log.Warn("auction crawl failed; keeping the previous index", "err", err, "retry_in", backoff)
-			wait = backoff
-			backoff = min(backoff*2, c.Interval)
-		} else {
-			backoff = 5 * time.Second
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-	}
+	auction.RunCrawls(ctx, c.Refresh, c.Interval, c.Log)
 }
 
 // errPanic marks a crawl that panicked: a bug, logged with its stack,
