@@ -17,6 +17,14 @@ type Lateness interface {
 	SchedLatency(from, to time.Time) time.Duration
 }
 
+// callWatcher is a Lateness that measures only while calls are in flight
+// (package lag's probe sleeps otherwise): the fan-out tells it when each
+// call begins and ends.
+type callWatcher interface {
+	Begin()
+	End()
+}
+
 // The rule's thresholds: a call was starved when, while it ran, the lag
 // probe's wake-ups were late by a tenth of the call's duration in all, or
 // goroutines ready to run waited StarvedSched or more (the 90th percentile

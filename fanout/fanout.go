@@ -152,6 +152,10 @@ func (f *Fanout) run(ctx context.Context, t Task) (o Outcome) {
 		ctx, cancel = withSourceDeadline(ctx, lim.Timeout)
 		defer cancel()
 	}
+	if w, ok := f.Lag.(callWatcher); ok {
+		w.Begin()
+		defer w.End()
+	}
 	ctx, rec := sources.WithCall(ctx)
 	o = Outcome{Source: t.Source}
 	// judge runs the task and says whose fault its failure, or its slowness,

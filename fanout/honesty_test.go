@@ -144,3 +144,48 @@ func TestOverloadIsNotChargedToTheUpstream(t *testing.T) {
 		assert.Equal(t, "timeout", o.Label(), "without a measure the upstream is charged")
 	})
 }
+
+// watcher is a lag probe that counts the calls it is told of.
+type watcher struct {
+	starvedBy
+	mu            sync.Mutex
+	inFlight, max int
+	begun         int
+}
+
+func (w *watcher) Begin() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.inFlight++
+	w.begun++
+	w.max = max(w.max, w.inFlight)
+}
+
+func (w *watcher) End() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.inFlight--
+}
+
+// TestCallsAreToldToTheProbe: the lag probe measures only while calls are
+// in flight, so every call that runs begins and ends with it, whether it
+// answers, panics or runs out of time; a call its bulkhead refuses never
+// ran.
+func TestCallsAreToldToTheProbe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := New(nil, map[vehicle.Source]Limits{vehicle.Danawa: {Timeout: time.Second, Bulkhead: 2}, vehicle.Encar: {Timeout: time.Second}})
+		w := &watcher{}
+		f.Lag = w
+		seen := -1
+		f.Run(context.Background(), []Task{
+			{Source: vehicle.Encar, Run: func(context.Context) error { w.mu.Lock(); seen = w.inFlight; w.mu.Unlock(); return nil }},
+			{Source: vehicle.Encar, Run: func(context.Context) error { panic("extractor bug") }},
+			{Source: vehicle.Danawa, Run: hang},
+			{Source: vehicle.Danawa, Run: hang},
+			{Source: vehicle.Danawa, Run: hang},
+		})
+		assert.GreaterOrEqual(t, seen, 1, "in flight while it runs")
+		assert.Equal(t, 0, w.inFlight, "every call that began ended")
+		assert.Equal(t, 4, w.begun, "the call the full bulkhead refused never began")
+	})
+}

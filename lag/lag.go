@@ -9,6 +9,15 @@
 // The fan-out asks it, when a call missed its deadline or was slow, whether
 // this service was starved while the call ran: then the time was this
 // service's to blame, not the upstream's.
+//
+// Only a call in flight needs the measurement, so the probe sleeps while
+// none is: the fan-out says when each call begins and ends, and the probe
+// asks for its first wake-up a period after the first call began. A call
+// answered within a period (from a cache, say) never wakes it, and an idle
+// instance pays nothing for it. That matters more than it seems: on a
+// virtual machine a wake-up of an idle process costs over 100 µs of CPU
+// (the runtime's own monitor wakes with it), and 20 of them a second were
+// most of an idle replica's CPU (README, "Running more than one").
 package lag
 
 import (
@@ -19,8 +28,8 @@ import (
 	"time"
 )
 
-// DefaultEvery is the probe's period: 40 wake-ups over a 2 s source budget,
-// at a cost too small to see (one timer and a few stores per wake-up).
+// DefaultEvery is the probe's period while calls are in flight: 40 wake-ups
+// over a 2 s source budget.
 const DefaultEvery = 50 * time.Millisecond
 
 // ring holds the last wake-ups: 1,024 at 50 ms is 51 s, longer than any
@@ -30,7 +39,7 @@ const ring = 1024
 type sample struct {
 	at    int64 // unix nanos of the wake-up
 	late  int64 // nanos past when it was due
-	sched int64 // nanos: the 90th percentile of goroutines' waits to run since the last wake-up
+	sched int64 // nanos: the 90th percentile of goroutines' waits to run since the last wake-up; -1 when not measured
 }
 
 // schedLatencies is the runtime's histogram of the time goroutines spent
@@ -51,8 +60,11 @@ type Probe struct {
 	samples [ring]sample
 	next    int
 	n       int
-	due     int64 // unix nanos of the next wake-up asked for; 0 when not running
+	due     int64 // unix nanos of the next wake-up asked for; 0 when asleep or not running
 	total   int64 // nanos of lateness since the start
+	calls   int   // calls in flight (Begin less End)
+	timer   *time.Timer
+	rebase  bool // the next wake-up's scheduling latencies span a sleep: not the calls'
 
 	// Read on the probe's goroutine only.
 	read []metrics.Sample
@@ -67,20 +79,26 @@ func New(every time.Duration) *Probe {
 	return &Probe{every: every}
 }
 
-// Run wakes the probe every period until ctx ends.
+// Run wakes the probe every period while calls are in flight, until ctx
+// ends.
 func (p *Probe) Run(ctx context.Context) {
-	t := time.NewTimer(p.every)
-	defer t.Stop()
 	p.read = []metrics.Sample{{Name: schedLatencies}}
 	p.schedP90() // the baseline the first wake-up's delta starts from
 	p.mu.Lock()
-	p.due = time.Now().Add(p.every).UnixNano()
+	p.timer = time.NewTimer(p.every)
+	if p.calls == 0 {
+		p.timer.Stop()
+	} else {
+		p.due = time.Now().Add(p.every).UnixNano()
+	}
+	t := p.timer
 	p.mu.Unlock()
 	for {
 		select {
 		case <-ctx.Done():
 			p.mu.Lock()
-			p.due = 0
+			t.Stop()
+			p.timer, p.due = nil, 0
 			p.mu.Unlock()
 			return
 		case <-t.C:
@@ -88,15 +106,46 @@ func (p *Probe) Run(ctx context.Context) {
 		now := time.Now()
 		sched := p.schedP90()
 		p.mu.Lock()
+		if p.rebase {
+			sched, p.rebase = -1, false
+		}
 		late := max(now.UnixNano()-p.due, 0)
 		p.samples[p.next] = sample{at: now.UnixNano(), late: late, sched: sched}
 		p.next = (p.next + 1) % ring
 		p.n = min(p.n+1, ring)
 		p.total += late
-		p.due = now.Add(p.every).UnixNano()
+		p.due = 0
+		if p.calls > 0 {
+			p.due = now.Add(p.every).UnixNano()
+			t.Reset(p.every)
+		}
 		p.mu.Unlock()
-		t.Reset(p.every)
 	}
+}
+
+// Begin says a call has begun: the probe wakes every period until the
+// last call in flight ends.
+func (p *Probe) Begin() {
+	p.mu.Lock()
+	p.calls++
+	if p.calls == 1 && p.timer != nil && p.due == 0 {
+		p.due = time.Now().Add(p.every).UnixNano()
+		p.rebase = true
+		p.timer.Reset(p.every)
+	}
+	p.mu.Unlock()
+}
+
+// End says a call that began has ended. When it was the last, the probe
+// goes back to sleep: at once if it has not woken since, else after the
+// wake-up under way.
+func (p *Probe) End() {
+	p.mu.Lock()
+	p.calls--
+	if p.calls == 0 && p.timer != nil && p.due != 0 && p.timer.Stop() {
+		p.due = 0
+	}
+	p.mu.Unlock()
 }
 
 // Lateness is how late the probe's wake-ups between from and to were, in
@@ -125,8 +174,9 @@ func (p *Probe) Lateness(from, to time.Time) time.Duration {
 
 // SchedLatency is how long goroutines ready to run waited for a core
 // between from and to: the 90th percentile of their waits in each of the
-// probe's periods, averaged over the periods that ended in the interval.
-// 0 when the probe has no such period.
+// probe's periods, averaged over the periods that ended in the interval
+// (but the first after a sleep, which spans it). 0 when the probe has no
+// such period.
 func (p *Probe) SchedLatency(from, to time.Time) time.Duration {
 	f, t := from.UnixNano(), to.UnixNano()
 	p.mu.Lock()
@@ -137,7 +187,7 @@ func (p *Probe) SchedLatency(from, to time.Time) time.Duration {
 		if s.at < f {
 			break
 		}
-		if s.at <= t {
+		if s.at <= t && s.sched >= 0 {
 			sum += s.sched
 			n++
 		}

@@ -29,20 +29,97 @@ func TestLatenessCountsOnlyTheCall(t *testing.T) {
 	assert.Equal(t, 150*time.Millisecond, p.Lateness(at(1500), at(1650)), "a wake-up overdue since before the call: the call's part of it")
 }
 
-// TestProbeOnTime: an idle process's probe (simulated time: no run queue)
-// measures no lateness, and stops with its context.
+// TestProbeOnTime: while a call is in flight, an idle process's probe
+// (simulated time: no run queue) wakes every period, measures no
+// lateness, and stops with its context.
 func TestProbeOnTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := New(0)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { p.Run(ctx); close(done) }()
+		synctest.Wait()
 		start := time.Now()
+		p.Begin()
 		time.Sleep(10*time.Second + time.Millisecond)
 		assert.Zero(t, p.Lateness(start, time.Now()))
 		assert.Equal(t, 200, p.n)
 		cancel()
 		<-done
+	})
+}
+
+// TestProbeSleepsWithoutCalls: no call in flight, no wake-up; a call
+// shorter than a period wakes it neither; the wake-ups stop a period after
+// the last call ends, and start again with the next.
+func TestProbeSleepsWithoutCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(50 * time.Millisecond)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go p.Run(ctx)
+		time.Sleep(10 * time.Second)
+		assert.Zero(t, p.n, "idle: asleep")
+
+		for range 100 { // answers from a cache: 10 ms each
+			p.Begin()
+			time.Sleep(10 * time.Millisecond)
+			p.End()
+		}
+		synctest.Wait()
+		assert.Zero(t, p.n, "no call lasted a period")
+
+		p.Begin() // two calls overlapping: 0–1 s and 0.5–1.5 s
+		time.Sleep(500 * time.Millisecond)
+		p.Begin()
+		time.Sleep(500 * time.Millisecond)
+		p.End()
+		time.Sleep(500*time.Millisecond + time.Millisecond)
+		p.End()
+		assert.Equal(t, 30, p.n, "a wake-up every 50 ms for 1.5 s")
+		time.Sleep(10 * time.Second)
+		assert.Equal(t, 30, p.n, "asleep again")
+
+		p.Begin()
+		time.Sleep(time.Second + time.Millisecond)
+		p.End()
+		assert.Equal(t, 50, p.n, "awake again with the next call")
+	})
+}
+
+// TestCallsBeforeRun: calls that began before the probe ran are measured
+// from its start.
+func TestCallsBeforeRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(50 * time.Millisecond)
+		p.Begin()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go p.Run(ctx)
+		time.Sleep(time.Second + time.Millisecond)
+		assert.Equal(t, 20, p.n)
+		p.End()
+	})
+}
+
+// TestFirstPeriodAfterSleepIsNotTheCalls: the runtime's scheduling
+// latencies read at the first wake-up after a sleep span the sleep, not
+// the call: they are left out of the average.
+func TestFirstPeriodAfterSleepIsNotTheCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(50 * time.Millisecond)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go p.Run(ctx)
+		synctest.Wait()
+		p.Begin()
+		time.Sleep(200*time.Millisecond + time.Millisecond)
+		p.End()
+		require.Equal(t, 4, p.n)
+		assert.Equal(t, int64(-1), p.samples[0].sched, "the first wake-up's reading is left out")
+		for i := 1; i < 4; i++ {
+			assert.GreaterOrEqual(t, p.samples[i].sched, int64(0), "wake-up %d", i)
+		}
 	})
 }
 
@@ -58,6 +135,11 @@ func TestSchedLatencyAveragesTheCallsPeriods(t *testing.T) {
 	}
 	assert.Equal(t, 14*time.Millisecond, p.SchedLatency(at(1020), at(1160)))
 	assert.Zero(t, p.SchedLatency(at(1200), at(1300)), "no period ended")
+	p.samples[p.next] = sample{at: at(1200).UnixNano(), sched: -1} // the first after a sleep
+	p.next++
+	p.n++
+	assert.Zero(t, p.SchedLatency(at(1160), at(1300)), "only a period that is not measured")
+	assert.Equal(t, 14*time.Millisecond, p.SchedLatency(at(1020), at(1300)))
 }
 
 // TestSchedP90ReadsTheRuntime: the runtime's histogram is there and read.
