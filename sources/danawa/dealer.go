@@ -39,15 +39,17 @@ func (d *Dealer) Read(ctx context.Context, r dealer.Request) (*dealer.Batch, err
 	ask := Search{Makes: r.Query.Makes, Models: r.Query.Models, Sort: r.Query.Sort}
 	lists := make([]*List, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			defer panics.Contain(&errs[i])
-			a := ask
-			a.Page = r.From + i + 1
-			lists[i], errs[i] = d.Client.Search(ctx, a)
-		})
+	page := func(i int) {
+		defer panics.Contain(&errs[i])
+		a := ask
+		a.Page = r.From + i + 1
+		lists[i], errs[i] = d.Client.Search(ctx, a)
 	}
+	var wg sync.WaitGroup
+	for i := range n - 1 {
+		wg.Go(func() { page(i) })
+	}
+	page(n - 1) // here: this goroutine would only wait
 	wg.Wait()
 	if err := firstFailure(errs); err != nil {
 		return nil, err
