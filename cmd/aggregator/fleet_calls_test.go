@@ -47,10 +47,11 @@ var popular = []string{
 // identical request reached the upstream once per period for the fleet.
 //
 // In CI: three replicas, 300 requests/s for 5 s, one cache period.
-// LMN_FLEET_MEASURE=1 runs the README's table: 3 and 6 replicas, 300/s for
-// 60 s over three 20 s cache periods, and one instance alone for the CPU
-// comparison (several minutes); LMN_FLEET_MEASURE=<duration> sends for
-// that long instead, over cache periods of a third of it.
+// LMN_FLEET_MEASURE=1 runs the README's table: one instance, then 3 and 6
+// instances without Redis and as replicas, 300/s for 60 s over three 20 s
+// cache periods; LMN_FLEET_MEASURE=<duration> sends for that long instead,
+// over cache periods of a third of it. The CPU these cost is
+// TestFleetCPU's to compare.
 func TestFleetUpstreamCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary: not in -short")
@@ -73,13 +74,96 @@ func TestFleetUpstreamCalls(t *testing.T) {
 	t.Logf("one instance, no Redis: %s", alone.line(distinct))
 	for _, n := range []int{3, 6} {
 		apart := h.measure(t, n, 300, span, span/3, false)
-		t.Logf("%d instances, no Redis: %s; CPU per request %.2f× one instance's", n, apart.line(distinct), apart.cpuPerRequest()/alone.cpuPerRequest())
+		t.Logf("%d instances, no Redis: %s", n, apart.line(distinct))
 		m := h.measure(t, n, 300, span, span/3, true)
-		t.Logf("%d replicas: %s; CPU per request %.2f× one instance's (%.2f× with Redis's own), %.2f× %d instances' without Redis", n, m.line(distinct),
-			m.cpuPerRequest()/alone.cpuPerRequest(), (m.cpuPerRequest()+m.redisCPUPerRequest())/alone.cpuPerRequest(),
-			m.cpuPerRequest()/apart.cpuPerRequest(), n)
+		t.Logf("%d replicas: %s", n, m.line(distinct))
 		assert.LessOrEqual(t, m.perDistinct(distinct), 1.1, "%d replicas: one upstream call per distinct request per cache period", n)
 	}
+}
+
+// TestFleetCPU measures the CPU a request costs in fleet mode against one
+// instance alone, and against the same number of instances without Redis:
+// the three sets run side by side on this box, warmed, and are driven in
+// turn (300 requests/s for 10 s each, the order rotating every round), so
+// that a change in what else the machine is doing falls on all of them
+// alike. The figure is the median over the rounds of the fleet's CPU per
+// request over the lone instance's in the same round.
+//
+// A fourth drive in each round sends the lone instance a replica's share,
+// 300/n requests/s: what a process costs per request at the rate each
+// replica sees, with no fleet and no other instance at all.
+//
+// It only measures (timing on a shared machine is no test): it runs with
+// LMN_FLEET_MEASURE set, for 3 and 6 replicas; LMN_FLEET_ROUNDS sets the
+// rounds (default 4).
+func TestFleetCPU(t *testing.T) {
+	if os.Getenv("LMN_FLEET_MEASURE") == "" {
+		t.Skip("set LMN_FLEET_MEASURE=1 to measure the fleet's CPU per request (several minutes)")
+	}
+	rounds := 4
+	if r, err := strconv.Atoi(os.Getenv("LMN_FLEET_ROUNDS")); err == nil && r > 0 {
+		rounds = r
+	}
+	const rate, slice, ttl = 300, 10 * time.Second, 20 * time.Second
+	h := newFleetHarness(t)
+	for _, n := range []int{3, 6} {
+		alone := h.startSet(t, fmt.Sprintf("cpu%d-alone", n), 1, ttl, false)
+		fleet := h.startSet(t, fmt.Sprintf("cpu%d-fleet", n), n, ttl, true)
+		apart := h.startSet(t, fmt.Sprintf("cpu%d-apart", n), n, ttl, false)
+		drives := []struct {
+			set  *fleetSet
+			rate int
+			what string
+		}{
+			{alone, rate, "one instance"},
+			{fleet, rate, fmt.Sprintf("%d replicas", n)},
+			{apart, rate, fmt.Sprintf("%d instances without Redis", n)},
+			{alone, rate / n, fmt.Sprintf("one instance at %d/s", rate/n)},
+		}
+		for _, s := range []*fleetSet{alone, fleet, apart} {
+			h.drive(t, s, rate, 5*time.Second) // warm: the first answers, the pools, the heap
+		}
+		perRequest := make([][]float64, len(drives)) // [drive][round] seconds
+		for r := range rounds {
+			for k := range drives {
+				i := (k + r) % len(drives)
+				m := h.drive(t, drives[i].set, drives[i].rate, slice)
+				perRequest[i] = append(perRequest[i], m.cpuPerRequest())
+				t.Logf("round %d, %s: %.0f µs per request (Redis's own %.0f µs), %d of %d answered 200",
+					r+1, drives[i].what, m.cpuPerRequest()*1e6, m.redisCPUPerRequest()*1e6, m.ok, m.sent)
+			}
+		}
+		for _, s := range []*fleetSet{alone, fleet, apart} {
+			s.stop()
+		}
+		t.Logf("%d replicas: CPU per request %s one instance's; %d instances without Redis %s; the fleet against those %s; one instance at %d/s %s its own at %d/s",
+			n, ratios(perRequest[1], perRequest[0]), n, ratios(perRequest[2], perRequest[0]), ratios(perRequest[1], perRequest[2]),
+			rate/n, ratios(perRequest[3], perRequest[0]), rate)
+	}
+}
+
+// spread is a median and its range.
+type spread struct{ median, lo, hi float64 }
+
+func (s spread) String() string {
+	return fmt.Sprintf("%.2f× (rounds %.2f–%.2f)", s.median, s.lo, s.hi)
+}
+
+// ratios pairs the rounds of a and b: the median of a/b and its range.
+func ratios(a, b []float64) spread {
+	var r []float64
+	for i := range min(len(a), len(b)) {
+		r = append(r, a[i]/b[i])
+	}
+	slices.Sort(r)
+	if len(r) == 0 {
+		return spread{}
+	}
+	m := r[len(r)/2]
+	if len(r)%2 == 0 {
+		m = (r[len(r)/2-1] + r[len(r)/2]) / 2
+	}
+	return spread{median: m, lo: r[0], hi: r[len(r)-1]}
 }
 
 // fleetHarness is a built binary and one simulator process.
@@ -182,33 +266,65 @@ func (m fleetRun) line(distinct int64) string {
 		m.cpuPerRequest()*1e6, m.redisCPUPerRequest()*1e6)
 }
 
-// measure starts n replicas (on a fresh Redis when fleet), cold, and sends
-// rate requests a second for d, each to the next replica, the popular
-// queries in turn; the cache period is ttl.
-func (h *fleetHarness) measure(t *testing.T, n, rate int, d, ttl time.Duration, fleet bool) fleetRun {
+// fleetSet is n instances of the binary: replicas on one fresh Redis, or
+// instances alone.
+type fleetSet struct {
+	name string
+	rs   []*fleetReplica
+	srv  *redistest.Server // nil when the instances are alone
+}
+
+// startSet starts n instances, cold, with a cache period of ttl: replicas
+// on a fresh Redis when fleet, each alone otherwise. It returns once all
+// are ready (and, in fleet mode, sharing).
+func (h *fleetHarness) startSet(t *testing.T, name string, n int, ttl time.Duration, fleet bool) *fleetSet {
 	t.Helper()
-	var srv *redistest.Server
+	s := &fleetSet{name: name}
 	url := ""
 	if fleet {
-		srv = redistest.Start(t)
-		defer srv.Stop()
-		url = srv.URL()
+		s.srv = redistest.Start(t)
+		url = s.srv.URL()
 	}
-	var rs []*fleetReplica
 	for i := range n {
-		rs = append(rs, h.serve(t, fmt.Sprintf("measure-%d-%d", n, i), url, ttl))
+		s.rs = append(s.rs, h.serve(t, fmt.Sprintf("%s-%d", name, i), url, ttl))
 	}
-	defer func() {
-		for _, r := range rs {
-			_ = r.cmd.Process.Signal(os.Interrupt)
-			_ = r.cmd.Wait()
-		}
-	}()
 	if fleet {
-		for _, r := range rs {
+		for _, r := range s.rs {
 			poll(t, "shared mode", func() bool { return r.fleetCheck(t)["mode"] == "shared" })
 		}
 	}
+	return s
+}
+
+// stop ends the instances, then Redis.
+func (s *fleetSet) stop() {
+	for _, r := range s.rs {
+		_ = r.cmd.Process.Signal(os.Interrupt)
+		_ = r.cmd.Wait()
+	}
+	if s.srv != nil {
+		s.srv.Stop()
+	}
+}
+
+// measure starts n instances (replicas on a fresh Redis when fleet), cold,
+// drives them for d with a cache period of ttl, and stops them.
+func (h *fleetHarness) measure(t *testing.T, n, rate int, d, ttl time.Duration, fleet bool) fleetRun {
+	t.Helper()
+	s := h.startSet(t, fmt.Sprintf("measure-%d-%v", n, fleet), n, ttl, fleet)
+	defer s.stop()
+	m := h.drive(t, s, rate, d)
+	m.periods = int(math.Ceil(d.Seconds() / ttl.Seconds()))
+	return m
+}
+
+// drive sends rate requests a second for d across the set, each to the
+// next instance, the popular queries in turn, and returns what they cost.
+// With LMN_FLEET_PROFILE set to a folder, each instance's CPU profile over
+// the drive is written there.
+func (h *fleetHarness) drive(t *testing.T, s *fleetSet, rate int, d time.Duration) fleetRun {
+	t.Helper()
+	rs, srv, n := s.rs, s.srv, len(s.rs)
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
 	cpu := func() float64 {
 		total := 0.0
@@ -258,6 +374,22 @@ func (h *fleetHarness) measure(t *testing.T, n, rate int, d, ttl time.Duration, 
 			}
 		}()
 	}
+	var profiles sync.WaitGroup
+	if dir := os.Getenv("LMN_FLEET_PROFILE"); dir != "" {
+		for i, r := range rs {
+			profiles.Go(func() {
+				url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", r.admin, max(1, int(d.Seconds())))
+				res, err := http.Get(url) // no client timeout: the profile takes d
+				if err != nil {
+					t.Logf("profile: %v", err)
+					return
+				}
+				defer res.Body.Close()
+				b, _ := io.ReadAll(res.Body)
+				_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", s.name, i)), b, 0o644)
+			})
+		}
+	}
 	callsBefore, cpuBefore, redisBefore := h.dealerCalls(t), cpu(), redisCPU()
 	began := time.Now()
 	var sent, ok atomic.Int64
@@ -288,7 +420,8 @@ func (h *fleetHarness) measure(t *testing.T, n, rate int, d, ttl time.Duration, 
 	wg.Wait()
 	took := time.Since(began)
 	m := fleetRun{replicas: n, sent: sent.Load(), ok: ok.Load(), calls: h.dealerCalls(t) - callsBefore,
-		periods: int(math.Ceil(d.Seconds() / ttl.Seconds())), cpu: cpu() - cpuBefore, redisCPU: redisCPU() - redisBefore, took: took}
+		periods: 1, cpu: cpu() - cpuBefore, redisCPU: redisCPU() - redisBefore, took: took}
+	profiles.Wait()
 	if srv != nil {
 		close(stopRTT)
 		m.rtt = <-rtts
@@ -297,7 +430,7 @@ func (h *fleetHarness) measure(t *testing.T, n, rate int, d, ttl time.Duration, 
 	}
 	t.Logf("(GOMAXPROCS %d, load average %s)", runtime.GOMAXPROCS(0), loadAverage())
 	for i := range n {
-		logWarnings(t, filepath.Join(h.dir, fmt.Sprintf("measure-%d-%d.log", n, i)))
+		logWarnings(t, filepath.Join(h.dir, fmt.Sprintf("%s-%d.log", s.name, i)))
 	}
 	return m
 }
