@@ -43,7 +43,7 @@ func TestProbeOnTime(t *testing.T) {
 		p.Begin()
 		time.Sleep(10*time.Second + time.Millisecond)
 		assert.Zero(t, p.Lateness(start, time.Now()))
-		assert.Equal(t, 200, p.n)
+		assert.Equal(t, 200, p.count())
 		cancel()
 		<-done
 	})
@@ -59,7 +59,7 @@ func TestProbeSleepsWithoutCalls(t *testing.T) {
 		defer cancel()
 		go p.Run(ctx)
 		time.Sleep(10 * time.Second)
-		assert.Zero(t, p.n, "idle: asleep")
+		assert.Zero(t, p.count(), "idle: asleep")
 
 		for range 100 { // answers from a cache: 10 ms each
 			p.Begin()
@@ -67,7 +67,7 @@ func TestProbeSleepsWithoutCalls(t *testing.T) {
 			p.End()
 		}
 		synctest.Wait()
-		assert.Zero(t, p.n, "no call lasted a period")
+		assert.Zero(t, p.count(), "no call lasted a period")
 
 		p.Begin() // two calls overlapping: 0–1 s and 0.5–1.5 s
 		time.Sleep(500 * time.Millisecond)
@@ -76,14 +76,14 @@ func TestProbeSleepsWithoutCalls(t *testing.T) {
 		p.End()
 		time.Sleep(500*time.Millisecond + time.Millisecond)
 		p.End()
-		assert.Equal(t, 30, p.n, "a wake-up every 50 ms for 1.5 s")
+		assert.Equal(t, 30, p.count(), "a wake-up every 50 ms for 1.5 s")
 		time.Sleep(10 * time.Second)
-		assert.Equal(t, 30, p.n, "asleep again")
+		assert.Equal(t, 30, p.count(), "asleep again")
 
 		p.Begin()
 		time.Sleep(time.Second + time.Millisecond)
 		p.End()
-		assert.Equal(t, 50, p.n, "awake again with the next call")
+		assert.Equal(t, 50, p.count(), "awake again with the next call")
 	})
 }
 
@@ -97,7 +97,7 @@ func TestCallsBeforeRun(t *testing.T) {
 		defer cancel()
 		go p.Run(ctx)
 		time.Sleep(time.Second + time.Millisecond)
-		assert.Equal(t, 20, p.n)
+		assert.Equal(t, 20, p.count())
 		p.End()
 	})
 }
@@ -115,7 +115,9 @@ func TestFirstPeriodAfterSleepIsNotTheCalls(t *testing.T) {
 		p.Begin()
 		time.Sleep(200*time.Millisecond + time.Millisecond)
 		p.End()
-		require.Equal(t, 4, p.n)
+		require.Equal(t, 4, p.count())
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		assert.Equal(t, int64(-1), p.samples[0].sched, "the first wake-up's reading is left out")
 		for i := 1; i < 4; i++ {
 			assert.GreaterOrEqual(t, p.samples[i].sched, int64(0), "wake-up %d", i)
@@ -154,4 +156,12 @@ func TestSchedP90ReadsTheRuntime(t *testing.T) {
 	}
 	wg.Wait()
 	assert.GreaterOrEqual(t, p.schedP90(), int64(0))
+}
+
+// count is how many wake-ups the probe has recorded, read as the probe's
+// goroutine writes it.
+func (p *Probe) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
 }
