@@ -107,6 +107,28 @@ type Description struct {
 	// Sim is the source's simulated upstream, served by `serve -sim` and
 	// `aggregator sim`.
 	Sim func(*sim.Sim) http.Handler
+	// Pages are the source's upstream pages as `aggregator extract` reads
+	// them from a file.
+	Pages Pages
+}
+
+// Pages are a source's two kinds of upstream page.
+type Pages struct{ List, Detail Page }
+
+// Page is one kind of upstream page, for `aggregator extract`.
+type Page struct {
+	// Extract returns the extractor's own form of the page (what -raw
+	// prints) and the vehicles it holds: a list's rows, or a detail's one.
+	Extract func(page []byte, opt PageOptions) (internal any, vehicles []vehicle.Vehicle, err error)
+	// Never says, in place of Extract, why this kind of page is never read.
+	Never string
+}
+
+// PageOptions is what `aggregator extract` may say of a page that the page
+// itself may not.
+type PageOptions struct {
+	// Date is an auction list's date, YYYY-MM-DD.
+	Date string
 }
 
 // Env is what the service gives a source to build itself with.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lmn/aggregator/registry"
 )
 
 func TestExtract(t *testing.T) {
@@ -100,4 +102,18 @@ func TestExtractHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"extract", "-h"}, noenv, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "usage: aggregator extract")
+}
+
+// TestEverySourceSaysHowItsPagesAreRead: extract knows a source only by
+// its description, so each registered source gives, for its list and its
+// detail page, either an extractor or why that page is never read.
+func TestEverySourceSaysHowItsPagesAreRead(t *testing.T) {
+	all := registry.All()
+	require.NotEmpty(t, all)
+	for _, d := range all {
+		for kind, p := range map[string]registry.Page{"list": d.Pages.List, "detail": d.Pages.Detail} {
+			assert.True(t, (p.Extract == nil) != (p.Never == ""), "%s %s page: an extractor or why there is none, not both", d.Name, kind)
+		}
+		assert.NotNil(t, d.Pages.List.Extract, "%s: every source's rows come from a list", d.Name)
+	}
 }

@@ -28,6 +28,16 @@ var Source = registry.Description{
 	},
 	Build: build,
 	Sim:   (*sim.Sim).Danawa,
+	Pages: registry.Pages{
+		List: registry.Page{Extract: func(page []byte, _ registry.PageOptions) (any, []vehicle.Vehicle, error) {
+			l, err := ExtractList(page, 1)
+			if err != nil {
+				return nil, nil, err
+			}
+			return l, l.Rows, nil
+		}},
+		Detail: registry.Page{Never: "Danawa has no detail page; its rows come from lists"},
+	},
 }
 
 // recentRows bounds the rows kept for detail requests: about 72 MB at ~720

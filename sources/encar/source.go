@@ -31,6 +31,22 @@ var Source = registry.Description{
 	},
 	Build: build,
 	Sim:   (*sim.Sim).Encar,
+	Pages: registry.Pages{
+		List: registry.Page{Extract: func(page []byte, _ registry.PageOptions) (any, []vehicle.Vehicle, error) {
+			l, err := ExtractList(page, 0, MaxCount)
+			if err != nil {
+				return nil, nil, err
+			}
+			return l, l.Rows, nil
+		}},
+		Detail: registry.Page{Extract: func(page []byte, _ registry.PageOptions) (any, []vehicle.Vehicle, error) {
+			v, err := ExtractDetail(page)
+			if err != nil {
+				return nil, nil, err
+			}
+			return v, []vehicle.Vehicle{v}, nil
+		}},
+	},
 }
 
 func build(env registry.Env) (registry.Parts, error) {

@@ -2,6 +2,7 @@ package glovis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -37,6 +38,52 @@ var Source = registry.Description{
 	Sites: siteNames(),
 	Build: build,
 	Sim:   (*sim.Sim).Glovis,
+	Pages: registry.Pages{List: registry.Page{Extract: extractListPage}, Detail: registry.Page{Extract: extractDetailPage}},
+}
+
+// extractListPage reads a saved list page for `aggregator extract`. A login
+// or drifted page says so before a missing date does.
+func extractListPage(page []byte, opt registry.PageOptions) (any, []vehicle.Vehicle, error) {
+	d, dateErr := listDate(page, opt.Date)
+	l, err := ExtractList(page, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]vehicle.Vehicle, 0, len(l.Lots))
+	for _, lot := range l.Lots {
+		rows = append(rows, lot.Vehicle)
+	}
+	return l, rows, dateErr
+}
+
+// listDate is the auction date of a list page: the one given, or the
+// page's own round selector. Lot ids contain the date, so it is never
+// guessed.
+func listDate(page []byte, given string) (time.Time, error) {
+	if given != "" {
+		d, err := time.ParseInLocation("2006-01-02", given, vehicle.KST)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("-date: want YYYY-MM-DD, got %q", given)
+		}
+		return d.Add(13 * time.Hour), nil
+	}
+	if rounds, err := ExtractRounds(page); err == nil && len(rounds) == 1 {
+		return rounds[0].Date, nil
+	}
+	return time.Time{}, errors.New("the page does not say its auction date; give -date YYYY-MM-DD")
+}
+
+// extractDetailPage reads a saved detail page. The page names no lot or
+// auction date: the API merges it into the lot's list row; this shows what
+// the page adds.
+func extractDetailPage(page []byte, _ registry.PageOptions) (any, []vehicle.Vehicle, error) {
+	d, err := ExtractDetail(page)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := Enrich(vehicle.Vehicle{Source: vehicle.Glovis, Make: d.Make, Model: d.Model, Trim: d.Trim,
+		Year: d.Year, MileageKm: d.MileageKm, PriceKRW: d.PriceKRW, EngineCC: d.EngineCC}, d)
+	return d, []vehicle.Vehicle{v}, nil
 }
 
 func siteNames() []string {

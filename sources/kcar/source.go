@@ -37,6 +37,21 @@ var Source = registry.Description{
 	Sites: korean.KCarSites(),
 	Build: build,
 	Sim:   (*sim.Sim).KCar,
+	Pages: registry.Pages{
+		// The answer echoes its lane; the rows do not say theirs.
+		List: registry.Page{Extract: func(page []byte, _ registry.PageOptions) (any, []vehicle.Vehicle, error) {
+			l, err := ExtractList(page, "")
+			if err != nil {
+				return nil, nil, err
+			}
+			rows := make([]vehicle.Vehicle, 0, len(l.Lots))
+			for _, lot := range l.Lots {
+				rows = append(rows, lot.Vehicle)
+			}
+			return l, rows, nil
+		}},
+		Detail: registry.Page{Never: "K Car's detail page is never read (it holds the consignor's data); its rows come from lists"},
+	},
 }
 
 func checkList(v string) error {
