@@ -109,7 +109,10 @@ func (p *Probe) Run(ctx context.Context) {
 		if p.rebase {
 			sched, p.rebase = -1, false
 		}
-		late := max(now.UnixNano()-p.due, 0)
+		late := int64(0)
+		if p.due != 0 { // always, while the timer is armed; never a lateness since 1970
+			late = max(now.UnixNano()-p.due, 0)
+		}
 		p.samples[p.next] = sample{at: now.UnixNano(), late: late, sched: sched}
 		p.next = (p.next + 1) % ring
 		p.n = min(p.n+1, ring)

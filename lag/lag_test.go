@@ -69,21 +69,24 @@ func TestProbeSleepsWithoutCalls(t *testing.T) {
 		synctest.Wait()
 		assert.Zero(t, p.count(), "no call lasted a period")
 
-		p.Begin() // two calls overlapping: 0–1 s and 0.5–1.5 s
-		time.Sleep(500 * time.Millisecond)
+		// Two calls overlapping, 0–1025 ms and 525–1560 ms, off the
+		// wake-ups' beat: the second's Begin must not put the next wake-up
+		// off, and the first's End must not stop them.
+		p.Begin()
+		time.Sleep(525 * time.Millisecond)
 		p.Begin()
 		time.Sleep(500 * time.Millisecond)
 		p.End()
-		time.Sleep(500*time.Millisecond + time.Millisecond)
+		time.Sleep(535 * time.Millisecond)
 		p.End()
-		assert.Equal(t, 30, p.count(), "a wake-up every 50 ms for 1.5 s")
+		assert.Equal(t, 31, p.count(), "a wake-up every 50 ms, 50 to 1550 ms")
 		time.Sleep(10 * time.Second)
-		assert.Equal(t, 30, p.count(), "asleep again")
+		assert.Equal(t, 31, p.count(), "asleep again")
 
 		p.Begin()
 		time.Sleep(time.Second + time.Millisecond)
 		p.End()
-		assert.Equal(t, 50, p.count(), "awake again with the next call")
+		assert.Equal(t, 51, p.count(), "awake again with the next call")
 	})
 }
 

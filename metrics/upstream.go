@@ -32,12 +32,12 @@ func (m *Metrics) WatchSlowCalls(breakers []*breaker.Breaker) {
 }
 
 // WatchLag exports the lag probe's total lateness: its rate is the share of
-// time a goroutine ready to run waited for a core, the measure that decides
-// whether a missed deadline was this service's (sources' outcome
-// "overloaded").
+// time a goroutine ready to run waited for a core while upstream calls were
+// in flight (the probe sleeps otherwise), the measure that decides whether
+// a missed deadline was this service's (sources' outcome "overloaded").
 func (m *Metrics) WatchLag(total func() time.Duration) {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "lmn_scheduling_lateness_seconds_total", Help: "Total lateness of the lag probe's wake-ups: time a ready goroutine waited to run.",
+		Name: "lmn_scheduling_lateness_seconds_total", Help: "Total lateness of the lag probe's wake-ups, taken while upstream calls are in flight: time a ready goroutine waited to run.",
 	}, func() float64 { return total().Seconds() }))
 }
 
